@@ -1,0 +1,94 @@
+/**
+ * The canonical msgpack encoding: the only place in the code base that touches msgpackr.
+ *
+ * Spec: docs/protocol/encoding.md. Values are fixed-order tuples of uint32 numbers, bigints,
+ * booleans, strings, byte strings, null and nested tuples/lists. Decoding checks the size limit,
+ * unpacks, checks the shape, then re-encodes and compares the bytes, so every value has exactly one
+ * accepted encoding (no malleability of ids or signatures through the encoding).
+ */
+import { Packr } from 'msgpackr'
+import { assert } from '../util/assert.ts'
+import { equalBytes } from '../util/bytes.ts'
+import { err, ok, type Result } from '../util/result.ts'
+import type { Schema, ShapeFault } from './schema.ts'
+
+/** Codec error codes. */
+export type CodecErrorCode =
+  'CODEC_TOO_LARGE' | 'CODEC_MALFORMED' | 'CODEC_SHAPE' | 'CODEC_NON_CANONICAL'
+
+/** Why bytes were rejected by `decodeCanonical`. */
+export interface CodecError {
+  readonly code: CodecErrorCode
+  readonly message: string
+  readonly fault?: ShapeFault
+}
+
+const packr = new Packr({
+  useRecords: false,
+  copyBuffers: true,
+  mapsAsObjects: false,
+  int64AsType: 'bigint',
+  bundleStrings: false,
+  moreTypes: false,
+  structuredClone: false,
+  largeBigIntToFloat: false,
+  largeBigIntToString: false,
+  useBigIntExtension: false,
+})
+
+/**
+ * Encodes a value that `schema` accepts. Encoding data of the wrong shape is a bug.
+ * @throws {AssertionError} if `value` does not match `schema`.
+ */
+export function encodeCanonical<T>(schema: Schema<T>, value: T): Uint8Array {
+  const wire = schema.toWire(value)
+  const checked = schema.parse(wire, '$')
+  if (!checked.ok) {
+    const { path, expected } = checked.fault
+    assert(false, `encode: ${path} is not ${expected}`)
+  }
+  return packUnchecked(wire)
+}
+
+function packUnchecked(value: unknown): Uint8Array {
+  const packed = packr.pack(value)
+  // A plain Uint8Array view (not a Node Buffer), so the pure core never depends on Buffer.
+  return new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength).slice()
+}
+
+/**
+ * Decodes bytes that must be the canonical encoding of a value of `schema`.
+ * Returns a coded error for every kind of bad input; never throws on input.
+ */
+export function decodeCanonical<T>(
+  schema: Schema<T>,
+  bytes: Uint8Array,
+  bytesMax: number,
+): Result<T, CodecError> {
+  assert(bytesMax > 0, 'bytesMax must be positive')
+  if (bytes.length > bytesMax) {
+    return err({ code: 'CODEC_TOO_LARGE', message: `${bytes.length} bytes > limit ${bytesMax}` })
+  }
+  if (bytes.length === 0) return err({ code: 'CODEC_MALFORMED', message: 'empty input' })
+  let raw: unknown
+  try {
+    raw = packr.unpack(bytes)
+  } catch (cause) {
+    const message = cause instanceof Error ? cause.message : String(cause)
+    return err({ code: 'CODEC_MALFORMED', message: `not msgpack: ${message}` })
+  }
+  const parsed = schema.parse(raw, '$')
+  if (!parsed.ok) {
+    const { path, expected } = parsed.fault
+    return err({
+      code: 'CODEC_SHAPE',
+      message: `${path}: expected ${expected}`,
+      fault: parsed.fault,
+    })
+  }
+  const again = packUnchecked(schema.toWire(parsed.value))
+  if (!equalBytes(again, bytes)) {
+    return err({ code: 'CODEC_NON_CANONICAL', message: 'encoding is not the canonical one' })
+  }
+  return ok(parsed.value)
+}

@@ -1,0 +1,42 @@
+/**
+ * Domain-separated hashing: `sha256(utf8(tag) ‖ bytes)`. Spec: docs/protocol/encoding.md#hashing.
+ * Every tag used anywhere is listed in `HASH_TAGS`, and no tag is a prefix of another (tested), so a
+ * hash of one kind of object can never be passed off as a hash of another.
+ */
+import { sha256 } from '@noble/hashes/sha2.js'
+import { assert } from '../util/assert.ts'
+import { concatBytes, utf8 } from '../util/bytes.ts'
+
+/** Every domain tag in the protocol. Adding one is a protocol change (docs/protocol/encoding.md). */
+export const HASH_TAGS = {
+  tx: 'pointsnode/tx',
+  header: 'pointsnode/header#',
+  vote: 'pointsnode/vote#',
+  txRoot: 'pointsnode/txroot#',
+  receiptsRoot: 'pointsnode/receipts#',
+  validators: 'pointsnode/validators#',
+  stateLeaf: 'pointsnode/state-leaf#',
+  stateNode: 'pointsnode/state-node#',
+  merkleLeaf: 'pointsnode/merkle-leaf#',
+  merkleNode: 'pointsnode/merkle-node#',
+  voucherKey: 'pointsnode/voucher-key#',
+} as const
+
+/** A domain tag name. */
+export type HashTag = keyof typeof HASH_TAGS
+
+const TAG_BYTES: Readonly<Record<HashTag, Uint8Array>> = Object.fromEntries(
+  Object.entries(HASH_TAGS).map(([name, tag]) => [name, utf8(tag)]),
+) as Record<HashTag, Uint8Array>
+
+/** `sha256(tag ‖ parts...)`: 32 bytes. */
+export function hashTagged(tag: HashTag, ...parts: readonly Uint8Array[]): Uint8Array {
+  const digest = sha256(concatBytes(TAG_BYTES[tag], ...parts))
+  assert(digest.length === 32, 'sha256 returns 32 bytes')
+  return digest
+}
+
+/** Plain sha256, for values defined by the spec without a tag (addresses). */
+export function sha256Plain(bytes: Uint8Array): Uint8Array {
+  return sha256(bytes)
+}

@@ -1,0 +1,82 @@
+/**
+ * Byte helpers shared by every layer. Pure: no Node Buffer, so the client can use them in browsers.
+ */
+import { assert } from './assert.ts'
+
+const HEX_CHARS = '0123456789abcdef'
+const HEX_RE = /^(?:[0-9a-f]{2})*$/
+
+/** Lowercase hex of `bytes`. */
+export function toHex(bytes: Uint8Array): string {
+  let out = ''
+  for (const b of bytes) out += HEX_CHARS[b >> 4]! + HEX_CHARS[b & 15]!
+  return out
+}
+
+/** True when `text` is even-length lowercase hex. */
+export function isHex(text: string): boolean {
+  return HEX_RE.test(text)
+}
+
+/**
+ * Parses lowercase hex. Callers validate external input with `isHex` first.
+ * @throws {AssertionError} when `text` is not even-length lowercase hex.
+ */
+export function fromHex(text: string): Uint8Array {
+  assert(isHex(text), `not lowercase hex of even length: ${text.slice(0, 16)}`)
+  const out = new Uint8Array(text.length / 2)
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(text.slice(i * 2, i * 2 + 2), 16)
+  return out
+}
+
+/** Concatenates byte arrays. */
+export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0
+  for (const p of parts) length += p.length
+  const out = new Uint8Array(length)
+  let offset = 0
+  for (const p of parts) {
+    out.set(p, offset)
+    offset += p.length
+  }
+  return out
+}
+
+/** Constant-shape equality of two byte arrays. */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  let diff = 0
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!
+  return diff === 0
+}
+
+/** Lexicographic comparison, for defined iteration order over byte keys. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - b[i]!
+    if (d !== 0) return d
+  }
+  return a.length - b.length
+}
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+/** UTF-8 bytes of `text`. */
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text)
+}
+
+/**
+ * Decodes UTF-8.
+ * @throws {TypeError} on invalid UTF-8 (callers at trust boundaries catch and code it).
+ */
+export function fromUtf8(bytes: Uint8Array): string {
+  return decoder.decode(bytes)
+}
+
+/** Copies into a plain `Uint8Array` (not a Node Buffer view), so equality and encoding are stable. */
+export function plainBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes)
+}
