@@ -1,4 +1,4 @@
-// ESLint flat config. The pure core (util, core, codec, crypto, vm, consensus) may not touch the
+// ESLint flat config. The pure core (util, core, codec, crypto, state, vm, consensus) may not touch the
 // clock, randomness, timers, I/O or Node built-ins: these rules enforce STYLE.md section 1 in CI.
 import tseslint from 'typescript-eslint'
 
@@ -9,6 +9,7 @@ const PURE_CORE = [
   'src/crypto/**/*.ts',
   'src/vm/**/*.ts',
   'src/consensus/**/*.ts',
+  'src/state/**/*.ts',
 ]
 
 const IMPURE_MODULES = [
