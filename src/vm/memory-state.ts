@@ -11,9 +11,9 @@ import { assert } from '../util/assert.ts'
 
 /** The latin1 string of a key: its order is the byte order of the key. */
 export function keyString(key: Uint8Array): string {
-  let s = ''
-  for (let i = 0; i < key.length; i++) s += String.fromCharCode(key[i]!)
-  return s
+  assert(key.length <= STATE_KEY_BYTES_MAX, `key of ${key.length} bytes`)
+  // One call builds a flat string (appending char by char builds rope strings and garbage).
+  return String.fromCharCode.apply(null, key as unknown as number[])
 }
 
 /** Index of the first element of `sorted` that is ≥ `target`. */
