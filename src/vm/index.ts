@@ -21,4 +21,12 @@ export * from './schemas.ts'
 export * from './types.ts'
 export { buyEscrowFor, marketId } from './market.ts'
 export { VALIDATOR_UPDATE_DELAY } from './governance.ts'
-export { readValue, readLots, readBalance, readPointType, readOrder, readMarket, readRate } from './queries.ts'
+export {
+  readValue,
+  readLots,
+  readBalance,
+  readPointType,
+  readOrder,
+  readMarket,
+  readRate,
+} from './queries.ts'

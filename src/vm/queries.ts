@@ -24,7 +24,11 @@ import {
  * Decodes the value at `key` with `schema`, or undefined when absent.
  * @throws {AssertionError} if the stored value is not canonical for `schema` (corrupt state).
  */
-export function readValue<T>(state: StateReader, schema: Schema<T>, key: Uint8Array): T | undefined {
+export function readValue<T>(
+  state: StateReader,
+  schema: Schema<T>,
+  key: Uint8Array,
+): T | undefined {
   const bytes = state.get(key)
   if (bytes === undefined) return undefined
   const decoded = decodeCanonical(schema, bytes, STATE_VALUE_BYTES_MAX)

@@ -13,6 +13,7 @@ import {
   u32,
   type Infer,
 } from '../codec/schema.ts'
+import { encodeCanonical } from '../codec/canonical.ts'
 import type { WriteSet } from '../core/state.ts'
 import type { BurnRecord } from '../core/records.ts'
 import { EVENTS_PER_TX_MAX, EVENT_ATTRIBUTES_MAX } from './limits.ts'
@@ -126,4 +127,10 @@ export interface BlockExecution {
   readonly validatorUpdates: readonly ValidatorUpdate[]
   /** Block-level events (expiry burns, auctions, order releases), in order. */
   readonly events: readonly VmEvent[]
+}
+
+/** Canonical bytes of a receipt (what `receiptsRoot` commits to; `message` is not committed). */
+export function encodeReceipt(receipt: Receipt): Uint8Array {
+  const { txId, ok, code, events, index } = receipt
+  return encodeCanonical(RECEIPT_SCHEMA, { txId, ok, code, events, index })
 }

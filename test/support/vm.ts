@@ -7,7 +7,14 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { buildSignedTx, type SignedTx } from '../../src/codec/tx.ts'
 import type { TxBody, TxKind, Tx } from '../../src/core/tx.ts'
 import { utf8 } from '../../src/util/bytes.ts'
-import { checkInvariants, executeBlock, genesisWriteSet, MemoryState, type BlockExecution, type Genesis } from '../../src/vm/index.ts'
+import {
+  checkInvariants,
+  executeBlock,
+  genesisWriteSet,
+  MemoryState,
+  type BlockExecution,
+  type Genesis,
+} from '../../src/vm/index.ts'
 import { testKey, type TestKey } from './fixtures.ts'
 
 /** The chain id of the harness. */
@@ -40,17 +47,77 @@ export function testGenesis(overrides: Partial<Genesis> = {}): Genesis {
     operators: [K.op1.publicKey, K.op2.publicKey, K.op3.publicKey],
     operatorQuorum: 2,
     oracles: [K.oracle.publicKey],
-    universal: { symbol: 'UNI', name: 'Universal', decimals: 2, expirySeconds: 0n, transferable: true },
+    universal: {
+      symbol: 'UNI',
+      name: 'Universal',
+      decimals: 2,
+      expirySeconds: 0n,
+      transferable: true,
+    },
     enterprises: [
-      { address: K.acme.address, name: 'ACME', isIssuer: true, isAcceptor: true, settlementAccount: K.acme.address },
-      { address: K.beta.address, name: 'BETA', isIssuer: true, isAcceptor: false, settlementAccount: K.beta.address },
-      { address: K.shop.address, name: 'SHOP', isIssuer: false, isAcceptor: true, settlementAccount: K.shop.address },
+      {
+        address: K.acme.address,
+        name: 'ACME',
+        isIssuer: true,
+        isAcceptor: true,
+        settlementAccount: K.acme.address,
+      },
+      {
+        address: K.beta.address,
+        name: 'BETA',
+        isIssuer: true,
+        isAcceptor: false,
+        settlementAccount: K.beta.address,
+      },
+      {
+        address: K.shop.address,
+        name: 'SHOP',
+        isIssuer: false,
+        isAcceptor: true,
+        settlementAccount: K.shop.address,
+      },
     ],
     pointTypes: [
-      { symbol: 'ACME', name: 'ACME points', issuer: K.acme.address, decimals: 0, expirySeconds: 0n, transferable: true, convertible: true, maxSupply: null },
-      { symbol: 'EXP', name: 'Expiring', issuer: K.acme.address, decimals: 0, expirySeconds: 10n, transferable: true, convertible: true, maxSupply: null },
-      { symbol: 'BETA', name: 'BETA points', issuer: K.beta.address, decimals: 1, expirySeconds: 0n, transferable: true, convertible: false, maxSupply: 1_000_000n },
-      { symbol: 'LOCK', name: 'Locked', issuer: K.beta.address, decimals: 0, expirySeconds: 0n, transferable: false, convertible: false, maxSupply: null },
+      {
+        symbol: 'ACME',
+        name: 'ACME points',
+        issuer: K.acme.address,
+        decimals: 0,
+        expirySeconds: 0n,
+        transferable: true,
+        convertible: true,
+        maxSupply: null,
+      },
+      {
+        symbol: 'EXP',
+        name: 'Expiring',
+        issuer: K.acme.address,
+        decimals: 0,
+        expirySeconds: 10n,
+        transferable: true,
+        convertible: true,
+        maxSupply: null,
+      },
+      {
+        symbol: 'BETA',
+        name: 'BETA points',
+        issuer: K.beta.address,
+        decimals: 1,
+        expirySeconds: 0n,
+        transferable: true,
+        convertible: false,
+        maxSupply: 1_000_000n,
+      },
+      {
+        symbol: 'LOCK',
+        name: 'Locked',
+        issuer: K.beta.address,
+        decimals: 0,
+        expirySeconds: 0n,
+        transferable: false,
+        convertible: false,
+        maxSupply: null,
+      },
     ],
     balances: [
       { account: K.alice.address, pointType: 'ACME', amount: 1_000n },
@@ -65,9 +132,23 @@ export function testGenesis(overrides: Partial<Genesis> = {}): Genesis {
 let saltCounter = 0
 
 /** An unsigned-but-well-formed signed tx (zero signature): the VM trusts its caller's check. */
-export function tx<Kd extends TxKind>(kind: Kd, signer: TestKey, body: TxBody<Kd>, expiresAtHeight = 1000, salt?: Uint8Array): SignedTx {
+export function tx<Kd extends TxKind>(
+  kind: Kd,
+  signer: TestKey,
+  body: TxBody<Kd>,
+  expiresAtHeight = 1000,
+  salt?: Uint8Array,
+): SignedTx {
   const s = salt ?? sha256(utf8(`salt-${saltCounter++}`)).slice(0, 8)
-  const t = { version: 1, chainId: CHAIN, kind, body, signerPublicKey: signer.publicKey, expiresAtHeight, salt: s } as Tx
+  const t = {
+    version: 1,
+    chainId: CHAIN,
+    kind,
+    body,
+    signerPublicKey: signer.publicKey,
+    expiresAtHeight,
+    salt: s,
+  } as Tx
   return buildSignedTx(t, new Uint8Array(64))
 }
 
@@ -95,11 +176,16 @@ export class TestChain {
   block(txs: readonly SignedTx[], time?: bigint): BlockExecution {
     this.height += 1
     this.time = time ?? this.time + 1000n
-    const result = executeBlock(this.state, { chainId: CHAIN, height: this.height, time: this.time }, txs)
+    const result = executeBlock(
+      this.state,
+      { chainId: CHAIN, height: this.height, time: this.time },
+      txs,
+    )
     this.state.apply(result.writeSet)
     if (this.check) {
       const problems = checkInvariants(this.state)
-      if (problems.length > 0) throw new Error(`invariants at height ${this.height}: ${problems.join('; ')}`)
+      if (problems.length > 0)
+        throw new Error(`invariants at height ${this.height}: ${problems.join('; ')}`)
     }
     return result
   }
