@@ -15,6 +15,7 @@ import type { Overlay } from './overlay.ts'
 import {
   BALANCE_SCHEMA,
   CONFIG_SCHEMA,
+  MARKER_BYTES,
   MARKER_SCHEMA,
   POINT_TYPE_SCHEMA,
   RATE_SCHEMA,
@@ -105,7 +106,8 @@ export class Exec {
     const oldSet = new Set(old)
     for (const e of old) if (!nowSet.has(e)) this.state.remove(keys.expiry(e, kind, holder, symbol))
     for (const e of now) {
-      if (!oldSet.has(e)) this.state.write(MARKER_SCHEMA, keys.expiry(e, kind, holder, symbol), 0)
+      if (!oldSet.has(e))
+        this.state.write(MARKER_SCHEMA, keys.expiry(e, kind, holder, symbol), 0, MARKER_BYTES)
     }
   }
 

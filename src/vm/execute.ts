@@ -12,9 +12,10 @@ import { Exec } from './exec.ts'
 import { applyValidatorUpdate } from './governance.ts'
 import { keys } from './keys.ts'
 import { applyCancel, applyCreateMarket, applyPlace } from './market.ts'
+import { keyString } from './memory-state.ts'
 import { Overlay } from './overlay.ts'
 import { burnExpired, pruneTxIds, releaseExpiredOrders, runAuctions } from './phases.ts'
-import { MARKER_SCHEMA } from './schemas.ts'
+import { MARKER_BYTES, MARKER_SCHEMA } from './schemas.ts'
 import {
   applyAdmit,
   applyBind,
@@ -26,6 +27,20 @@ import {
 } from './tx-accounts.ts'
 import { applyConvert, applyIssue, applyRate, applyRedeem, applyTransfer } from './tx-points.ts'
 import type { BlockContext, BlockExecution, Receipt, TxError, ValidatorUpdate } from './types.ts'
+
+/** Signer addresses by public key (a memo of a pure function; bounded, cleared when full). */
+const addressCache = new Map<string, Uint8Array>()
+const ADDRESS_CACHE_MAX = 65_536
+
+function signerAddress(publicKey: Uint8Array): Uint8Array {
+  const k = keyString(publicKey)
+  const cached = addressCache.get(k)
+  if (cached !== undefined) return cached
+  const address = addressOf(publicKey)
+  if (addressCache.size >= ADDRESS_CACHE_MAX) addressCache.clear()
+  addressCache.set(k, address)
+  return address
+}
 
 function dispatch(x: Exec, tx: Tx, m: TxMeta, accepted: ValidatorUpdate[]): TxOutcome {
   switch (tx.kind) {
@@ -89,7 +104,7 @@ export function applyTx(
   x.txEvents = []
   x.state.begin()
   const outcome = checked.ok
-    ? dispatch(x, tx, { txId: signed.txId, signer: addressOf(tx.signerPublicKey) }, accepted)
+    ? dispatch(x, tx, { txId: signed.txId, signer: signerAddress(tx.signerPublicKey) }, accepted)
     : err(checked.error)
   if (outcome.ok) x.state.commit()
   else {
@@ -97,7 +112,7 @@ export function applyTx(
     x.burns.length = burnsBefore
     accepted.length = acceptedBefore
   }
-  x.state.write(MARKER_SCHEMA, replayKey, 0)
+  x.state.write(MARKER_SCHEMA, replayKey, 0, MARKER_BYTES)
   if (!outcome.ok) return outcome
   return ok({ txId: signed.txId, ok: true, code: null, events: x.txEvents, index: x.txIndex })
 }

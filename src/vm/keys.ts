@@ -39,10 +39,18 @@ export const HOLDER_KIND = { account: 0, order: 1 } as const
 /** A holder kind. */
 export type HolderKind = (typeof HOLDER_KIND)[keyof typeof HOLDER_KIND]
 
+/** Symbols seen so far and their key bytes (a memo of a pure function; bounded). */
+const symbolCache = new Map<string, Uint8Array>()
+const SYMBOL_CACHE_MAX = 4096
+
 function symbolBytes(symbol: string): Uint8Array {
+  const cached = symbolCache.get(symbol)
+  if (cached !== undefined) return cached
   assert(SYMBOL_PATTERN.test(symbol), `bad symbol ${symbol}`)
   const out = new Uint8Array(SYMBOL_KEY_BYTES)
   for (let i = 0; i < symbol.length; i++) out[i] = symbol.charCodeAt(i)
+  if (symbolCache.size >= SYMBOL_CACHE_MAX) symbolCache.clear()
+  symbolCache.set(symbol, out)
   return out
 }
 

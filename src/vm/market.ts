@@ -15,6 +15,7 @@ import { availableAt, totalOf } from './lots.ts'
 import {
   BOOK_SCHEMA,
   MARKET_SCHEMA,
+  MARKER_BYTES,
   MARKER_SCHEMA,
   ORDER_SCHEMA,
   type Lot,
@@ -100,7 +101,7 @@ export function applyPlace(x: Exec, tx: TxOf<'order.place'>, m: TxMeta): TxOutco
   }
   saveOrder(x, order, [])
   x.state.write(BOOK_SCHEMA, keys.book(market.base, market.quote, order.seq), order.orderId)
-  x.state.write(MARKER_SCHEMA, keys.goodTill(order.goodTillHeight, order.orderId), 0)
+  x.state.write(MARKER_SCHEMA, keys.goodTill(order.goodTillHeight, order.orderId), 0, MARKER_BYTES)
   saveMarket(x, { ...market, nextSeq: market.nextSeq + 1n, openOrders: market.openOrders + 1 })
   x.emit('order.placed', {
     orderId: order.orderId,

@@ -53,9 +53,12 @@ export class Overlay implements StateReader {
     return decoded.value
   }
 
-  /** Writes a decoded value (encoded once, when the block ends). */
-  write<T>(schema: Schema<T>, key: Uint8Array, value: T): void {
-    this.#set(key, { key, value, schema, encoded: null })
+  /**
+   * Writes a decoded value (encoded once, when the block ends). `encoded`, when given, must be
+   * the canonical encoding of `value` (constants such as index markers).
+   */
+  write<T>(schema: Schema<T>, key: Uint8Array, value: T, encoded: Uint8Array | null = null): void {
+    this.#set(key, { key, value, schema, encoded })
   }
 
   /** Deletes `key`. */

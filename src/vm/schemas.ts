@@ -28,6 +28,7 @@ import {
   SYMBOL_PATTERN,
   TIME_MS_MAX,
 } from '../core/limits.ts'
+import { encodeCanonical } from '../codec/canonical.ts'
 import { VALIDATOR_COUNT_MAX } from '../core/block.ts'
 import { LOTS_PER_HOLDER_MAX, NEVER_EXPIRES } from './limits.ts'
 
@@ -85,6 +86,8 @@ export const POINT_TYPE_SCHEMA = struct('pointType', {
 export const BALANCE_SCHEMA = struct('balance', { lots: LOTS_SCHEMA })
 /** Value of index entries whose key says everything (expiry, good-till, tx id). */
 export const MARKER_SCHEMA = u32(0, 0)
+/** The encoding of the marker value 0 (shared, never mutated). */
+export const MARKER_BYTES = encodeCanonical(MARKER_SCHEMA, 0)
 /** An issuance voucher, once used. */
 export const VOUCHER_SCHEMA = struct('voucher', {
   txId: bytes(32),
