@@ -4,6 +4,7 @@
  */
 import { validateTxStatic, type SignedTx } from '../codec/tx.ts'
 import type { StateReader } from '../core/state.ts'
+import { TX_TTL_BLOCKS_MAX } from '../core/limits.ts'
 import type { Tx } from '../core/tx.ts'
 import { addressOf } from '../crypto/secp256k1.ts'
 import { assert, assertNever } from '../util/assert.ts'
@@ -89,18 +90,27 @@ export function applyTx(
   accepted: ValidatorUpdate[],
 ): Result<Receipt, TxError> {
   const tx = signed.tx
-  const checked = validateTxStatic(tx, x.ctx.chainId, x.ctx.height)
-  if (
-    !checked.ok &&
-    (checked.error.code === 'TX_EXPIRED' || checked.error.code === 'TX_EXPIRY_TOO_FAR')
-  ) {
-    return err(checked.error)
+  const { height } = x.ctx
+  if (tx.expiresAtHeight < height) {
+    return err({
+      code: 'TX_EXPIRED',
+      message: `expired at ${tx.expiresAtHeight} < height ${height}`,
+    })
+  }
+  if (tx.expiresAtHeight > height + TX_TTL_BLOCKS_MAX) {
+    return err({
+      code: 'TX_EXPIRY_TOO_FAR',
+      message: `expiresAtHeight ${tx.expiresAtHeight} too far`,
+    })
   }
   const replayKey = keys.txId(tx.expiresAtHeight, signed.txId)
-  if (x.state.get(replayKey) !== undefined)
+  if (x.state.get(replayKey) !== undefined) {
     return err({ code: 'TX_DUPLICATE', message: 'tx already committed' })
+  }
+  const checked = validateTxStatic(tx, x.ctx.chainId, height)
   const burnsBefore = x.burns.length
   const acceptedBefore = accepted.length
+  const blockEventsBefore = x.blockEvents.length
   x.txEvents = []
   x.state.begin()
   const outcome = checked.ok
@@ -111,6 +121,7 @@ export function applyTx(
     x.state.rollback()
     x.burns.length = burnsBefore
     accepted.length = acceptedBefore
+    x.blockEvents.length = blockEventsBefore
   }
   x.state.write(MARKER_SCHEMA, replayKey, 0, MARKER_BYTES)
   if (!outcome.ok) return outcome
