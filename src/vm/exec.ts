@@ -79,13 +79,22 @@ export class Exec {
   }
 
   /** The lots `address` holds of `symbol`. */
-  accountLots(address: Uint8Array, symbol: string): readonly Lot[] {
-    return this.state.read(BALANCE_SCHEMA, keys.balance(address, symbol))?.lots ?? []
+  accountLots(
+    address: Uint8Array,
+    symbol: string,
+    key = keys.balance(address, symbol),
+  ): readonly Lot[] {
+    return this.state.read(BALANCE_SCHEMA, key)?.lots ?? []
   }
 
   /** Replaces an account's lots, keeping the expiry index in step. */
-  setAccountLots(address: Uint8Array, symbol: string, before: readonly Lot[], after: Lot[]): void {
-    const key = keys.balance(address, symbol)
+  setAccountLots(
+    address: Uint8Array,
+    symbol: string,
+    before: readonly Lot[],
+    after: Lot[],
+    key = keys.balance(address, symbol),
+  ): void {
     if (after.length === 0) this.state.remove(key)
     else this.state.write(BALANCE_SCHEMA, key, { lots: after })
     this.reindex(HOLDER_KIND.account, address, symbol, before, after)
@@ -113,7 +122,8 @@ export class Exec {
 
   /** Debits an account's live lots, earliest expiry first. */
   debitAccount(address: Uint8Array, symbol: string, amount: bigint): Result<Debit, TxError> {
-    const before = this.accountLots(address, symbol)
+    const key = keys.balance(address, symbol)
+    const before = this.accountLots(address, symbol, key)
     const debit = debitLots(before, amount, this.ctx.time)
     if (debit === null) {
       return fail(
@@ -121,19 +131,20 @@ export class Exec {
         `needed ${amount} ${symbol}, available ${liveTotal(before, this.ctx.time)}`,
       )
     }
-    this.setAccountLots(address, symbol, before, debit.kept)
+    this.setAccountLots(address, symbol, before, debit.kept, key)
     return { ok: true, value: debit }
   }
 
   /** Credits lots to an account (lots keep their expiry). */
   creditAccount(address: Uint8Array, symbol: string, lots: readonly Lot[]): Result<null, TxError> {
-    const before = this.accountLots(address, symbol)
+    const key = keys.balance(address, symbol)
+    const before = this.accountLots(address, symbol, key)
     const after = creditLots(before, lots)
     if (after === null)
       return fail('TX_TOO_MANY_LOTS', `account would hold too many lots of ${symbol}`)
     if (totalOf(after) > AMOUNT_MAX)
       return fail('TX_AMOUNT_OVERFLOW', `balance of ${symbol} overflows`)
-    this.setAccountLots(address, symbol, before, after)
+    this.setAccountLots(address, symbol, before, after, key)
     return { ok: true, value: null }
   }
 

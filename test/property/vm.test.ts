@@ -210,6 +210,7 @@ describe('vm properties', () => {
           expect(fingerprint(ra), `block ${i}`).toBe(fingerprint(rb))
           for (const [j, r] of ra.receipts.entries()) count(`${txs[j]!.tx.kind}:${r.code ?? 'ok'}`)
           for (const burn of ra.burns) count(`burn:${burn.reason}`)
+          for (const auction of ra.auctions) if (auction.volume > 0n) count('auction:traded')
         }
         expect(checkInvariants(b.state)).toEqual([])
         const bytesA = a.state
@@ -240,5 +241,6 @@ describe('vm properties', () => {
     for (const reason of ['expiry', 'redemption', 'conversion'])
       expect(outcomes.get(`burn:${reason}`) ?? 0, reason).toBeGreaterThan(0)
     expect(outcomes.get('points.transfer:TX_INSUFFICIENT_BALANCE') ?? 0).toBeGreaterThan(0)
+    expect(outcomes.get('auction:traded') ?? 0, 'auctions traded').toBeGreaterThan(0)
   })
 })
