@@ -55,6 +55,7 @@ export default tseslint.config(
   {
     ignores: [
       'node_modules/**',
+      '**/*.mjs',
       'dist/**',
       'coverage/**',
       '.scratch/**',

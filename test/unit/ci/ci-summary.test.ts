@@ -10,7 +10,9 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 
 const dir = mkdtempSync(join(tmpdir(), 'ci-summary-'))
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true })
+})
 const script = new URL('../../../scripts/ci-summary.mjs', import.meta.url).pathname
 
 function run(report: object | null, staticFailed = '0'): { status: number | null; out: string } {
