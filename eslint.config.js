@@ -167,6 +167,14 @@ export default tseslint.config(
     },
   },
   {
+    // The light client runs in browsers: no Node built-ins, no server-side libraries or layers.
+    files: ['src/client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: IMPURE_MODULES.slice(0, 2).concat([{ group: ['**/ledger/**', '**/p2p/**', '**/api/**', '**/node/**'], message: 'The client may not import server layers.' }]), paths: NODE_BUILTINS.map((name) => ({ name, message: 'The client runs in browsers.' })) }],
+      'no-restricted-globals': ['error', ...['process', 'Buffer', 'require'].map((name) => ({ name, message: `${name} does not exist in browsers.` }))],
+    },
+  },
+  {
     files: ['src/crypto/verifier.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
