@@ -84,29 +84,39 @@ function burnAccountLot(x: Exec, address: Uint8Array, symbol: string, expiresAt:
 
 function burnEscrowLot(x: Exec, orderId: Uint8Array, expiresAt: bigint): void {
   const order = x.state.read(ORDER_SCHEMA, keys.order(orderId))
-  assert(order !== undefined, 'expiry index points at a missing order')
-  const { kept, amount } = removeLot(order.escrow, expiresAt)
-  assert(amount > 0n, 'expiry index points at a missing escrow lot')
+  // The order ended earlier in this phase (see below), burning all of its due lots then.
+  if (order === undefined) return
   const symbol = order.side === 'sell' ? order.base : order.quote
   const type = x.pointType(symbol)
   assert(type !== undefined, `escrow of unknown type ${symbol}`)
-  x.burn(type, order.owner, amount, {
+  const { kept, amount } = removeLot(order.escrow, expiresAt)
+  assert(amount > 0n, 'expiry index points at a missing escrow lot')
+  burnExpiry(x, type.symbol, order.owner, amount)
+  const market = x.state.read(MARKET_SCHEMA, keys.market(order.base, order.quote))
+  assert(market !== undefined, 'order of unknown market')
+  const quantity = tradableQuantity({ ...order, escrow: kept }, market, x.ctx.time)
+  if (quantity > 0n) {
+    saveOrder(x, { ...order, escrow: kept, quantity }, order.escrow)
+    return
+  }
+  // Nothing tradable is left: burn the order's other due lots now (their index entries, later in
+  // this phase, find the order gone) and return only live lots to the owner.
+  const live = kept.filter((lot) => lot[0] > x.ctx.time)
+  for (const lot of kept) if (lot[0] <= x.ctx.time) burnExpiry(x, type.symbol, order.owner, lot[1])
+  x.reindex(HOLDER_KIND.order, orderId, symbol, order.escrow, live)
+  endOrder(x, { ...order, escrow: live, quantity: 0n }, 'exhausted')
+}
+
+function burnExpiry(x: Exec, symbol: string, holder: Uint8Array, amount: bigint): void {
+  const type = x.pointType(symbol)
+  assert(type !== undefined, `burn of unknown type ${symbol}`)
+  x.burn(type, holder, amount, {
     reason: 'expiry',
     acceptor: null,
     orderRef: null,
     convertedTo: null,
     txId: null,
   })
-  const market = x.state.read(MARKET_SCHEMA, keys.market(order.base, order.quote))
-  assert(market !== undefined, 'order of unknown market')
-  const shrunk: Order = { ...order, escrow: kept }
-  const quantity = tradableQuantity(shrunk, market, x.ctx.time)
-  if (quantity === 0n) {
-    x.reindex(HOLDER_KIND.order, orderId, symbol, order.escrow, kept)
-    endOrder(x, { ...shrunk, quantity: 0n }, 'exhausted')
-    return
-  }
-  saveOrder(x, { ...shrunk, quantity }, order.escrow)
 }
 
 /** Runs one call auction in every market that has open orders, in market-key order. */

@@ -205,3 +205,46 @@ describe('auction settlement', () => {
     expect(readMarket(chain.state, 'EXP', 'UNI')?.openOrders).toBe(0)
   })
 })
+
+describe('escrow expiry edge cases', () => {
+  it('burns two due escrow lots of one order in one block, even when the first ends the order', () => {
+    const chain = new TestChain()
+    const issue = (amount: bigint, v: string) =>
+      tx('points.issue', K.acme, {
+        pointType: 'EXP',
+        to: K.bob.address,
+        amount,
+        voucherKind: 'sales-order',
+        voucherRef: v,
+        voucherDigest: digest(v),
+        encryptedDetail: null,
+      })
+    chain.block(
+      [
+        tx('market.create', K.op1, {
+          base: 'EXP',
+          quote: 'UNI',
+          priceDecimals: 0,
+          lotSize: 10n,
+          referencePrice: 2n,
+        }),
+        issue(5n, 'a'),
+      ],
+      T0 + 1_000n,
+    )
+    chain.block([issue(15n, 'b')], T0 + 2_000n)
+    const sell = tx('order.place', K.bob, {
+      market: 'EXP/UNI',
+      side: 'sell',
+      price: 9n,
+      quantity: 20n,
+      goodTillHeight: 50,
+    })
+    chain.block([sell], T0 + 3_000n)
+    // Both escrow lots (expiring at T0 + 11_000 and T0 + 12_000) are due in this block.
+    const r = chain.block([], T0 + 20_000n)
+    expect(readOrder(chain.state, sell.txId)).toBeUndefined()
+    expect(r.burns.map((b) => b.amount)).toEqual([5n, 15n])
+    expect(readBalance(chain.state, K.bob.address, 'EXP')).toBe(0n)
+  })
+})
