@@ -467,6 +467,55 @@ describe('rate.set / points.convert', () => {
   })
 })
 
+describe('supply limits', () => {
+  it('rejects an issuance that would push the outstanding supply past AMOUNT_MAX', () => {
+    const chain = new TestChain()
+    const big = (1n << 63n) - 1n - 1_000n // ACME already has 1,000 outstanding from genesis.
+    expectOk(chain, [tx('points.issue', K.acme, issueBody(K.carol.address, big, 'big'))])
+    expectFailure(
+      chain,
+      tx('points.issue', K.acme, issueBody(K.bob.address, 1n, 'one-more')),
+      'TX_AMOUNT_OVERFLOW',
+    )
+  })
+  it('rejects a conversion whose minted target would exceed its max supply', () => {
+    const chain = new TestChain()
+    const capped = {
+      symbol: 'CAP',
+      name: 'capped',
+      decimals: 0,
+      expirySeconds: 0n,
+      transferable: true,
+      convertible: true,
+      maxSupply: 10n,
+    }
+    expectOk(chain, [tx('pointType.create', K.acme, capped)])
+    expectOk(chain, [
+      tx('rate.set', K.oracle, { pointType: 'CAP', rate: 1_000_000_000n, sourceRef: 's' }),
+    ])
+    // 1,100 UNI minor units = 11 UNI = 11 CAP at rate 1 > max supply 10.
+    expectFailure(
+      chain,
+      tx('points.convert', K.alice, {
+        fromType: 'UNI',
+        toType: 'CAP',
+        amount: 1_100n,
+        minReceive: 0n,
+      }),
+      'TX_MAX_SUPPLY',
+    )
+    expectOk(chain, [
+      tx('points.convert', K.alice, {
+        fromType: 'UNI',
+        toType: 'CAP',
+        amount: 1_000n,
+        minReceive: 10n,
+      }),
+    ])
+    expect(readBalance(chain.state, K.alice.address, 'CAP')).toBe(10n)
+  })
+})
+
 describe('market.create / order.place / order.cancel', () => {
   const market = {
     base: 'ACME',
