@@ -62,19 +62,24 @@ export class MemoryState implements StateReader {
    * @throws {AssertionError} if the write set is not sorted or a key/value exceeds its limit.
    */
   apply(writeSet: WriteSet): void {
-    const added: string[] = []
-    let removed = false
-    let previous: string | null = null
+    // Validate the whole write set first, so a bad one changes nothing.
+    const strings: string[] = []
     for (const change of writeSet) {
       assert(change.key.length > 0 && change.key.length <= STATE_KEY_BYTES_MAX, 'key size')
+      assert(change.value === null || change.value.length <= STATE_VALUE_BYTES_MAX, 'value size')
       const k = keyString(change.key)
-      assert(previous === null || previous < k, 'write set keys must ascend')
-      previous = k
+      assert(strings.length === 0 || strings[strings.length - 1]! < k, 'write set keys must ascend')
+      strings.push(k)
+    }
+    const added: string[] = []
+    let removed = false
+    for (let i = 0; i < writeSet.length; i++) {
+      const change = writeSet[i]!
+      const k = strings[i]!
       if (change.value === null) {
         if (this.#map.delete(k)) removed = true
         continue
       }
-      assert(change.value.length <= STATE_VALUE_BYTES_MAX, 'value size')
       if (!this.#map.has(k)) added.push(k)
       this.#map.set(k, { key: change.key.slice(), value: change.value.slice() })
     }

@@ -34,12 +34,13 @@ describe('MemoryState', () => {
       { key: k(1, 128), value: v(5) },
     ])
     expect(keysOf(s.range(k(0), null, 10))).toEqual(['01', '0180', '01ff', '02'])
-    expect(() =>
+    expect(() => {
       s.apply([
         { key: k(3), value: v(1) },
         { key: k(2), value: v(1) },
-      ]),
-    ).toThrow(/ascend/)
+      ])
+    }).toThrow(/ascend/)
+    expect(s.get(k(3)), 'a rejected write set changes nothing').toBeUndefined()
   })
 })
 
