@@ -38,6 +38,11 @@ export class MemoryState implements StateReader {
     return this.#map.get(keyString(key))?.value
   }
 
+  /** The value at the key whose `keyString` is `k` (saves the conversion when it is known). */
+  getByKeyString(k: string): Uint8Array | undefined {
+    return this.#map.get(k)?.value
+  }
+
   /** Entries with `start ≤ key < end`, ascending, at most `limit`. */
   range(start: Uint8Array, end: Uint8Array | null, limit: number): StateEntry[] {
     assert(limit >= 0, 'negative limit')

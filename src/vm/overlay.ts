@@ -12,6 +12,15 @@ import { assert } from '../util/assert.ts'
 import { equalBytes } from '../util/bytes.ts'
 import { keyString } from './memory-state.ts'
 
+/** A base state that can also be read by key string (MemoryState does; others need not). */
+interface KeyStringReader {
+  getByKeyString(k: string): Uint8Array | undefined
+}
+
+function hasKeyStringReads(state: StateReader): state is StateReader & KeyStringReader {
+  return typeof (state as Partial<KeyStringReader>).getByKeyString === 'function'
+}
+
 interface Entry {
   readonly key: Uint8Array
   /** The decoded value, or null when the key is deleted. */
@@ -28,12 +37,18 @@ interface JournalItem {
 /** A write-buffering view over a base state, with tx-level rollback. */
 export class Overlay implements StateReader {
   readonly #base: StateReader
+  readonly #baseByString: KeyStringReader | null
   readonly #writes = new Map<string, Entry>()
   readonly #decoded = new Map<string, unknown>()
   #journal: JournalItem[] | null = null
 
   constructor(base: StateReader) {
     this.#base = base
+    this.#baseByString = hasKeyStringReads(base) ? base : null
+  }
+
+  #baseGet(key: Uint8Array, k: string): Uint8Array | undefined {
+    return this.#baseByString === null ? this.#base.get(key) : this.#baseByString.getByKeyString(k)
   }
 
   /** Decoded value at `key`, or undefined when absent. */
@@ -42,7 +57,7 @@ export class Overlay implements StateReader {
     const written = this.#writes.get(k)
     if (written !== undefined) return written.value === null ? undefined : (written.value as T)
     if (this.#decoded.has(k)) return this.#decoded.get(k) as T
-    const bytes = this.#base.get(key)
+    const bytes = this.#baseGet(key, k)
     if (bytes === undefined) return undefined
     const decoded = decodeCanonical(schema, bytes, STATE_VALUE_BYTES_MAX)
     assert(
@@ -98,8 +113,9 @@ export class Overlay implements StateReader {
 
   /** Raw bytes at `key` as seen through the overlay. */
   get(key: Uint8Array): Uint8Array | undefined {
-    const written = this.#writes.get(keyString(key))
-    if (written === undefined) return this.#base.get(key)
+    const k = keyString(key)
+    const written = this.#writes.get(k)
+    if (written === undefined) return this.#baseGet(key, k)
     return written.value === null ? undefined : encodeEntry(written)
   }
 
@@ -137,8 +153,8 @@ export class Overlay implements StateReader {
     assert(this.#journal === null, 'write set inside a tx')
     const sorted = [...this.#writes.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))
     const out: StateChange[] = []
-    for (const [, entry] of sorted) {
-      const before = this.#base.get(entry.key)
+    for (const [k, entry] of sorted) {
+      const before = this.#baseGet(entry.key, k)
       if (entry.value === null) {
         if (before !== undefined) out.push({ key: entry.key, value: null })
         continue
