@@ -61,8 +61,10 @@ export class Exec {
   /** Emits an event for the current tx. */
   emit(type: string, attributes: Record<string, string | bigint | number | Uint8Array>): void {
     const list: [string, string][] = []
-    for (const [k, v] of Object.entries(attributes)) {
-      list.push([k, v instanceof Uint8Array ? toHex(v) : String(v)])
+    // for-in over an own-property object literal: insertion order, no intermediate entry arrays.
+    for (const k in attributes) {
+      const v = attributes[k]!
+      list.push([k, typeof v === 'string' ? v : v instanceof Uint8Array ? toHex(v) : v.toString()])
     }
     this.txEvents.push({ type, attributes: list })
   }
