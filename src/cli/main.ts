@@ -53,13 +53,12 @@ function cmdInit(args: string[], io: Io): number {
   const configPath = join(home, CONFIG_FILE)
   if (existsSync(configPath))
     throw new NodeError('HOME_EXISTS', `${configPath} exists; not overwriting`)
-  const config = {
-    ...defaultConfig(home),
-    chainId: values['chain-id'] ?? defaultConfig(home).chainId,
-  }
-  const { home: _omit, ...file } = config
-  const checked = loadConfig(home, [{ chainId: config.chainId }])
+  const defaults = defaultConfig(home)
+  const chainId = values['chain-id'] ?? defaults.chainId
+  const checked = loadConfig(home, [{ chainId }])
   if (!checked.ok) throw new NodeError(checked.error.code, checked.error.message)
+  // The home path is where the file lives, not part of it.
+  const file = { chainId, api: defaults.api, p2p: defaults.p2p, log: defaults.log }
   writeFileSync(configPath, JSON.stringify(file, null, 2) + '\n', { flag: 'wx' })
   const keys = createNodeKey(home)
   io.out(`initialised ${home}`)
