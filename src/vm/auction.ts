@@ -36,11 +36,20 @@ export interface AuctionResult {
   readonly fills: ReadonlyMap<string, bigint>
 }
 
-/** One distinct limit price with the buy and sell quantity resting exactly at it. */
-interface PriceLevel {
-  readonly price: bigint
-  buyQty: bigint
-  sellQty: bigint
+/**
+ * The distinct limit prices in ascending order, with the buy and sell quantity resting exactly at
+ * each (parallel arrays: fewer allocations than one object per level).
+ */
+interface PriceLevels {
+  readonly prices: bigint[]
+  readonly buyQty: bigint[]
+  readonly sellQty: bigint[]
+}
+
+/** One side's distinct prices in its priority order, with the quantity resting at each. */
+interface SideLevels {
+  readonly prices: bigint[]
+  readonly qtys: bigint[]
 }
 
 /** The chosen price and volume, before allocation. */
@@ -59,26 +68,33 @@ function bySellPriority(a: AuctionOrder, b: AuctionOrder): number {
   return a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0
 }
 
+const INT64_MIN = -(1n << 63n)
+const INT64_MAX = (1n << 63n) - 1n
+
 /**
- * Checks the preconditions the VM guarantees (positive price and quantity, unique ids and seqs) and
- * splits the orders by side. A violation is a bug in the caller, hence an assertion.
+ * Checks the preconditions the VM guarantees (positive price and quantity, unique ids, unique seqs
+ * within int64) and splits the orders by side. Every order gets a 0n entry in `fills`, which also
+ * detects duplicate ids. A violation is a bug in the caller, hence an assertion.
  */
-function validateAndSplit(orders: readonly AuctionOrder[]): {
-  buys: AuctionOrder[]
-  sells: AuctionOrder[]
-} {
-  const ids = new Set<string>()
-  const seqs = new Set<bigint>()
+function validateAndSplit(
+  orders: readonly AuctionOrder[],
+  fills: Map<string, bigint>,
+): { buys: AuctionOrder[]; sells: AuctionOrder[] } {
   const buys: AuctionOrder[] = []
   const sells: AuctionOrder[] = []
+  const seqs = new BigInt64Array(orders.length)
+  let index = 0
   for (const order of orders) {
     // Messages are built only on failure: this loop runs once per resting order every block.
     if (order.price <= 0n) throw new AssertionError(`order ${order.id}: price ${order.price} ≤ 0`)
     if (order.qty <= 0n) throw new AssertionError(`order ${order.id}: qty ${order.qty} ≤ 0`)
-    if (ids.has(order.id)) throw new AssertionError(`duplicate order id ${order.id}`)
-    if (seqs.has(order.seq)) throw new AssertionError(`duplicate seq ${order.seq} (${order.id})`)
-    ids.add(order.id)
-    seqs.add(order.seq)
+    if (order.seq < INT64_MIN || order.seq > INT64_MAX) {
+      throw new AssertionError(`order ${order.id}: seq ${order.seq} outside int64`)
+    }
+    const size = fills.size
+    fills.set(order.id, 0n)
+    if (fills.size === size) throw new AssertionError(`duplicate order id ${order.id}`)
+    seqs[index++] = order.seq
     switch (order.side) {
       case 'buy':
         buys.push(order)
@@ -91,34 +107,63 @@ function validateAndSplit(orders: readonly AuctionOrder[]): {
     }
   }
   assert(buys.length + sells.length === orders.length, 'every order is on exactly one side')
+  // A native numeric sort of the seqs finds duplicates far faster than a Set of bigints.
+  seqs.sort()
+  for (let i = 1; i < seqs.length; i++) {
+    if (seqs[i] === seqs[i - 1]) throw new AssertionError(`duplicate seq ${seqs[i]!}`)
+  }
   return { buys, sells }
 }
 
-/**
- * Merges the sorted sides into the ascending list of distinct limit prices, each with the buy and
- * sell quantity resting at it. Buys are sorted by price descending, so they are walked backwards.
- */
-function buildLevels(buys: readonly AuctionOrder[], sells: readonly AuctionOrder[]): PriceLevel[] {
-  const levels: PriceLevel[] = []
-  let b = buys.length - 1
-  let s = 0
-  while (b >= 0 || s < sells.length) {
-    const buy = b >= 0 ? buys[b] : undefined
-    const sell = s < sells.length ? sells[s] : undefined
-    const price =
-      buy !== undefined && (sell === undefined || buy.price <= sell.price) ? buy.price : sell!.price
-    let last = levels[levels.length - 1]
-    if (last?.price !== price) {
-      assert(last === undefined || last.price < price, 'levels ascend strictly')
-      last = { price, buyQty: 0n, sellQty: 0n }
-      levels.push(last)
+/** Sums one side, already sorted by priority, per distinct price (in that same order). */
+function aggregateSide(sorted: readonly AuctionOrder[]): SideLevels {
+  const prices: bigint[] = []
+  const qtys: bigint[] = []
+  const first = sorted[0]
+  if (first === undefined) return { prices, qtys }
+  let price = first.price
+  let qty = 0n
+  for (const order of sorted) {
+    if (order.price !== price) {
+      prices.push(price)
+      qtys.push(qty)
+      price = order.price
+      qty = 0n
     }
-    if (buy?.price === price) {
-      last.buyQty += buy.qty
+    qty += order.qty
+  }
+  prices.push(price)
+  qtys.push(qty)
+  return { prices, qtys }
+}
+
+/**
+ * Merges both sides' levels into the ascending list of distinct limit prices. Buys come in
+ * descending price order (their priority order), so they are walked backwards.
+ */
+function mergeLevels(buys: SideLevels, sells: SideLevels): PriceLevels {
+  const levels: PriceLevels = { prices: [], buyQty: [], sellQty: [] }
+  let b = buys.prices.length - 1
+  let s = 0
+  while (b >= 0 || s < sells.prices.length) {
+    const buyPrice = b >= 0 ? buys.prices[b]! : null
+    const sellPrice = s < sells.prices.length ? sells.prices[s]! : null
+    const price =
+      buyPrice !== null && (sellPrice === null || buyPrice <= sellPrice) ? buyPrice : sellPrice!
+    const last = levels.prices[levels.prices.length - 1]
+    assert(last === undefined || last < price, 'levels ascend strictly')
+    levels.prices.push(price)
+    if (buyPrice === price) {
+      levels.buyQty.push(buys.qtys[b]!)
       b -= 1
     } else {
-      last.sellQty += sell!.qty
+      levels.buyQty.push(0n)
+    }
+    if (sellPrice === price) {
+      levels.sellQty.push(sells.qtys[s]!)
       s += 1
+    } else {
+      levels.sellQty.push(0n)
     }
   }
   return levels
@@ -128,18 +173,19 @@ function buildLevels(buys: readonly AuctionOrder[], sells: readonly AuctionOrder
  * Finds the maximal volume V and, among the feasible prices (SPEC.md 4.1 step 3), the one closest to
  * `target` (equidistant: the lower). With no target, the lowest feasible price. Null when V = 0.
  */
-function choosePrice(levels: readonly PriceLevel[], target: bigint | null): Clearing | null {
-  const count = levels.length
+function choosePrice(levels: PriceLevels, target: bigint | null): Clearing | null {
+  const { prices, buyQty, sellQty } = levels
+  const count = prices.length
   // demandAtOrAbove[i] = D(levels[i].price): buy quantity priced ≥ that price.
   const demandAtOrAbove = new Array<bigint>(count + 1)
   demandAtOrAbove[count] = 0n
   for (let i = count - 1; i >= 0; i--) {
-    demandAtOrAbove[i] = demandAtOrAbove[i + 1]! + levels[i]!.buyQty
+    demandAtOrAbove[i] = demandAtOrAbove[i + 1]! + buyQty[i]!
   }
   let volumeMax = 0n
   let supply = 0n
   for (let i = 0; i < count; i++) {
-    supply += levels[i]!.sellQty
+    supply += sellQty[i]!
     const demand = demandAtOrAbove[i]!
     const volume = demand < supply ? demand : supply
     if (volume > volumeMax) volumeMax = volume
@@ -150,9 +196,9 @@ function choosePrice(levels: readonly PriceLevel[], target: bigint | null): Clea
   let bestDistance = 0n
   supply = 0n
   for (let i = 0; i < count; i++) {
-    const level = levels[i]!
+    const price = prices[i]!
     const supplyBelow = supply
-    supply += level.sellQty
+    supply += sellQty[i]!
     const demand = demandAtOrAbove[i]!
     const demandAbove = demandAtOrAbove[i + 1]!
     const volume = demand < supply ? demand : supply
@@ -162,11 +208,11 @@ function choosePrice(levels: readonly PriceLevel[], target: bigint | null): Clea
       supplyBelow <= volumeMax &&
       (demand === volumeMax || supply === volumeMax)
     if (!feasible) continue
-    if (target === null) return { price: level.price, volume: volumeMax }
-    const distance = level.price >= target ? level.price - target : target - level.price
+    if (target === null) return { price, volume: volumeMax }
+    const distance = price >= target ? price - target : target - price
     // Ascending scan with a strict comparison: an equidistant higher price never replaces a lower one.
     if (best === null || distance < bestDistance) {
-      best = level.price
+      best = price
       bestDistance = distance
     }
   }
@@ -213,12 +259,12 @@ export function clearCallAuction(
   lastPrice: bigint | null,
   referencePrice: bigint | null,
 ): AuctionResult {
-  const { buys, sells } = validateAndSplit(orders)
   const fills = new Map<string, bigint>()
-  for (const order of orders) fills.set(order.id, 0n)
+  const { buys, sells } = validateAndSplit(orders, fills)
   buys.sort(byBuyPriority)
   sells.sort(bySellPriority)
-  const clearing = choosePrice(buildLevels(buys, sells), lastPrice ?? referencePrice)
+  const levels = mergeLevels(aggregateSide(buys), aggregateSide(sells))
+  const clearing = choosePrice(levels, lastPrice ?? referencePrice)
   if (clearing === null) return { price: null, volume: 0n, fills }
 
   const bought = allocateSide(buys, clearing, fills)
