@@ -4,11 +4,12 @@
  *
  * Spec: SPEC.md section 4.1; normative text in docs/protocol/auction.md.
  *
- * Algorithm (O(n log n), n = number of orders): sort each side once by priority (buys by price
- * descending then seq ascending, sells by price ascending then seq ascending), merge the two sorted
- * sides into the ascending list of distinct limit prices with the quantity resting at each price,
- * take prefix sums D(p) and S(p) over that list, pick the clearing price in one linear scan, then
- * fill each side greedily in priority order. No floats, no clock, no randomness: the result depends
+ * Algorithm (O(n log n), n = number of orders): one native numeric sort of all limit prices gives
+ * the ascending distinct candidate prices; each order's quantity is added to its price level (found
+ * by binary search); prefix sums over the levels give D(p) and S(p), and two linear scans find the
+ * maximal volume V and the clearing price P. Allocation needs no full sort: orders strictly better
+ * than P fill in full (the rule guarantees they fit in V), and only the orders resting exactly at P
+ * are sorted, by seq, and filled greedily. No floats, no clock, no randomness: the result depends
  * only on the set of orders (not on their order in the input array) and on the two prices.
  */
 import { AssertionError, assert, assertNever } from '../util/assert.ts'
@@ -41,15 +42,9 @@ export interface AuctionResult {
  * each (parallel arrays: fewer allocations than one object per level).
  */
 interface PriceLevels {
-  readonly prices: bigint[]
-  readonly buyQty: bigint[]
-  readonly sellQty: bigint[]
-}
-
-/** One side's distinct prices in its priority order, with the quantity resting at each. */
-interface SideLevels {
-  readonly prices: bigint[]
-  readonly qtys: bigint[]
+  readonly prices: readonly bigint[]
+  readonly buyQty: readonly bigint[]
+  readonly sellQty: readonly bigint[]
 }
 
 /** The chosen price and volume, before allocation. */
@@ -58,115 +53,101 @@ interface Clearing {
   readonly volume: bigint
 }
 
-function byBuyPriority(a: AuctionOrder, b: AuctionOrder): number {
-  if (a.price !== b.price) return a.price > b.price ? -1 : 1
-  return a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0
-}
-
-function bySellPriority(a: AuctionOrder, b: AuctionOrder): number {
-  if (a.price !== b.price) return a.price < b.price ? -1 : 1
-  return a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0
-}
-
 const INT64_MIN = -(1n << 63n)
 const INT64_MAX = (1n << 63n) - 1n
 
+function bySeq(a: AuctionOrder, b: AuctionOrder): number {
+  return a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0
+}
+
 /**
- * Checks the preconditions the VM guarantees (positive price and quantity, unique ids, unique seqs
- * within int64) and splits the orders by side. Every order gets a 0n entry in `fills`, which also
- * detects duplicate ids. A violation is a bug in the caller, hence an assertion.
+ * Checks the preconditions the VM guarantees (0 < price ≤ 2^63 − 1, qty > 0, unique ids, unique seqs
+ * within int64) and returns every order's price in a typed array for a native sort. Every order gets
+ * a 0n entry in `fills`, which also detects duplicate ids. A violation is a bug, hence an assertion.
  */
-function validateAndSplit(
-  orders: readonly AuctionOrder[],
-  fills: Map<string, bigint>,
-): { buys: AuctionOrder[]; sells: AuctionOrder[] } {
-  const buys: AuctionOrder[] = []
-  const sells: AuctionOrder[] = []
+function validate(orders: readonly AuctionOrder[], fills: Map<string, bigint>): BigInt64Array {
+  const prices = new BigInt64Array(orders.length)
   const seqs = new BigInt64Array(orders.length)
   let index = 0
   for (const order of orders) {
     // Messages are built only on failure: this loop runs once per resting order every block.
-    if (order.price <= 0n) throw new AssertionError(`order ${order.id}: price ${order.price} ≤ 0`)
+    if (order.price <= 0n || order.price > INT64_MAX) {
+      throw new AssertionError(`order ${order.id}: price ${order.price} outside [1, 2^63 − 1]`)
+    }
     if (order.qty <= 0n) throw new AssertionError(`order ${order.id}: qty ${order.qty} ≤ 0`)
     if (order.seq < INT64_MIN || order.seq > INT64_MAX) {
       throw new AssertionError(`order ${order.id}: seq ${order.seq} outside int64`)
     }
-    const size = fills.size
-    fills.set(order.id, 0n)
-    if (fills.size === size) throw new AssertionError(`duplicate order id ${order.id}`)
-    seqs[index++] = order.seq
     switch (order.side) {
       case 'buy':
-        buys.push(order)
-        break
       case 'sell':
-        sells.push(order)
         break
       default:
         assertNever(order.side, `order ${order.id}: unknown side`)
     }
+    const size = fills.size
+    fills.set(order.id, 0n)
+    if (fills.size === size) throw new AssertionError(`duplicate order id ${order.id}`)
+    prices[index] = order.price
+    seqs[index] = order.seq
+    index += 1
   }
-  assert(buys.length + sells.length === orders.length, 'every order is on exactly one side')
+  assert(fills.size === orders.length, 'one fill entry per order')
   // A native numeric sort of the seqs finds duplicates far faster than a Set of bigints.
   seqs.sort()
   for (let i = 1; i < seqs.length; i++) {
     if (seqs[i] === seqs[i - 1]) throw new AssertionError(`duplicate seq ${seqs[i]!}`)
   }
-  return { buys, sells }
+  return prices
 }
 
-/** Sums one side, already sorted by priority, per distinct price (in that same order). */
-function aggregateSide(sorted: readonly AuctionOrder[]): SideLevels {
+/** Index of `price` in the ascending `prices` (binary search); `price` must be one of them. */
+function levelIndex(prices: readonly bigint[], price: bigint): number {
+  let low = 0
+  let high = prices.length - 1
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if (prices[middle]! < price) low = middle + 1
+    else high = middle
+  }
+  assert(prices[low] === price, `price ${price} is a level`)
+  return low
+}
+
+/** Sorts the limit prices once (natively) and sums each side's quantity per distinct price. */
+function buildLevels(orders: readonly AuctionOrder[], allPrices: BigInt64Array): PriceLevels {
+  allPrices.sort()
   const prices: bigint[] = []
-  const qtys: bigint[] = []
-  const first = sorted[0]
-  if (first === undefined) return { prices, qtys }
-  let price = first.price
-  let qty = 0n
-  for (const order of sorted) {
-    if (order.price !== price) {
-      prices.push(price)
-      qtys.push(qty)
-      price = order.price
-      qty = 0n
-    }
-    qty += order.qty
+  for (let i = 0; i < allPrices.length; i++) {
+    const price = allPrices[i]!
+    if (i === 0 || price !== prices[prices.length - 1]) prices.push(price)
   }
-  prices.push(price)
-  qtys.push(qty)
-  return { prices, qtys }
+  const buyQty = new Array<bigint>(prices.length).fill(0n)
+  const sellQty = new Array<bigint>(prices.length).fill(0n)
+  for (const order of orders) {
+    const i = levelIndex(prices, order.price)
+    if (order.side === 'buy') buyQty[i] = buyQty[i]! + order.qty
+    else sellQty[i] = sellQty[i]! + order.qty
+  }
+  return { prices, buyQty, sellQty }
 }
 
-/**
- * Merges both sides' levels into the ascending list of distinct limit prices. Buys come in
- * descending price order (their priority order), so they are walked backwards.
- */
-function mergeLevels(buys: SideLevels, sells: SideLevels): PriceLevels {
-  const levels: PriceLevels = { prices: [], buyQty: [], sellQty: [] }
-  let b = buys.prices.length - 1
-  let s = 0
-  while (b >= 0 || s < sells.prices.length) {
-    const buyPrice = b >= 0 ? buys.prices[b]! : null
-    const sellPrice = s < sells.prices.length ? sells.prices[s]! : null
-    const price =
-      buyPrice !== null && (sellPrice === null || buyPrice <= sellPrice) ? buyPrice : sellPrice!
-    const last = levels.prices[levels.prices.length - 1]
-    assert(last === undefined || last < price, 'levels ascend strictly')
-    levels.prices.push(price)
-    if (buyPrice === price) {
-      levels.buyQty.push(buys.qtys[b]!)
-      b -= 1
-    } else {
-      levels.buyQty.push(0n)
-    }
-    if (sellPrice === price) {
-      levels.sellQty.push(sells.qtys[s]!)
-      s += 1
-    } else {
-      levels.sellQty.push(0n)
-    }
+/** V = max over the levels of min(D(p), S(p)), by one ascending scan. Also returns total demand. */
+function maximalVolume(levels: PriceLevels): { volumeMax: bigint; demandTotal: bigint } {
+  const { buyQty, sellQty } = levels
+  let demandTotal = 0n
+  for (const qty of buyQty) demandTotal += qty
+  let volumeMax = 0n
+  let demand = demandTotal // D(p_i) = all buys minus those priced below p_i.
+  let supply = 0n // S(p_i) = sells priced at or below p_i.
+  for (let i = 0; i < buyQty.length; i++) {
+    supply += sellQty[i]!
+    const volume = demand < supply ? demand : supply
+    if (volume > volumeMax) volumeMax = volume
+    demand -= buyQty[i]!
   }
-  return levels
+  assert(demand === 0n, 'every buy is counted once')
+  return { volumeMax, demandTotal }
 }
 
 /**
@@ -175,38 +156,24 @@ function mergeLevels(buys: SideLevels, sells: SideLevels): PriceLevels {
  */
 function choosePrice(levels: PriceLevels, target: bigint | null): Clearing | null {
   const { prices, buyQty, sellQty } = levels
-  const count = prices.length
-  // demandAtOrAbove[i] = D(levels[i].price): buy quantity priced ≥ that price.
-  const demandAtOrAbove = new Array<bigint>(count + 1)
-  demandAtOrAbove[count] = 0n
-  for (let i = count - 1; i >= 0; i--) {
-    demandAtOrAbove[i] = demandAtOrAbove[i + 1]! + buyQty[i]!
-  }
-  let volumeMax = 0n
-  let supply = 0n
-  for (let i = 0; i < count; i++) {
-    supply += sellQty[i]!
-    const demand = demandAtOrAbove[i]!
-    const volume = demand < supply ? demand : supply
-    if (volume > volumeMax) volumeMax = volume
-  }
+  const { volumeMax, demandTotal } = maximalVolume(levels)
   if (volumeMax === 0n) return null
 
   let best: bigint | null = null
   let bestDistance = 0n
-  supply = 0n
-  for (let i = 0; i < count; i++) {
+  let demand = demandTotal
+  let supply = 0n
+  for (let i = 0; i < prices.length; i++) {
     const price = prices[i]!
-    const supplyBelow = supply
-    supply += sellQty[i]!
-    const demand = demandAtOrAbove[i]!
-    const demandAbove = demandAtOrAbove[i + 1]!
-    const volume = demand < supply ? demand : supply
+    const supplyBelow = supply // S<(p)
+    supply += sellQty[i]! // S(p)
+    const demandAbove = demand - buyQty[i]! // D>(p)
     const feasible =
-      volume === volumeMax &&
+      (demand < supply ? demand : supply) === volumeMax &&
       demandAbove <= volumeMax &&
       supplyBelow <= volumeMax &&
       (demand === volumeMax || supply === volumeMax)
+    demand = demandAbove
     if (!feasible) continue
     if (target === null) return { price, volume: volumeMax }
     const distance = price >= target ? price - target : target - price
@@ -221,26 +188,53 @@ function choosePrice(levels: PriceLevels, target: bigint | null): Clearing | nul
   return { price: best, volume: volumeMax }
 }
 
+/** Fills orders resting exactly at the clearing price in seq order, up to `remaining`. */
+function fillBySeq(atPrice: AuctionOrder[], remaining: bigint, fills: Map<string, bigint>): bigint {
+  atPrice.sort(bySeq)
+  let left = remaining
+  for (const order of atPrice) {
+    if (left === 0n) break
+    const fill = order.qty < left ? order.qty : left
+    fills.set(order.id, fill)
+    left -= fill
+  }
+  return left
+}
+
 /**
- * Fills one side, already sorted by priority, greedily up to `volume` among the orders whose limit
- * is at least as good as `price`. Returns the quantity filled (always `volume` when feasible).
+ * Allocation at P (SPEC.md 4.1 step 5), equal to filling each side greedily in priority order:
+ * orders strictly better than P come first in that order and fit in V (D>(P) ≤ V, S<(P) ≤ V), so
+ * they fill in full; the rest of V goes to the orders at P by seq.
  */
-function allocateSide(
-  sorted: readonly AuctionOrder[],
+function allocate(
+  orders: readonly AuctionOrder[],
   clearing: Clearing,
   fills: Map<string, bigint>,
-): bigint {
-  let remaining = clearing.volume
-  for (const order of sorted) {
-    if (remaining === 0n) break
-    const eligible =
-      order.side === 'buy' ? order.price >= clearing.price : order.price <= clearing.price
-    if (!eligible) break
-    const fill = order.qty < remaining ? order.qty : remaining
-    fills.set(order.id, fill)
-    remaining -= fill
+): void {
+  const { price, volume } = clearing
+  const buysAt: AuctionOrder[] = []
+  const sellsAt: AuctionOrder[] = []
+  let bought = 0n
+  let sold = 0n
+  for (const order of orders) {
+    if (order.side === 'buy') {
+      if (order.price === price) buysAt.push(order)
+      else if (order.price > price) {
+        fills.set(order.id, order.qty)
+        bought += order.qty
+      }
+    } else if (order.price === price) sellsAt.push(order)
+    else if (order.price < price) {
+      fills.set(order.id, order.qty)
+      sold += order.qty
+    }
   }
-  return clearing.volume - remaining
+  assert(bought <= volume, `buys better than ${price} (${bought}) exceed volume ${volume}`)
+  assert(sold <= volume, `sells better than ${price} (${sold}) exceed volume ${volume}`)
+  const buysLeft = fillBySeq(buysAt, volume - bought, fills)
+  const sellsLeft = fillBySeq(sellsAt, volume - sold, fills)
+  assert(buysLeft === 0n, `buys at ${price} leave ${buysLeft} of volume ${volume} unfilled`)
+  assert(sellsLeft === 0n, `sells at ${price} leave ${sellsLeft} of volume ${volume} unfilled`)
 }
 
 /**
@@ -251,8 +245,8 @@ function allocateSide(
  * @param referencePrice The market's reference (opening) price in ticks; the target when
  *   `lastPrice` is null. When both are null the lowest feasible price is chosen.
  * @returns The clearing price (null when no trade), the volume, and a fill for every order id.
- * @throws {AssertionError} when a precondition the VM guarantees is broken: a price or quantity ≤ 0,
- *   a duplicate id or a duplicate seq.
+ * @throws {AssertionError} when a precondition the VM guarantees is broken: a price outside
+ *   [1, 2^63 − 1], a quantity ≤ 0, a duplicate id, a duplicate seq or a seq outside int64.
  */
 export function clearCallAuction(
   orders: readonly AuctionOrder[],
@@ -260,18 +254,10 @@ export function clearCallAuction(
   referencePrice: bigint | null,
 ): AuctionResult {
   const fills = new Map<string, bigint>()
-  const { buys, sells } = validateAndSplit(orders, fills)
-  buys.sort(byBuyPriority)
-  sells.sort(bySellPriority)
-  const levels = mergeLevels(aggregateSide(buys), aggregateSide(sells))
+  const levels = buildLevels(orders, validate(orders, fills))
   const clearing = choosePrice(levels, lastPrice ?? referencePrice)
   if (clearing === null) return { price: null, volume: 0n, fills }
-
-  const bought = allocateSide(buys, clearing, fills)
-  const sold = allocateSide(sells, clearing, fills)
-  assert(bought === clearing.volume, `buys filled ${bought} of volume ${clearing.volume}`)
-  assert(sold === clearing.volume, `sells filled ${sold} of volume ${clearing.volume}`)
-  assert(fills.size === orders.length, 'one fill entry per order')
+  allocate(orders, clearing, fills)
   return { price: clearing.price, volume: clearing.volume, fills }
 }
 

@@ -171,6 +171,9 @@ describe('clearCallAuction preconditions (bugs in the caller, so assertions)', (
     ['zero price', [...good, buy('b2', 0n, 5n, 3n)]],
     ['duplicate id', [...good, buy('b1', 101n, 5n, 3n)]],
     ['duplicate seq', [...good, sell('s2', 101n, 5n, 2n)]],
+    ['price above 2^63 − 1', [...good, sell('s2', 1n << 63n, 5n, 3n)]],
+    ['seq above int64', [...good, sell('s2', 101n, 5n, 1n << 63n)]],
+    ['seq below int64', [...good, sell('s2', 101n, 5n, -(1n << 63n) - 1n)]],
   ]
   for (const [name, orders] of cases) {
     it(`rejects ${name}`, () => {
