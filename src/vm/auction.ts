@@ -110,7 +110,8 @@ function levelIndex(prices: readonly bigint[], price: bigint): number {
     if (prices[middle]! < price) low = middle + 1
     else high = middle
   }
-  assert(prices[low] === price, `price ${price} is a level`)
+  // Built only on failure: this runs once per order.
+  if (prices[low] !== price) throw new AssertionError(`price ${price} is not a level`)
   return low
 }
 
@@ -277,10 +278,13 @@ const POWERS_OF_TEN: readonly bigint[] = Array.from(
  * @throws {AssertionError} when an argument is outside its range (the VM guarantees them).
  */
 export function quoteForFill(fillBaseUnits: bigint, price: bigint, priceDecimals: number): bigint {
-  assert(fillBaseUnits >= 0n, `fill ${fillBaseUnits} < 0`)
-  assert(price > 0n, `price ${price} ≤ 0`)
+  // Messages are built only on failure: the VM calls this once per fill.
+  if (fillBaseUnits < 0n) throw new AssertionError(`fill ${fillBaseUnits} < 0`)
+  if (price <= 0n) throw new AssertionError(`price ${price} ≤ 0`)
   const scale = Number.isInteger(priceDecimals) ? POWERS_OF_TEN[priceDecimals] : undefined
-  assert(scale !== undefined, `priceDecimals ${priceDecimals} not in [0, ${PRICE_DECIMALS_MAX}]`)
+  if (scale === undefined) {
+    throw new AssertionError(`priceDecimals ${priceDecimals} not in [0, ${PRICE_DECIMALS_MAX}]`)
+  }
   // Both operands are non-negative, so bigint division (truncation) is the floor.
   const quote = (fillBaseUnits * price) / scale
   assert(quote * scale <= fillBaseUnits * price, 'quote is rounded down')
