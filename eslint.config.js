@@ -55,6 +55,7 @@ export default tseslint.config(
   {
     ignores: [
       'node_modules/**',
+      '**/*.mjs',
       'dist/**',
       'coverage/**',
       '.scratch/**',
@@ -163,6 +164,14 @@ export default tseslint.config(
           message: 'No async functions in the pure core: it is synchronous.',
         },
       ],
+    },
+  },
+  {
+    // The light client runs in browsers: no Node built-ins, no server-side libraries or layers.
+    files: ['src/client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: IMPURE_MODULES.slice(0, 2).concat([{ group: ['**/ledger/**', '**/p2p/**', '**/api/**', '**/node/**'], message: 'The client may not import server layers.' }]), paths: NODE_BUILTINS.map((name) => ({ name, message: 'The client runs in browsers.' })) }],
+      'no-restricted-globals': ['error', ...['process', 'Buffer', 'require'].map((name) => ({ name, message: `${name} does not exist in browsers.` }))],
     },
   },
   {

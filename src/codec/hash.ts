@@ -12,7 +12,7 @@ export const HASH_TAGS = {
   tx: 'pointsnode/tx',
   header: 'pointsnode/header#',
   vote: 'pointsnode/vote#',
-  txRoot: 'pointsnode/txroot#',
+  txRoot: 'pointsnode/block-txs#',
   receiptsRoot: 'pointsnode/receipts#',
   validators: 'pointsnode/validators#',
   stateLeaf: 'pointsnode/state-leaf#',
@@ -29,9 +29,14 @@ const TAG_BYTES: Readonly<Record<HashTag, Uint8Array>> = Object.fromEntries(
   Object.entries(HASH_TAGS).map(([name, tag]) => [name, utf8(tag)]),
 ) as Record<HashTag, Uint8Array>
 
+/** `tag ‖ parts...`: the preimage that `hashTagged` hashes (node:crypto verifies over it). */
+export function taggedPreimage(tag: HashTag, ...parts: readonly Uint8Array[]): Uint8Array {
+  return concatBytes(TAG_BYTES[tag], ...parts)
+}
+
 /** `sha256(tag ‖ parts...)`: 32 bytes. */
 export function hashTagged(tag: HashTag, ...parts: readonly Uint8Array[]): Uint8Array {
-  const digest = sha256(concatBytes(TAG_BYTES[tag], ...parts))
+  const digest = sha256(taggedPreimage(tag, ...parts))
   assert(digest.length === 32, 'sha256 returns 32 bytes')
   return digest
 }

@@ -2,11 +2,21 @@
  * Signing and verifying transactions with noble (the pure-core path, also used by the light client).
  * Nodes verify through the `Verifier` interface, whose fast implementation uses node:crypto.
  */
-import { buildSignedTx, type SignedTx } from '../codec/tx.ts'
+import { taggedPreimage } from '../codec/hash.ts'
+import type { CodecErrorCode } from '../codec/canonical.ts'
+import {
+  buildSignedTx,
+  decodeSignedTx,
+  validateTxStatic,
+  type SignedTx,
+  type TxStaticErrorCode,
+} from '../codec/tx.ts'
+import { err, ok, type Result } from '../util/result.ts'
 import type { Tx } from '../core/tx.ts'
 import { assert } from '../util/assert.ts'
 import { equalBytes } from '../util/bytes.ts'
-import { publicKeyOf, signDigest, verifyDigest } from './secp256k1.ts'
+import { isLowS, isValidPublicKey, publicKeyOf, signDigest, verifyDigest } from './secp256k1.ts'
+import type { VerifyJob } from './verifier.ts'
 
 /**
  * Signs `tx` with `secretKey`, which must belong to `tx.signerPublicKey`.
@@ -21,4 +31,48 @@ export function signTx(tx: Tx, secretKey: Uint8Array): SignedTx {
 /** True when the signature of `signed` is a valid low-S signature of its signer over its txId. */
 export function verifySignedTx(signed: SignedTx): boolean {
   return verifyDigest(signed.signature, signed.txId, signed.tx.signerPublicKey)
+}
+
+/** The verification job of a signed tx, for a `Verifier` (e.g. the node:crypto worker pool). */
+export function txVerifyJob(signed: SignedTx): VerifyJob {
+  return {
+    publicKey: signed.tx.signerPublicKey,
+    digest: signed.txId,
+    preimage: taggedPreimage('tx', signed.txBytes),
+    signature: signed.signature,
+  }
+}
+
+/** Why a signed tx was refused at the door (before any state is consulted). */
+export interface TxAdmissionError {
+  readonly code:
+    CodecErrorCode | TxStaticErrorCode | 'TX_BAD_PUBLIC_KEY' | 'TX_HIGH_S' | 'TX_BAD_SIGNATURE'
+  readonly message: string
+}
+
+/**
+ * Decodes and checks a signed tx without state: canonical encoding, chain id, expiry window at
+ * `height`, signer key, low-S and the signature (noble). Nodes use the same steps with the fast
+ * verifier; this synchronous form serves the client, tests and tools.
+ */
+export function checkSignedTx(
+  signedBytes: Uint8Array,
+  chainId: string,
+  height: number,
+): Result<SignedTx, TxAdmissionError> {
+  const decoded = decodeSignedTx(signedBytes)
+  if (!decoded.ok) return err({ code: decoded.error.code, message: decoded.error.message })
+  const signed = decoded.value
+  const valid = validateTxStatic(signed.tx, chainId, height)
+  if (!valid.ok) return valid
+  if (!isValidPublicKey(signed.tx.signerPublicKey)) {
+    return err({ code: 'TX_BAD_PUBLIC_KEY', message: 'signer key is not a curve point' })
+  }
+  if (!isLowS(signed.signature)) {
+    return err({ code: 'TX_HIGH_S', message: 'signature s is above n/2 (malleable form)' })
+  }
+  if (!verifySignedTx(signed)) {
+    return err({ code: 'TX_BAD_SIGNATURE', message: 'signature does not verify' })
+  }
+  return ok(signed)
 }
