@@ -12,9 +12,10 @@
  * Run: npm run bench:auction  (node --import tsx bench/auction.ts). Randomness is a seeded PRNG, so
  * every run clears the same books.
  */
-import os from 'node:os'
+import { loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { clearCallAuction, type AuctionOrder } from '../src/vm/auction.ts'
+import { machineLine } from './harness.ts'
 
 const SIZES = [10_000, 100_000, 1_000_000] as const
 const SEED = 0x5eed_a0c7
@@ -124,7 +125,6 @@ for (const shape of ['clustered', 'spread'] as const) {
     })
   }
 }
-console.log(
-  `call auction, node ${process.version}, ${String(os.cpus().length)} cpus, load ${os.loadavg()[0]!.toFixed(2)}; median of repeats after one warm-up`,
-)
+console.log(`call auction: ${machineLine()}, load average ${loadavg()[0]!.toFixed(2)}`)
+console.log('median of repeats (15 at 10k, 5 at 100k, 3 at 1M), after a warm-up run below 1M')
 console.table(rows)
