@@ -170,10 +170,48 @@ export default tseslint.config(
     // The light client runs in browsers: no Node built-ins, no server-side libraries or layers.
     files: ['src/client/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: IMPURE_MODULES.slice(0, 2).concat([{ group: ['**/ledger/**', '**/p2p/**', '**/api/**', '**/node/**'], message: 'The client may not import server layers.' }]), paths: NODE_BUILTINS.map((name) => ({ name, message: 'The client runs in browsers.' })) }],
-      'no-restricted-globals': ['error', ...['process', 'Buffer', 'require'].map((name) => ({ name, message: `${name} does not exist in browsers.` }))],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: IMPURE_MODULES.slice(0, 2).concat([
+            {
+              group: ['**/ledger/**', '**/p2p/**', '**/api/**', '**/node/**'],
+              message: 'The client may not import server layers.',
+            },
+          ]),
+          paths: NODE_BUILTINS.map((name) => ({ name, message: 'The client runs in browsers.' })),
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        ...['process', 'Buffer', 'require'].map((name) => ({
+          name,
+          message: `${name} does not exist in browsers.`,
+        })),
+      ],
     },
   },
+  // ledger, p2p and api never import one another; only src/node wires them (STYLE.md section 1).
+  ...[
+    ['ledger', ['p2p', 'api', 'node']],
+    ['p2p', ['ledger', 'api', 'node']],
+    ['api', ['ledger', 'p2p', 'node']],
+  ].map(([layer, banned]) => ({
+    files: [`src/${layer}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: banned.map((b) => `**/${b}/**`),
+              message: `src/${layer} may not import ${banned.join(', ')}.`,
+            },
+          ],
+        },
+      ],
+    },
+  })),
   {
     files: ['src/crypto/verifier.ts'],
     rules: { 'no-restricted-syntax': 'off' },

@@ -1,0 +1,198 @@
+/**
+ * `buildApi(deps)`: the node's HTTP API as a fastify instance that is never listening by itself (the
+ * node calls `listen`; tests call `inject`). Spec: SPEC §9; docs/protocol/api.md.
+ *
+ * Writes are only signed txs: the signature is the authorisation. Every route has a response schema
+ * (bigints travel as decimal strings), errors use one coded body and one status table, request bodies
+ * and request rates are limited, CORS is configurable for the console, and the OpenAPI document is
+ * generated from the route schemas and served at `/openapi.json`.
+ */
+import cors from '@fastify/cors'
+import rateLimit from '@fastify/rate-limit'
+import swagger from '@fastify/swagger'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify'
+import type { Registry } from 'prom-client'
+import { isHex, fromHex, toHex } from '../util/bytes.ts'
+import type { Result } from '../util/result.ts'
+import { ERROR_BODY_SCHEMA, errorBody, httpStatusOf } from './errors.ts'
+
+/** Largest request body, in bytes (a signed tx is at most ~8 KiB; hex doubles it). */
+export const API_BODY_BYTES_MAX = 64 * 1024
+
+/** What the node reports at `/health`. */
+export interface HealthReport {
+  readonly height: number
+  readonly inSync: boolean
+  readonly chainId: string
+  readonly peers: number
+}
+
+/** The node services the API calls. */
+export interface ApiDeps {
+  readonly chainId: string
+  health(): HealthReport
+  /** Admits a signed tx (`[txBytes, signature]` bytes) to the mempool. */
+  submitTx(
+    signedBytes: Uint8Array,
+  ): Promise<Result<{ txId: Uint8Array }, { code: string; message: string }>>
+  readonly metrics: Registry
+  /** Request rate per client address and window; defaults to 600 per minute. */
+  readonly rateLimit?: { readonly max: number; readonly timeWindowMs: number }
+  /** Origins allowed by CORS (the console on another origin); none by default. */
+  readonly corsOrigins?: readonly string[]
+  readonly logger?: boolean
+}
+
+const HEALTH_SCHEMA = {
+  type: 'object',
+  required: ['height', 'inSync', 'chainId', 'peers'],
+  properties: {
+    height: { type: 'integer' },
+    inSync: { type: 'boolean' },
+    chainId: { type: 'string' },
+    peers: { type: 'integer' },
+  },
+} as const
+
+function installErrorHandling(app: FastifyInstance): void {
+  app.setNotFoundHandler((request, reply) => {
+    void reply
+      .code(404)
+      .send(errorBody('API_NOT_FOUND', `no route ${request.method} ${request.url}`))
+  })
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
+    const code = errorCodeOf(error)
+    const status = httpStatusOf(code)
+    if (status >= 500) app.log.error({ err: error }, 'request failed')
+    void reply.code(status).send(errorBody(code, status >= 500 ? 'internal error' : error.message))
+  })
+}
+
+function errorCodeOf(error: FastifyError): string {
+  if (error.validation) return 'API_BAD_REQUEST'
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'API_PAYLOAD_TOO_LARGE'
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'API_UNSUPPORTED_MEDIA_TYPE'
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return 'API_BAD_REQUEST'
+    default:
+      break
+  }
+  if (error.statusCode === 429) return 'API_RATE_LIMITED'
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return 'API_BAD_REQUEST'
+  }
+  return 'API_INTERNAL'
+}
+
+async function registerPlugins(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'pointsnode API', version: '1' },
+    },
+  })
+  await app.register(cors, { origin: deps.corsOrigins ? [...deps.corsOrigins] : false })
+  await app.register(rateLimit, {
+    max: deps.rateLimit?.max ?? 600,
+    timeWindow: deps.rateLimit?.timeWindowMs ?? 60_000,
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      code: 'API_RATE_LIMITED',
+      message: `rate limit of ${context.max} requests per ${context.after} exceeded`,
+    }),
+  })
+  app.addContentTypeParser(
+    ['application/msgpack', 'application/octet-stream'],
+    { parseAs: 'buffer', bodyLimit: API_BODY_BYTES_MAX },
+    (_request, body, done) => {
+      done(null, body)
+    },
+  )
+}
+
+function registerSystemRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  app.get('/health', { schema: { response: { 200: HEALTH_SCHEMA } } }, () => deps.health())
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    const text = await deps.metrics.metrics()
+    return reply.type(deps.metrics.contentType).send(text)
+  })
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger())
+}
+
+const SUBMIT_RESPONSES = {
+  202: { type: 'object', required: ['txId'], properties: { txId: { type: 'string' } } },
+  400: ERROR_BODY_SCHEMA,
+  409: ERROR_BODY_SCHEMA,
+  413: ERROR_BODY_SCHEMA,
+  415: ERROR_BODY_SCHEMA,
+  422: ERROR_BODY_SCHEMA,
+  429: ERROR_BODY_SCHEMA,
+  503: ERROR_BODY_SCHEMA,
+} as const
+
+const SUBMIT_JSON_SCHEMA = {
+  description: 'Submit a signed tx as hex in JSON.',
+  body: {
+    type: 'object',
+    required: ['tx'],
+    additionalProperties: false,
+    properties: {
+      tx: { type: 'string', description: 'hex of the signed tx `[txBytes, signature]`' },
+    },
+  },
+  response: SUBMIT_RESPONSES,
+} as const
+
+const SUBMIT_RAW_SCHEMA = {
+  description: 'Submit a signed tx as raw bytes (`application/msgpack`).',
+  consumes: ['application/msgpack', 'application/octet-stream'],
+  response: SUBMIT_RESPONSES,
+} as const
+
+function registerTxRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  const submit = async (bytes: Uint8Array, reply: FastifyReply): Promise<FastifyReply> => {
+    const result = await deps.submitTx(bytes)
+    if (!result.ok) {
+      const { code, message } = result.error
+      return reply.code(httpStatusOf(code)).send(errorBody(code, message))
+    }
+    return reply.code(202).send({ txId: toHex(result.value.txId) })
+  }
+  app.post('/v1/txs', { schema: SUBMIT_JSON_SCHEMA }, async (request, reply) => {
+    const { tx } = request.body as { tx: string }
+    if (tx.length === 0 || !isHex(tx)) {
+      return reply
+        .code(400)
+        .send(errorBody('API_BAD_REQUEST', 'tx must be non-empty lowercase hex'))
+    }
+    return submit(fromHex(tx), reply)
+  })
+  app.post('/v1/txs/raw', { schema: SUBMIT_RAW_SCHEMA }, async (request, reply) => {
+    if (!(request.body instanceof Uint8Array)) {
+      return reply
+        .code(415)
+        .send(errorBody('API_UNSUPPORTED_MEDIA_TYPE', 'send application/msgpack'))
+    }
+    return submit(new Uint8Array(request.body), reply)
+  })
+}
+
+/** Builds the API (not listening). Call `await app.ready()` or `listen` from the node. */
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: API_BODY_BYTES_MAX,
+    // Reject unknown properties instead of silently dropping them; never coerce types.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  })
+  app.removeContentTypeParser(['text/plain'])
+  installErrorHandling(app)
+  await registerPlugins(app, deps)
+  registerSystemRoutes(app, deps)
+  registerTxRoutes(app, deps)
+  return app
+}

@@ -1,0 +1,151 @@
+/**
+ * Node configuration: defaults < `<home>/config.json` < environment (`POINTSNODE_*`) < flags.
+ * Spec: SPEC.md section 11; docs/operations.md#configuration. Invalid configuration is refused at
+ * start with a coded error naming the field (`CONFIG_INVALID: api.port must be ...`).
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { CHAIN_ID_PATTERN } from '../core/limits.ts'
+import { err, ok, type Result } from '../util/result.ts'
+
+/** The resolved configuration of one node. */
+export interface NodeConfig {
+  readonly home: string
+  readonly chainId: string
+  readonly api: {
+    readonly host: string
+    readonly port: number
+    readonly corsOrigins: readonly string[]
+  }
+  readonly p2p: { readonly listen: string; readonly peers: readonly string[] }
+  readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent' }
+}
+
+/** Why a configuration was refused. */
+export interface ConfigError {
+  readonly code: 'CONFIG_INVALID' | 'CONFIG_UNREADABLE'
+  readonly message: string
+}
+
+/** File name of the configuration inside a node home. */
+export const CONFIG_FILE = 'config.json'
+
+/** Defaults for a node home. */
+export function defaultConfig(home: string): NodeConfig {
+  return {
+    home,
+    chainId: 'pointsnode-local',
+    api: { host: '127.0.0.1', port: 26657, corsOrigins: [] },
+    p2p: { listen: '/ip4/127.0.0.1/tcp/26656', peers: [] },
+    log: { level: 'info' },
+  }
+}
+
+type Overrides = Readonly<Record<string, string | undefined>>
+
+const ENV_KEYS: Readonly<Record<string, string>> = {
+  POINTSNODE_CHAIN_ID: 'chainId',
+  POINTSNODE_API_HOST: 'api.host',
+  POINTSNODE_API_PORT: 'api.port',
+  POINTSNODE_P2P_LISTEN: 'p2p.listen',
+  POINTSNODE_LOG_LEVEL: 'log.level',
+}
+
+/** Flat overrides (`api.port` → value) read from `POINTSNODE_*` environment variables. */
+export function envOverrides(env: Readonly<Record<string, string | undefined>>): Overrides {
+  const out: Record<string, string> = {}
+  for (const [name, path] of Object.entries(ENV_KEYS)) {
+    const value = env[name]
+    if (value !== undefined && value !== '') out[path] = value
+  }
+  return out
+}
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const
+
+function invalid(message: string): Result<never, ConfigError> {
+  return err({ code: 'CONFIG_INVALID', message })
+}
+
+function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string')
+}
+
+function readFile(home: string): Result<Record<string, unknown>, ConfigError> {
+  const path = join(home, CONFIG_FILE)
+  if (!existsSync(path)) return ok({})
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'))
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      return invalid(`${path} must hold a JSON object`)
+    }
+    return ok(parsed as Record<string, unknown>)
+  } catch (cause) {
+    return err({ code: 'CONFIG_UNREADABLE', message: `${path}: ${String(cause)}` })
+  }
+}
+
+function section(file: Record<string, unknown>, name: string): Record<string, unknown> {
+  const value = file[name]
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {}
+}
+
+/** Loads and validates the configuration of `home`, applying env and flag overrides in that order. */
+export function loadConfig(
+  home: string,
+  overrides: readonly Overrides[] = [],
+): Result<NodeConfig, ConfigError> {
+  const file = readFile(home)
+  if (!file.ok) return file
+  const base = defaultConfig(home)
+  const api = section(file.value, 'api')
+  const p2p = section(file.value, 'p2p')
+  const log = section(file.value, 'log')
+  const flat: Record<string, unknown> = {
+    chainId: file.value['chainId'] ?? base.chainId,
+    'api.host': api['host'] ?? base.api.host,
+    'api.port': api['port'] ?? base.api.port,
+    'api.corsOrigins': api['corsOrigins'] ?? base.api.corsOrigins,
+    'p2p.listen': p2p['listen'] ?? base.p2p.listen,
+    'p2p.peers': p2p['peers'] ?? base.p2p.peers,
+    'log.level': log['level'] ?? base.log.level,
+  }
+  for (const layer of overrides) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value === undefined) continue
+      flat[key] = key === 'api.port' ? Number(value) : value
+    }
+  }
+  return validate(home, flat)
+}
+
+function validate(home: string, flat: Record<string, unknown>): Result<NodeConfig, ConfigError> {
+  const chainId = flat['chainId']
+  if (typeof chainId !== 'string' || !CHAIN_ID_PATTERN.test(chainId)) {
+    return invalid(`chainId must match ${CHAIN_ID_PATTERN.source}`)
+  }
+  const port = flat['api.port']
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    return invalid('api.port must be an integer in 0..65535 (0: any free port)')
+  }
+  const host = flat['api.host']
+  if (typeof host !== 'string' || host.length === 0) return invalid('api.host must be a host name')
+  const cors = flat['api.corsOrigins']
+  if (!isStringList(cors)) return invalid('api.corsOrigins must be a list of origins')
+  const listen = flat['p2p.listen']
+  if (typeof listen !== 'string' || !listen.startsWith('/'))
+    return invalid('p2p.listen must be a multiaddr')
+  const peers = flat['p2p.peers']
+  if (!isStringList(peers)) return invalid('p2p.peers must be a list of multiaddrs')
+  const level = flat['log.level']
+  if (typeof level !== 'string' || !(LOG_LEVELS as readonly string[]).includes(level)) {
+    return invalid(`log.level must be one of ${LOG_LEVELS.join(', ')}`)
+  }
+  return ok({
+    home,
+    chainId,
+    api: { host, port, corsOrigins: cors },
+    p2p: { listen, peers },
+    log: { level: level as NodeConfig['log']['level'] },
+  })
+}
