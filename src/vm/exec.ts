@@ -9,7 +9,7 @@ import { assert } from '../util/assert.ts'
 import { toHex } from '../util/bytes.ts'
 import { err, type Result } from '../util/result.ts'
 import { HOLDER_KIND, keys, type HolderKind } from './keys.ts'
-import { RATE_ONE } from './limits.ts'
+import { NEVER_EXPIRES, RATE_ONE } from './limits.ts'
 import { creditLots, creditLotsCapped, debitLots, expiriesOf, totalOf, type Debit } from './lots.ts'
 import type { Overlay } from './overlay.ts'
 import {
@@ -110,9 +110,9 @@ export class Exec {
     before: readonly Lot[],
     after: readonly Lot[],
   ): void {
+    if (!hasExpiring(before) && !hasExpiring(after)) return
     const old = expiriesOf(before)
     const now = expiriesOf(after)
-    if (old.length === 0 && now.length === 0) return
     const nowSet = new Set(now)
     const oldSet = new Set(old)
     for (const e of old) if (!nowSet.has(e)) this.state.remove(keys.expiry(e, kind, holder, symbol))
@@ -198,6 +198,11 @@ export class Exec {
     this.savePointType(updated)
     return updated
   }
+}
+
+function hasExpiring(lots: readonly Lot[]): boolean {
+  for (const lot of lots) if (lot[0] !== NEVER_EXPIRES) return true
+  return false
 }
 
 function liveTotal(lots: readonly Lot[], time: bigint): bigint {

@@ -29,18 +29,16 @@ interface Entry {
   encoded: Uint8Array | null
 }
 
-interface JournalItem {
-  readonly k: string
-  readonly previous: Entry | undefined
-}
-
 /** A write-buffering view over a base state, with tx-level rollback. */
 export class Overlay implements StateReader {
   readonly #base: StateReader
   readonly #baseByString: KeyStringReader | null
   readonly #writes = new Map<string, Entry>()
   readonly #decoded = new Map<string, unknown>()
-  #journal: JournalItem[] | null = null
+  // The open tx's journal as two parallel arrays reused across txs (no object per write).
+  #inTx = false
+  readonly #journalKeys: string[] = []
+  readonly #journalPrevious: (Entry | undefined)[] = []
 
   constructor(base: StateReader) {
     this.#base = base
@@ -83,32 +81,38 @@ export class Overlay implements StateReader {
 
   #set(key: Uint8Array, entry: Entry): void {
     const k = keyString(key)
-    if (this.#journal !== null) this.#journal.push({ k, previous: this.#writes.get(k) })
+    if (this.#inTx) {
+      this.#journalKeys.push(k)
+      this.#journalPrevious.push(this.#writes.get(k))
+    }
     this.#writes.set(k, entry)
   }
 
   /** Starts a tx: later writes can be rolled back together. */
   begin(): void {
-    assert(this.#journal === null, 'nested tx')
-    this.#journal = []
+    assert(!this.#inTx, 'nested tx')
+    this.#inTx = true
+    this.#journalKeys.length = 0
+    this.#journalPrevious.length = 0
   }
 
   /** Keeps the tx's writes. */
   commit(): void {
-    assert(this.#journal !== null, 'commit without begin')
-    this.#journal = null
+    assert(this.#inTx, 'commit without begin')
+    this.#inTx = false
   }
 
   /** Undoes every write since `begin`. */
   rollback(): void {
-    const journal = this.#journal
-    assert(journal !== null, 'rollback without begin')
-    for (let i = journal.length - 1; i >= 0; i--) {
-      const { k, previous } = journal[i]!
+    assert(this.#inTx, 'rollback without begin')
+    assert(this.#journalKeys.length === this.#journalPrevious.length, 'journal arrays in step')
+    for (let i = this.#journalKeys.length - 1; i >= 0; i--) {
+      const k = this.#journalKeys[i]!
+      const previous = this.#journalPrevious[i]
       if (previous === undefined) this.#writes.delete(k)
       else this.#writes.set(k, previous)
     }
-    this.#journal = null
+    this.#inTx = false
   }
 
   /** Raw bytes at `key` as seen through the overlay. */
@@ -150,7 +154,7 @@ export class Overlay implements StateReader {
 
   /** The block's changes: real changes only, ascending by key. */
   writeSet(): WriteSet {
-    assert(this.#journal === null, 'write set inside a tx')
+    assert(!this.#inTx, 'write set inside a tx')
     const sorted = [...this.#writes.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))
     const out: StateChange[] = []
     for (const [k, entry] of sorted) {

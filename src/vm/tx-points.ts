@@ -70,12 +70,8 @@ export function applyTransfer(x: Exec, tx: TxOf<'points.transfer'>, m: TxMeta): 
   if (!debit.ok) return debit
   const credit = x.creditAccount(b.to, type.symbol, debit.value.taken)
   if (!credit.ok) return credit
-  x.emit('points.transferred', {
-    pointType: type.symbol,
-    from: m.signer,
-    to: b.to,
-    amount: b.amount,
-  })
+  // No event: the tx body states the whole effect, and transfers are the hot path
+  // (docs/protocol/vm.md#receipts-and-events).
   return ok(null)
 }
 
