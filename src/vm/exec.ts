@@ -11,6 +11,7 @@ import { err, type Result } from '../util/result.ts'
 import { HOLDER_KIND, keys, type HolderKind } from './keys.ts'
 import { NEVER_EXPIRES, RATE_ONE } from './limits.ts'
 import { creditLots, creditLotsCapped, debitLots, expiriesOf, totalOf, type Debit } from './lots.ts'
+import { keyString } from './memory-state.ts'
 import type { Overlay } from './overlay.ts'
 import {
   BALANCE_SCHEMA,
@@ -48,6 +49,8 @@ export class Exec {
   readonly blockEvents: VmEvent[] = []
   txEvents: VmEvent[] = []
   txIndex = 0
+  /** Point type keys by symbol, built once per block (the same few types recur in every tx). */
+  readonly #typeKeys = new Map<string, { key: Uint8Array; k: string }>()
 
   constructor(state: Overlay, ctx: BlockContext) {
     this.state = state
@@ -71,7 +74,13 @@ export class Exec {
 
   /** The point type `symbol`, or undefined. */
   pointType(symbol: string): PointType | undefined {
-    return this.state.read(POINT_TYPE_SCHEMA, keys.pointType(symbol))
+    let cached = this.#typeKeys.get(symbol)
+    if (cached === undefined) {
+      const key = keys.pointType(symbol)
+      cached = { key, k: keyString(key) }
+      this.#typeKeys.set(symbol, cached)
+    }
+    return this.state.read(POINT_TYPE_SCHEMA, cached.key, cached.k)
   }
 
   /** Saves a point type. */
@@ -85,8 +94,9 @@ export class Exec {
     address: Uint8Array,
     symbol: string,
     key = keys.balance(address, symbol),
+    k = keyString(key),
   ): readonly Lot[] {
-    return this.state.read(BALANCE_SCHEMA, key)?.lots ?? []
+    return this.state.read(BALANCE_SCHEMA, key, k)?.lots ?? []
   }
 
   /** Replaces an account's lots, keeping the expiry index in step. */
@@ -96,9 +106,10 @@ export class Exec {
     before: readonly Lot[],
     after: Lot[],
     key = keys.balance(address, symbol),
+    k = keyString(key),
   ): void {
-    if (after.length === 0) this.state.remove(key)
-    else this.state.write(BALANCE_SCHEMA, key, { lots: after })
+    if (after.length === 0) this.state.remove(key, k)
+    else this.state.write(BALANCE_SCHEMA, key, { lots: after }, null, k)
     this.reindex(HOLDER_KIND.account, address, symbol, before, after)
   }
 
@@ -125,7 +136,8 @@ export class Exec {
   /** Debits an account's live lots, earliest expiry first. */
   debitAccount(address: Uint8Array, symbol: string, amount: bigint): Result<Debit, TxError> {
     const key = keys.balance(address, symbol)
-    const before = this.accountLots(address, symbol, key)
+    const k = keyString(key)
+    const before = this.accountLots(address, symbol, key, k)
     const debit = debitLots(before, amount, this.ctx.time)
     if (debit === null) {
       return fail(
@@ -133,20 +145,21 @@ export class Exec {
         `needed ${amount} ${symbol}, available ${liveTotal(before, this.ctx.time)}`,
       )
     }
-    this.setAccountLots(address, symbol, before, debit.kept, key)
+    this.setAccountLots(address, symbol, before, debit.kept, key, k)
     return { ok: true, value: debit }
   }
 
   /** Credits lots to an account (lots keep their expiry). */
   creditAccount(address: Uint8Array, symbol: string, lots: readonly Lot[]): Result<null, TxError> {
     const key = keys.balance(address, symbol)
-    const before = this.accountLots(address, symbol, key)
+    const k = keyString(key)
+    const before = this.accountLots(address, symbol, key, k)
     const after = creditLots(before, lots)
     if (after === null)
       return fail('TX_TOO_MANY_LOTS', `account would hold too many lots of ${symbol}`)
     if (totalOf(after) > AMOUNT_MAX)
       return fail('TX_AMOUNT_OVERFLOW', `balance of ${symbol} overflows`)
-    this.setAccountLots(address, symbol, before, after, key)
+    this.setAccountLots(address, symbol, before, after, key, k)
     return { ok: true, value: null }
   }
 

@@ -104,7 +104,8 @@ export function applyTx(
     })
   }
   const replayKey = keys.txId(tx.expiresAtHeight, signed.txId)
-  if (x.state.get(replayKey) !== undefined) {
+  const replayString = keyString(replayKey)
+  if (x.state.get(replayKey, replayString) !== undefined) {
     return err({ code: 'TX_DUPLICATE', message: 'tx already committed' })
   }
   const checked = validateTxStatic(tx, x.ctx.chainId, height)
@@ -123,7 +124,7 @@ export function applyTx(
     accepted.length = acceptedBefore
     x.blockEvents.length = blockEventsBefore
   }
-  x.state.write(MARKER_SCHEMA, replayKey, 0, MARKER_BYTES)
+  x.state.write(MARKER_SCHEMA, replayKey, 0, MARKER_BYTES, replayString)
   if (!outcome.ok) return outcome
   return ok({ txId: signed.txId, ok: true, code: null, events: x.txEvents, index: x.txIndex })
 }

@@ -50,8 +50,7 @@ export class Overlay implements StateReader {
   }
 
   /** Decoded value at `key`, or undefined when absent. */
-  read<T>(schema: Schema<T>, key: Uint8Array): T | undefined {
-    const k = keyString(key)
+  read<T>(schema: Schema<T>, key: Uint8Array, k = keyString(key)): T | undefined {
     const written = this.#writes.get(k)
     if (written !== undefined) return written.value === null ? undefined : (written.value as T)
     if (this.#decoded.has(k)) return this.#decoded.get(k) as T
@@ -70,17 +69,23 @@ export class Overlay implements StateReader {
    * Writes a decoded value (encoded once, when the block ends). `encoded`, when given, must be
    * the canonical encoding of `value` (constants such as index markers).
    */
-  write<T>(schema: Schema<T>, key: Uint8Array, value: T, encoded: Uint8Array | null = null): void {
-    this.#set(key, { key, value, schema, encoded })
+  write<T>(
+    schema: Schema<T>,
+    key: Uint8Array,
+    value: T,
+    encoded: Uint8Array | null = null,
+    k = keyString(key),
+  ): void {
+    this.#set(key, { key, value, schema, encoded }, k)
   }
 
   /** Deletes `key`. */
-  remove(key: Uint8Array): void {
-    this.#set(key, { key, value: null, schema: null, encoded: null })
+  remove(key: Uint8Array, k = keyString(key)): void {
+    this.#set(key, { key, value: null, schema: null, encoded: null }, k)
   }
 
-  #set(key: Uint8Array, entry: Entry): void {
-    const k = keyString(key)
+  #set(key: Uint8Array, entry: Entry, k: string): void {
+    assert(k.length === key.length, 'key string matches the key')
     if (this.#inTx) {
       this.#journalKeys.push(k)
       this.#journalPrevious.push(this.#writes.get(k))
@@ -116,8 +121,7 @@ export class Overlay implements StateReader {
   }
 
   /** Raw bytes at `key` as seen through the overlay. */
-  get(key: Uint8Array): Uint8Array | undefined {
-    const k = keyString(key)
+  get(key: Uint8Array, k = keyString(key)): Uint8Array | undefined {
     const written = this.#writes.get(k)
     if (written === undefined) return this.#baseGet(key, k)
     return written.value === null ? undefined : encodeEntry(written)
