@@ -31,6 +31,9 @@ export function fail<T>(code: TxErrorCode, message: string): Result<T, TxError> 
   return err({ code, message })
 }
 
+/** The shared empty event list of txs that emit nothing (frozen: never pushed to). */
+export const NO_EVENTS: VmEvent[] = Object.freeze([]) as unknown as VmEvent[]
+
 /** Burn details beyond the holder, type and amount. */
 export interface BurnDetails {
   readonly reason: BurnReason
@@ -47,7 +50,8 @@ export class Exec {
   readonly config: Config
   readonly burns: BurnRecord[] = []
   readonly blockEvents: VmEvent[] = []
-  txEvents: VmEvent[] = []
+  /** The current tx's events; NO_EVENTS (shared, frozen) until the first emit. */
+  txEvents: VmEvent[] = NO_EVENTS
   txIndex = 0
   /** Point type keys by symbol, built once per block (the same few types recur in every tx). */
   readonly #typeKeys = new Map<string, { key: Uint8Array; k: string }>()
@@ -69,6 +73,7 @@ export class Exec {
       const v = attributes[k]!
       list.push([k, typeof v === 'string' ? v : v instanceof Uint8Array ? toHex(v) : v.toString()])
     }
+    if (this.txEvents === NO_EVENTS) this.txEvents = []
     this.txEvents.push({ type, attributes: list })
   }
 

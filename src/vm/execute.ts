@@ -9,7 +9,7 @@ import type { Tx } from '../core/tx.ts'
 import { addressOf } from '../crypto/secp256k1.ts'
 import { assert, assertNever } from '../util/assert.ts'
 import { err, ok, type Result } from '../util/result.ts'
-import { Exec } from './exec.ts'
+import { Exec, NO_EVENTS } from './exec.ts'
 import { applyValidatorUpdate } from './governance.ts'
 import { keys } from './keys.ts'
 import { applyCancel, applyCreateMarket, applyPlace } from './market.ts'
@@ -112,7 +112,7 @@ export function applyTx(
   const burnsBefore = x.burns.length
   const acceptedBefore = accepted.length
   const blockEventsBefore = x.blockEvents.length
-  x.txEvents = []
+  x.txEvents = NO_EVENTS
   x.state.begin()
   const outcome = checked.ok
     ? dispatch(x, tx, { txId: signed.txId, signer: signerAddress(tx.signerPublicKey) }, accepted)

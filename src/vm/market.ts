@@ -119,7 +119,8 @@ export function applyCancel(x: Exec, tx: TxOf<'order.cancel'>, m: TxMeta): TxOut
   if (order === undefined) return fail('TX_UNKNOWN_ORDER', 'no open order with this id')
   if (toHex(order.owner) !== toHex(m.signer)) return fail('TX_NOT_ORDER_OWNER', 'not your order')
   endOrder(x, order, 'cancelled')
-  x.txEvents.push(...x.blockEvents.splice(x.blockEvents.length - 1, 1))
+  // endOrder reports to the block; a cancel reports it as this tx's event instead.
+  x.txEvents = [...x.txEvents, ...x.blockEvents.splice(x.blockEvents.length - 1, 1)]
   return ok(null)
 }
 

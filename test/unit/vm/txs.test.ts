@@ -572,7 +572,9 @@ describe('market.create / order.place / order.cancel', () => {
       tx('order.cancel', K.alice, { orderId: digest('none') }),
       'TX_UNKNOWN_ORDER',
     )
-    expectOk(chain, [tx('order.cancel', K.alice, { orderId: buy.txId })])
+    const cancelled = expectOk(chain, [tx('order.cancel', K.alice, { orderId: buy.txId })])
+    expect(cancelled.receipts[0]?.events.map((e) => e.type)).toEqual(['order.ended'])
+    expect(cancelled.receipts[0]?.events[0]?.attributes).toContainEqual(['returned', '47'])
     expect(readBalance(chain.state, K.alice.address, 'UNI')).toBe(5_000n)
     expect(readOrder(chain.state, buy.txId)).toBeUndefined()
     const sell = place(K.alice, { side: 'sell', price: 900n, goodTillHeight: chain.height + 2 })
