@@ -35,3 +35,4 @@ export {
 } from './integrity.ts'
 export { blockHashOf, type LedgerHead, type StoredBlock } from './stored.ts'
 export * from './settlement.ts'
+export { FileCommitWitness, type CommitWitness, type WitnessRecord } from './witness.ts'

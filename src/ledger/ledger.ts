@@ -18,6 +18,7 @@ import { checkLedgerIntegrity, streamState, type ComputeStateRoot } from './inte
 import { assertUniqueKeys, burnOps, decodeStored, recordOps } from './indexes.ts'
 import { blockHashKey, headKey, readU32, receiptsKey, stateKey, txKey } from './keys.ts'
 import type { KvOp, KvStore } from './kv.ts'
+import type { CommitWitness } from './witness.ts'
 import { LedgerQueries } from './queries.ts'
 import { statsOps } from './stats.ts'
 import {
@@ -36,6 +37,29 @@ import {
 export interface LedgerOptions {
   /** The state tree's root over a complete state (the state tree module provides it). */
   readonly computeStateRoot: ComputeStateRoot
+  /**
+   * Where commits are also recorded outside the database, so that a store that lost its tail is
+   * refused at start-up (see witness.ts). Omitted: no such check.
+   */
+  readonly witness?: CommitWitness
+}
+
+/**
+ * Compares the store's head with the witness.
+ * @throws {NodeError} `LEDGER_TAIL_LOST` when the store is behind the witness or differs at its height.
+ */
+async function checkWitness(head: LedgerHead | null, witness: CommitWitness): Promise<void> {
+  const seen = await witness.load()
+  if (seen === null) return
+  const height = head?.height ?? -1
+  const code = 'LEDGER_TAIL_LOST'
+  if (height < seen.height) {
+    const message = `${code}: store head is at height ${height} but height ${seen.height} was committed (the store lost its tail)`
+    throw new NodeError(code, message)
+  }
+  if (height === seen.height && head && !equalBytes(head.blockHash, seen.blockHash)) {
+    throw new NodeError(code, `${code}: block ${height} differs from the committed one`)
+  }
 }
 
 /** Genesis: the initial state and the hash that block 1's `parentHash` must equal. */
@@ -63,9 +87,12 @@ export class Ledger extends LedgerQueries {
   #commitChain: Promise<unknown> = Promise.resolve()
   #failed: unknown = null
 
-  private constructor(kv: KvStore, head: LedgerHead | null) {
+  readonly #witness: CommitWitness | null
+
+  private constructor(kv: KvStore, head: LedgerHead | null, witness: CommitWitness | null) {
     super(kv)
     this.#head = head
+    this.#witness = witness
   }
 
   /**
@@ -74,7 +101,8 @@ export class Ledger extends LedgerQueries {
    */
   static async open(kv: KvStore, options: LedgerOptions): Promise<Ledger> {
     const report = await checkLedgerIntegrity(kv, options.computeStateRoot)
-    return new Ledger(kv, report.head)
+    if (options.witness) await checkWitness(report.head, options.witness)
+    return new Ledger(kv, report.head, options.witness ?? null)
   }
 
   /** The last committed head; null before genesis. */
@@ -82,7 +110,7 @@ export class Ledger extends LedgerQueries {
     return this.#head
   }
 
-  /** Runs `task` after every earlier commit; a failed write poisons the ledger (state unknown). */
+  /** Runs `task` after every earlier commit; after a failed write, refuses (the head is unknown). */
   async #serialise<T>(task: () => Promise<T>): Promise<T> {
     const run = this.#commitChain.then(() => {
       if (this.#failed !== null) {
@@ -92,22 +120,37 @@ export class Ledger extends LedgerQueries {
       }
       return task()
     })
-    this.#commitChain = run.catch((cause: unknown) => {
-      this.#failed ??= cause
-    })
+    // The chain only orders commits; each caller sees its own commit's outcome.
+    this.#commitChain = run.then(
+      () => undefined,
+      () => undefined,
+    )
     return run
   }
 
   async #writeHead(ops: KvOp[], head: LedgerHead): Promise<LedgerHead> {
     ops.push(...headOps(head))
     assertUniqueKeys(ops)
-    await this.kv.batch(ops, { sync: true })
+    try {
+      await this.kv.batch(ops, { sync: true })
+    } catch (cause) {
+      // Whether the batch reached the disk is unknown: refuse to continue on a guessed head.
+      this.#failed = cause
+      throw cause
+    }
     // Pair assertion: what was written reads back as the head.
     const back = await this.kv.get(headKey())
     assert(back !== undefined, 'head record reads back after commit')
     const decoded = decodeOrCorrupt(HEAD_SCHEMA, back, 256, 'LEDGER_HEAD_CORRUPT', 'head record')
     assert(decoded.height === head.height && equalBytes(decoded.blockHash, head.blockHash), 'head')
     this.#head = decoded
+    try {
+      await this.#witness?.save({ height: decoded.height, blockHash: decoded.blockHash })
+    } catch (cause) {
+      // The block is committed, but the witness is stale: stop here rather than drift further.
+      this.#failed = cause
+      throw cause
+    }
     return decoded
   }
 
