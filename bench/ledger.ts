@@ -118,7 +118,7 @@ async function main(): Promise<void> {
     )
     let start = performance.now()
     for (const key of readKeys)
-      if (kv.getSync!(stateKey(key)) === undefined) throw new Error('missing')
+      if (kv.getSync(stateKey(key)) === undefined) throw new Error('missing')
     const rawSyncPerS = READS / ((performance.now() - start) / 1000)
     start = performance.now()
     for (const key of readKeys)

@@ -66,7 +66,9 @@ function startChild(path: string, seed: number): WarmChild {
   const firstCommit = new Promise<void>((resolve) => (onFirstCommit = resolve))
   const exited = new Promise<void>((resolve, reject) => {
     child.on('error', reject)
-    child.on('exit', () => resolve())
+    child.on('exit', () => {
+      resolve()
+    })
   })
   child.stdout.on('data', (chunk: Buffer) => {
     buffer += chunk.toString('utf8')
@@ -116,7 +118,6 @@ describe('ledger crash safety with real processes', () => {
       witness: new FileCommitWitness(`${path}.witness`),
     }
     let next = startChild(path, SEED)
-    const t0 = Date.now()
     for (let run = 0; run < KILLS; run++) {
       const where = `run ${run} (SEED=${SEED})`
       const current = next
@@ -143,8 +144,7 @@ describe('ledger crash safety with real processes', () => {
           )
         }
         replayed = head!.height
-        if (process.env['LEDGER_CRASH_DEBUG'])
-          console.log(run, Date.now() - t0, head!.height, result.reported.length)
+        console.log(run, Date.now() - t0, head!.height, result.reported.length)
         expect(toHex(head!.stateRoot), `${where}: head root`).toBe(toHex(model.root()))
         const persisted: StateEntry[] = []
         for await (const e of ledger.loadState()) persisted.push(e)

@@ -389,10 +389,10 @@ async function paginateDuringCommits(
   let cursor: string | null = null
   for (let guard = 0; guard < 10_000; guard++) {
     // The commit and the page read are started together: their order is up to the store.
-    const [result]: [QueryResult<BurnRecord>, void] = await Promise.all([
-      ledger.queryBurnsByIssuer(PARTIES[0]!, { cursor, limit, order }),
-      commitMore(),
-    ])
+    const query = ledger.queryBurnsByIssuer(PARTIES[0]!, { cursor, limit, order })
+    const commit = commitMore()
+    const result: QueryResult<BurnRecord> = await query
+    await commit
     if (!result.ok) throw new Error(result.error.message)
     out.push(...result.value.items)
     if (result.value.cursor === null) return out

@@ -11,7 +11,6 @@ import '../../src/polyfills.ts'
 import { openLevelKvStore } from '../../src/ledger/kv-level.ts'
 import { Ledger } from '../../src/ledger/ledger.ts'
 import { FileCommitWitness } from '../../src/ledger/witness.ts'
-import type { StateEntry } from '../../src/core/state.ts'
 import {
   hashChainStateRootStandIn,
   ModelState,
@@ -57,7 +56,7 @@ async function main(): Promise<void> {
   }
   const model = new ModelState()
   for await (const entry of ledger.loadState())
-    model.map.set(Buffer.from(entry.key).toString('hex'), entry as StateEntry)
+    model.map.set(Buffer.from(entry.key).toString('hex'), entry)
   const random = seededRandom(Number(seedText))
   process.stdout.write(`ready ${ledger.head!.height}\n`)
   for (let i = 0; i < BLOCKS_PER_RUN_MAX; i++) {
