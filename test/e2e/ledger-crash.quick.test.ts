@@ -144,7 +144,6 @@ describe('ledger crash safety with real processes', () => {
           )
         }
         replayed = head!.height
-        console.log(run, Date.now() - t0, head!.height, result.reported.length)
         expect(toHex(head!.stateRoot), `${where}: head root`).toBe(toHex(model.root()))
         const persisted: StateEntry[] = []
         for await (const e of ledger.loadState()) persisted.push(e)
