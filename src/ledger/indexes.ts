@@ -153,10 +153,13 @@ export function recordOps(entries: {
 
 /** Asserts that `ops` write every key at most once (two records with one key is a caller bug). */
 export function assertUniqueKeys(ops: readonly KvOp[]): void {
-  const keys = ops.map((op) => op.key).sort(compareBytes)
-  for (let i = 1; i < keys.length; i++) {
-    assert(compareBytes(keys[i - 1]!, keys[i]!) !== 0, `batch writes key ${toHex(keys[i]!)} twice`)
+  const seen = new Set<string>()
+  for (const op of ops) {
+    const key = toHex(op.key)
+    assert(!seen.has(key), `batch writes key ${key} twice`)
+    seen.add(key)
   }
+  assert(seen.size === ops.length, 'every op has its own key')
 }
 
 function parseCursor(
