@@ -13,6 +13,7 @@ import { encodeCanonical } from '../../../src/codec/canonical.ts'
 import { BLOCK_SCHEMA } from '../../../src/core/block.ts'
 import { verifyMerkleProof, merkleRoot } from '../../../src/codec/merkle.ts'
 import { AssertionError } from '../../../src/util/assert.ts'
+import { NodeError } from '../../../src/util/errors.ts'
 import { equalBytes, toHex } from '../../../src/util/bytes.ts'
 import { openLevelKvStore } from '../../../src/ledger/kv-level.ts'
 import { MemoryKvStore } from '../../../src/ledger/kv-memory.ts'
@@ -143,6 +144,30 @@ describe('Ledger commits and loads', () => {
     const replay = chain.next(1)
     const again = { ...replay, block: { ...replay.block, txs: good.block.txs } }
     await expect(ledger.commitBlock(again)).rejects.toThrow(AssertionError)
+  })
+
+  it('refuses further commits after a failed batch (the on-disk head is unknown)', async () => {
+    const inner = new MemoryKvStore()
+    let failNext = false
+    const flaky: KvStore = {
+      get: (k) => inner.get(k),
+      getMany: (ks) => inner.getMany(ks),
+      getSync: inner.getSync,
+      range: (r) => inner.range(r),
+      close: () => inner.close(),
+      batch: (ops, o) => {
+        if (!failNext) return inner.batch(ops, o)
+        return Promise.reject(new NodeError('LEDGER_KV_WRITE', 'disk full'))
+      },
+    }
+    const chain = new TestChain('flaky')
+    const ledger = await freshLedger(flaky)
+    await ledger.commitBlock(chain.next(1))
+    failNext = true
+    await expect(ledger.commitBlock(chain.next(1))).rejects.toThrow('disk full')
+    failNext = false
+    await expect(ledger.commitBlock(chain.next(1))).rejects.toMatchObject({ code: 'LEDGER_FAILED' })
+    expect(ledger.head?.height).toBe(1)
   })
 
   it('sums statistics deltas per enterprise and day across blocks', async () => {
