@@ -90,8 +90,16 @@ export class LevelKvStore implements KvStore {
       limit: range.limit,
     })
     try {
-      const rows = await iterator.nextv(range.limit)
-      return rows.map(([key, value]) => ({ key: plainBytes(key), value: plainBytes(value) }))
+      // `nextv` may return fewer entries than asked before the end; only an empty array ends it.
+      const out: KvEntry[] = []
+      while (out.length < range.limit) {
+        const rows = await iterator.nextv(range.limit - out.length)
+        if (rows.length === 0) break
+        for (const [key, value] of rows)
+          out.push({ key: plainBytes(key), value: plainBytes(value) })
+      }
+      assert(out.length <= range.limit, 'iterator returned more than the limit')
+      return out
     } finally {
       await iterator.close()
     }

@@ -55,7 +55,8 @@ export interface KvStore {
    */
   batch(ops: readonly KvOp[], options: KvBatchOptions): Promise<void>
   /**
-   * Up to `range.limit` entries in key order. The entries of one call are a consistent snapshot.
+   * Up to `range.limit` entries in key order, fewer only when the range is exhausted. The entries
+   * of one call are a consistent snapshot.
    */
   range(range: KvRange): Promise<KvEntry[]>
   /** Closes the store; further calls fail. */
