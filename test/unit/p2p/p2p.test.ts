@@ -29,7 +29,7 @@ import type { KnownPeer, P2pConfig } from '../../../src/p2p/types.ts'
 import { fromUtf8, utf8 } from '../../../src/util/bytes.ts'
 import { testKey, type TestKey } from '../../support/fixtures.ts'
 
-const running: { stop: () => Promise<void> }[] = []
+const running: { stop: () => void | Promise<void> }[] = []
 
 afterEach(async () => {
   await Promise.all(running.splice(0).map((n) => n.stop()))
@@ -84,12 +84,13 @@ const [ka, kb, kc, kd] = ['a', 'b', 'c', 'd'].map((l) => testKey(`p2p-${l}`)) as
 
 describe('p2p transport', () => {
   it('delivers consensus frames in order over one persistent stream and broadcasts to all', async () => {
-    const got: Record<string, string[]> = { b: [], c: [] }
+    const gotB: string[] = []
+    const gotC: string[] = []
     const b = await start(kb, [ka, kb, kc], {
-      handlers: { onConsensusMessage: (_from, bytes) => void got.b!.push(fromUtf8(bytes)) },
+      handlers: { onConsensusMessage: (_from, bytes) => void gotB.push(fromUtf8(bytes)) },
     })
     const c = await start(kc, [ka, kb, kc], {
-      handlers: { onConsensusMessage: (_from, bytes) => void got.c!.push(fromUtf8(bytes)) },
+      handlers: { onConsensusMessage: (_from, bytes) => void gotC.push(fromUtf8(bytes)) },
     })
     const a = await start(ka, [ka, kb, kc], {
       knownPeers: [knownPeer(kb, b), knownPeer(kc, c)],
@@ -97,11 +98,11 @@ describe('p2p transport', () => {
     await waitFor(() => a.isConnected(kb.publicKey) && a.isConnected(kc.publicKey), 'A to B and C')
     const count = 500
     for (let i = 0; i < count; i++) expect(a.send(kb.publicKey, utf8(`m${i}`)).ok).toBe(true)
-    await waitFor(() => got.b!.length === count, `${count} frames at B`)
-    for (let i = 0; i < count; i++) expect(got.b![i], `frame ${i} at B`).toBe(`m${i}`)
+    await waitFor(() => gotB.length === count, `${count} frames at B`)
+    for (let i = 0; i < count; i++) expect(gotB[i], `frame ${i} at B`).toBe(`m${i}`)
     expect(a.broadcast(utf8('all'))).toBe(2)
-    await waitFor(() => got.b!.at(-1) === 'all' && got.c!.at(-1) === 'all', 'broadcast at B and C')
-    expect(got.c).toEqual(['all'])
+    await waitFor(() => gotB.at(-1) === 'all' && gotC.at(-1) === 'all', 'broadcast at B and C')
+    expect(gotC).toEqual(['all'])
     const stats = a.stats()
     expect(stats.consensusSent).toBe(count + 2)
     expect(stats.consensusDropped).toBe(0)
