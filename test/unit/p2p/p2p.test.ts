@@ -32,7 +32,11 @@ import { testKey, type TestKey } from '../../support/fixtures.ts'
 const running: { stop: () => void | Promise<void> }[] = []
 
 afterEach(async () => {
-  await Promise.all(running.splice(0).map((n) => n.stop()))
+  await Promise.all(
+    running.splice(0).map(async (n) => {
+      await n.stop()
+    }),
+  )
 })
 
 async function waitFor(cond: () => boolean, what: string, deadlineMs = 10_000): Promise<void> {
