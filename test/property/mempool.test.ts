@@ -25,7 +25,7 @@ afterAll(async () => {
 
 type Command =
   | { kind: 'add'; index: number[] }
-  | { kind: 'take'; countMax: number; bytesMax: number }
+  | { kind: 'take'; countMax: number; bytesMax: number; ahead: number }
   | { kind: 'commit'; fraction: number; advance: number }
 
 const command: fc.Arbitrary<Command> = fc.oneof(
@@ -37,6 +37,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
     kind: fc.constant('take' as const),
     countMax: fc.nat(12),
     bytesMax: fc.nat(TX_SIZE_MAX * 10),
+    ahead: fc.nat(6),
   }),
   fc.record({
     kind: fc.constant('commit' as const),
@@ -73,7 +74,8 @@ describe('mempool properties', () => {
                 if (r.ok) accepted.add(toHex(TXS[c.index[j]!]!.txId))
               })
             } else if (c.kind === 'take') {
-              const taken = mempool.take(c.countMax, c.bytesMax, height)
+              const takeHeight = height + c.ahead
+              const taken = mempool.take(c.countMax, c.bytesMax, takeHeight)
               const ids = taken.map((t) => toHex(t.txId))
               expect(new Set(ids).size, `step ${step}: duplicate in take`).toBe(ids.length)
               expect(ids.length, `step ${step}: count`).toBeLessThanOrEqual(c.countMax)
@@ -84,7 +86,7 @@ describe('mempool properties', () => {
                 expect(committed.has(id), `step ${step}: committed tx ${id} taken`).toBe(false)
                 expect(accepted.has(id), `step ${step}: unknown tx ${id} taken`).toBe(true)
                 expect(t.expiresAtHeight, `step ${step}: expired tx taken`).toBeGreaterThanOrEqual(
-                  height,
+                  takeHeight,
                 )
               }
               lastTake = ids
