@@ -159,6 +159,9 @@ class P2pNodeImpl implements P2pNode {
   readonly peerId: string
   private libp2p: Libp2p | undefined
   private readonly peersById = new Map<string, PeerEntry>()
+  // The same entries keyed by public key hex: deriving a peer id per send costs a point
+  // decompression and a base58 encoding.
+  private readonly peersByKey = new Map<string, PeerEntry>()
   private readonly known = new Map<string, KnownPeer>()
   private readonly scores: PeerScores
   private readonly seen = new BoundedSeenSet(TX_SEEN_SET_SIZE_MAX)
@@ -275,6 +278,7 @@ class P2pNodeImpl implements P2pNode {
       entry.consensus.close()
       entry.tx.close()
       this.peersById.delete(id)
+      this.peersByKey.delete(toHex(entry.publicKey))
       removed.push(id)
     }
     for (const [id, key] of next) {
@@ -294,7 +298,9 @@ class P2pNodeImpl implements P2pNode {
         TX_QUEUE_FRAMES_MAX,
         TX_QUEUE_BYTES_MAX,
       )
-      this.peersById.set(id, { publicKey: key, peerId, consensus, tx })
+      const entry = { publicKey: key, peerId, consensus, tx }
+      this.peersById.set(id, entry)
+      this.peersByKey.set(toHex(key), entry)
     }
     return removed
   }
@@ -503,8 +509,7 @@ class P2pNodeImpl implements P2pNode {
   }
 
   private entryOfKey(publicKey: Uint8Array): PeerEntry | undefined {
-    if (publicKey.length !== 33) return undefined
-    return this.peersById.get(peerIdOfPublicKey(publicKey))
+    return this.peersByKey.get(toHex(publicKey))
   }
 
   private isConnectedId(peerId: PeerId): boolean {
