@@ -8,6 +8,7 @@
  * - mempool adds/s through the VerifierPool (2 workers), concurrent submission in chunks.
  */
 import '../src/polyfills.ts'
+import type { Libp2p } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { Mempool } from '../src/node/mempool.ts'
 import { VerifierPool } from '../src/node/verifier.ts'
@@ -57,7 +58,10 @@ async function benchP2p(): Promise<[string, string][]> {
   let wake: () => void = () => undefined
   const reach = (n: number): Promise<void> =>
     new Promise((resolve) => {
-      if (received >= n) return resolve()
+      if (received >= n) {
+        resolve()
+        return
+      }
       target = n
       wake = resolve
     })
@@ -79,7 +83,7 @@ async function benchP2p(): Promise<[string, string][]> {
   // Baseline: one raw stream on the same connection, lpStream.write awaited per frame.
   const baseline = await (async () => {
     // The bench reaches into the node's libp2p instance (a runtime field) to open a bare stream.
-    const aNode = (a as unknown as { libp2p: import('@libp2p/interface').Libp2p }).libp2p
+    const aNode = (a as unknown as { libp2p: Libp2p }).libp2p
     const before = received
     const stream = await aNode.dialProtocol(
       aNode.getConnections()[0]!.remotePeer,
