@@ -351,6 +351,11 @@ class P2pNodeImpl implements P2pNode {
         stream.abort(new Error('read failed'))
         return
       }
+      // The peer may have been banned or removed while the read was pending.
+      if (!this.admitted(connection.remotePeer)) {
+        stream.abort(new Error('peer not admitted'))
+        return
+      }
       if (kind === 'consensus') await this.deliverConsensus(entry, frame)
       else await this.deliverTxs(entry, frame)
     }
