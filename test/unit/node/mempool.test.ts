@@ -122,7 +122,9 @@ describe('mempool admission', () => {
     const { mempool, verifier, committed } = pool({ txCountMax: 40 })
     const txs = Array.from({ length: 40 }, (_, i) => signedTransfer(kb, i, 60))
     const results = await Promise.all(txs.map((t) => mempool.add(t.signedBytes, 1)))
-    results.forEach((r, i) => { expect(r.ok, `tx ${i}`).toBe(true); })
+    results.forEach((r, i) => {
+      expect(r.ok, `tx ${i}`).toBe(true)
+    })
     expect(verifier.calls).toEqual([40])
     // The pool is full and B is its only (heaviest) signer: B's next tx is verified, then refused.
     // A copy submitted concurrently is a duplicate and is not verified a second time.

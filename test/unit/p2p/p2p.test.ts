@@ -21,6 +21,7 @@ import { createLibp2p } from 'libp2p'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   CONSENSUS_MESSAGE_BYTES_MAX,
+  CONSENSUS_QUEUE_FRAMES_MAX,
   PROTOCOL_CONSENSUS,
   PROTOCOL_TX,
 } from '../../../src/p2p/limits.ts'
@@ -288,7 +289,7 @@ describe('p2p transport', () => {
     expect(a.stats().gaterDenied).toBeGreaterThan(denied)
   })
 
-  it('redials a known peer that restarts on the same port', async () => {
+  it('redials a known peer that restarts on the same port and delivers the newest queued frames', async () => {
     const got: string[] = []
     const handlers = {
       onConsensusMessage: (_f: Uint8Array, bytes: Uint8Array) => void got.push(fromUtf8(bytes)),
@@ -303,11 +304,23 @@ describe('p2p transport', () => {
     await waitFor(() => got.length === 1, 'first frame')
     await b.stop()
     await waitFor(() => !a.isConnected(kb.publicKey), 'A sees B gone')
+    // While B is down, A queues more than the queue holds: the oldest frames are dropped.
+    const queued = CONSENSUS_QUEUE_FRAMES_MAX + 6
+    for (let i = 0; i < queued; i++) expect(a.send(kb.publicKey, utf8(`q${i}`)).ok).toBe(true)
+    expect(a.stats().consensusDropped).toBe(6)
+    expect(a.peers()[0]?.consensusQueued).toBe(CONSENSUS_QUEUE_FRAMES_MAX)
     b = await start(kb, [ka, kb], { handlers, listen: [address] })
     expect(b.multiaddrs()[0]).toBe(address)
     await waitFor(() => a.isConnected(kb.publicKey), 'A redials B')
+    await waitFor(
+      () => got.length === 1 + CONSENSUS_QUEUE_FRAMES_MAX,
+      'queued frames after restart',
+    )
+    for (let i = 0; i < CONSENSUS_QUEUE_FRAMES_MAX; i++) {
+      expect(got[1 + i], `queued frame ${i}`).toBe(`q${i + 6}`)
+    }
     expect(a.send(kb.publicKey, utf8('after')).ok).toBe(true)
-    await waitFor(() => got.includes('after'), 'frame after restart')
+    await waitFor(() => got.at(-1) === 'after', 'frame after restart')
     expect(a.stats().redials).toBeGreaterThan(0)
     expect(peerIdFromString(a.peerId).toString()).toBe(a.peerId)
   })
