@@ -378,7 +378,7 @@ export class Mempool {
     const out: PooledTx[] = []
     let bytes = 0
     while (turns.length > 0 && out.length < countMax) {
-      for (let i = 0; i < turns.length && out.length < countMax; ) {
+      for (let i = 0; i < turns.length && out.length < countMax;) {
         const next = this.nextValid(turns[i]!, height)
         if (!next || bytes + next.signedBytes.length > bytesMax) {
           turns.splice(i, 1)
