@@ -3,7 +3,7 @@
  * Method: write fixture files into src/vm (pure core) and src/node (not pure), run ESLint with the
  * project's own configuration on them, and check which rules fire. The fixtures are removed after.
  */
-import { rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { ESLint } from 'eslint'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -13,6 +13,7 @@ const suffix = `${process.pid}-${Date.now()}`
 const files: string[] = []
 
 function fixture(folder: string, source: string): string {
+  mkdirSync(`${root}src/${folder}`, { recursive: true })
   const path = `${root}src/${folder}/lint-fixture-${suffix}.ts`
   writeFileSync(path, source)
   files.push(path)
