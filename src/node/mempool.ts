@@ -104,7 +104,7 @@ interface PendingAdd {
 const fail = (code: MempoolErrorCode, message: string): Result<never, MempoolError> =>
   err({ code, message })
 
-/** The mempool. Not thread-safe across processes; one per node. */
+/** The mempool; one per node, used from the node's main thread. */
 export class Mempool {
   private readonly byId = new Map<string, Entry>()
   // Per signer, its entries in arrival order (Set keeps insertion order and deletes in O(1)).

@@ -83,7 +83,10 @@ export interface P2pNode {
   multiaddrs(): string[]
   /** Queues a consensus frame for one peer (delivered in order over its persistent stream). */
   send(peer: Uint8Array, bytes: Uint8Array): Result<void, P2pSendError>
-  /** Queues a consensus frame for every connected admitted peer; returns how many. */
+  /**
+   * Queues a consensus frame for every connected admitted peer; returns how many.
+   * @throws {AssertionError} if the frame exceeds CONSENSUS_MESSAGE_BYTES_MAX (the node's own bug).
+   */
   broadcast(bytes: Uint8Array): number
   /** Gossips locally accepted signed txs to every connected peer; returns the frames per peer. */
   publishTxs(txs: readonly Uint8Array[]): number
