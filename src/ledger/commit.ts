@@ -1,0 +1,178 @@
+/**
+ * Validation and batch assembly of one block commit. Spec: docs/protocol/storage.md#commit-batch.
+ *
+ * Inputs come from this node's own consensus and VM, so a violation is a bug: every check is an
+ * assertion, made before anything is written.
+ */
+import { encodeCanonical } from '../codec/canonical.ts'
+import { decodeSignedTx } from '../codec/tx.ts'
+import {
+  BLOCK_SCHEMA,
+  CERTIFICATE_SCHEMA,
+  type Block,
+  type CommitCertificate,
+} from '../core/block.ts'
+import type { BurnRecord } from '../core/records.ts'
+import { STATE_KEY_BYTES_MAX, STATE_VALUE_BYTES_MAX, type WriteSet } from '../core/state.ts'
+import { assert } from '../util/assert.ts'
+import { compareBytes, equalBytes, toHex } from '../util/bytes.ts'
+import { INDEX_NAMES } from './indexes.ts'
+import {
+  blockHashKey,
+  blockKey,
+  certificateKey,
+  headKey,
+  indexHeadKey,
+  receiptsKey,
+  stateKey,
+  txKey,
+  u32Key,
+} from './keys.ts'
+import type { KvOp } from './kv.ts'
+import type { IndexEntries } from './records.ts'
+import {
+  blockHashOf,
+  HEAD_SCHEMA,
+  INDEX_HEAD_SCHEMA,
+  RECEIPTS_SCHEMA,
+  TX_LOCATION_SCHEMA,
+  type LedgerHead,
+} from './stored.ts'
+
+/** Everything one block commit writes. */
+export interface CommitInput {
+  readonly block: Block
+  readonly certificate: CommitCertificate
+  /** The state changes of this block (unique keys, ascending). */
+  readonly writeSet: WriteSet
+  /** This block's burn records, `index` 0, 1, ... in order. */
+  readonly burns: readonly BurnRecord[]
+  /** One opaque receipt per tx, when the VM produces them. */
+  readonly receipts?: readonly Uint8Array[]
+  readonly indexEntries: IndexEntries
+}
+
+/** Asserts that `writeSet` has unique ascending keys of legal sizes. */
+export function assertWriteSet(writeSet: WriteSet): void {
+  for (let i = 0; i < writeSet.length; i++) {
+    const change = writeSet[i]!
+    assert(
+      change.key.length > 0 && change.key.length <= STATE_KEY_BYTES_MAX,
+      `write ${i}: key size`,
+    )
+    if (change.value !== null) {
+      assert(change.value.length <= STATE_VALUE_BYTES_MAX, `write ${i}: value size`)
+    }
+    if (i > 0) {
+      assert(compareBytes(writeSet[i - 1]!.key, change.key) < 0, `write ${i}: keys not ascending`)
+    }
+  }
+}
+
+function assertRecords(input: CommitInput, height: number): void {
+  const time = input.block.header.time
+  input.burns.forEach((b, i) => {
+    assert(b.height === height, `burn ${i}: height ${b.height}, block ${height}`)
+    assert(b.index === i, `burn ${i}: index ${b.index}`)
+    assert(b.time === time, `burn ${i}: time ${b.time}, block time ${time}`)
+  })
+  const { history, issuances, rates, auctions, stats } = input.indexEntries
+  const txCount = input.block.txs.length
+  history.forEach((r, i) => {
+    assert(r.height === height, `history ${i}: height ${r.height}, block ${height}`)
+    assert(r.index < txCount, `history ${i}: tx index ${r.index} of ${txCount}`)
+  })
+  for (const [name, list] of [
+    ['issuance', issuances],
+    ['rate', rates],
+    ['auction', auctions],
+  ] as const) {
+    list.forEach((r, i) => {
+      assert(r.height === height, `${name} ${i}: height ${r.height}, block ${height}`)
+      assert(r.time === time, `${name} ${i}: time ${r.time}, block time ${time}`)
+    })
+  }
+  stats.forEach((s, i) => {
+    assert(s.time === time, `stats ${i}: time ${s.time}, block time ${time}`)
+  })
+}
+
+/**
+ * Checks a commit against the current head and returns the new block's hash and tx ids.
+ * @throws {AssertionError} on any inconsistency (a bug in the caller).
+ */
+export function validateCommit(
+  input: CommitInput,
+  head: LedgerHead,
+): { blockHash: Uint8Array; txIds: Uint8Array[] } {
+  const { header } = input.block
+  assert(
+    header.height === head.height + 1,
+    `commit height ${header.height} after head ${head.height}`,
+  )
+  assert(
+    equalBytes(header.parentHash, head.blockHash),
+    `block ${header.height}: parent hash mismatch`,
+  )
+  const blockHash = blockHashOf(header)
+  const cert = input.certificate
+  assert(cert.height === header.height, `certificate height ${cert.height} ≠ ${header.height}`)
+  assert(equalBytes(cert.blockHash, blockHash), `certificate is for block ${toHex(cert.blockHash)}`)
+  assert(cert.signatures.length > 0, 'certificate has no signatures')
+  if (input.receipts) {
+    assert(input.receipts.length === input.block.txs.length, 'one receipt per tx')
+  }
+  assertWriteSet(input.writeSet)
+  assertRecords(input, header.height)
+  const txIds = input.block.txs.map((signed, i) => {
+    const decoded = decodeSignedTx(signed)
+    assert(decoded.ok, `block ${header.height} tx ${i} does not decode`)
+    return decoded.value.txId
+  })
+  return { blockHash, txIds }
+}
+
+/** The batch operations of the block itself, its txs, state changes, index heads and head. */
+export function coreOps(
+  input: CommitInput,
+  blockHash: Uint8Array,
+  txIds: readonly Uint8Array[],
+): KvOp[] {
+  const height = input.block.header.height
+  const ops: KvOp[] = [
+    { type: 'put', key: blockKey(height), value: encodeCanonical(BLOCK_SCHEMA, input.block) },
+    { type: 'put', key: blockHashKey(blockHash), value: u32Key(height) },
+    {
+      type: 'put',
+      key: certificateKey(height),
+      value: encodeCanonical(CERTIFICATE_SCHEMA, input.certificate),
+    },
+  ]
+  if (input.receipts) {
+    const value = encodeCanonical(RECEIPTS_SCHEMA, [...input.receipts])
+    ops.push({ type: 'put', key: receiptsKey(height), value })
+  }
+  txIds.forEach((txId, index) => {
+    const value = encodeCanonical(TX_LOCATION_SCHEMA, [height, index])
+    ops.push({ type: 'put', key: txKey(txId), value })
+  })
+  for (const change of input.writeSet) {
+    ops.push(
+      change.value === null
+        ? { type: 'del', key: stateKey(change.key) }
+        : { type: 'put', key: stateKey(change.key), value: change.value },
+    )
+  }
+  return ops
+}
+
+/** The index heads and head record that close every commit batch. */
+export function headOps(head: LedgerHead): KvOp[] {
+  const ops: KvOp[] = INDEX_NAMES.map((name) => ({
+    type: 'put',
+    key: indexHeadKey(name),
+    value: encodeCanonical(INDEX_HEAD_SCHEMA, head.height),
+  }))
+  ops.push({ type: 'put', key: headKey(), value: encodeCanonical(HEAD_SCHEMA, head) })
+  return ops
+}

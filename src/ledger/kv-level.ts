@@ -1,0 +1,134 @@
+/**
+ * `KvStore` over LevelDB (classic-level 3.0.0) with `keyEncoding/valueEncoding: 'view'`.
+ * Spec: docs/protocol/storage.md#kvstore. One database per node home; LevelDB's LOCK file keeps a
+ * second process out. classic-level's `get` of a missing key returns undefined (no NotFound error).
+ */
+import { ClassicLevel } from 'classic-level'
+import { assert } from '../util/assert.ts'
+import { plainBytes } from '../util/bytes.ts'
+import { NodeError } from '../util/errors.ts'
+import {
+  assertRange,
+  KV_BATCH_OPS_MAX,
+  type KvBatchOptions,
+  type KvEntry,
+  type KvOp,
+  type KvRange,
+  type KvStore,
+} from './kv.ts'
+
+type Db = ClassicLevel<Uint8Array, Uint8Array>
+
+function describe(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause)
+}
+
+/** A LevelDB-backed store. Build it with `openLevelKvStore`. */
+export class LevelKvStore implements KvStore {
+  readonly #db: Db
+  /** The database directory. */
+  readonly location: string
+
+  /** Wraps an opened database (use `openLevelKvStore`). */
+  constructor(db: Db, location: string) {
+    assert(db.status === 'open', `database at ${location} is ${db.status}`)
+    this.#db = db
+    this.location = location
+  }
+
+  /** Synchronous read; undefined when absent. */
+  readonly getSync = (key: Uint8Array): Uint8Array | undefined => {
+    const value = this.#db.getSync(key)
+    return value === undefined ? undefined : plainBytes(value)
+  }
+
+  /** {@inheritDoc KvStore.get} */
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    const value = await this.#db.get(key)
+    return value === undefined ? undefined : plainBytes(value)
+  }
+
+  /** {@inheritDoc KvStore.getMany} */
+  async getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    const values = await this.#db.getMany([...keys])
+    assert(values.length === keys.length, 'getMany returns one value per key')
+    return values.map((v) => (v === undefined ? undefined : plainBytes(v)))
+  }
+
+  /** {@inheritDoc KvStore.batch} */
+  async batch(ops: readonly KvOp[], options: KvBatchOptions): Promise<void> {
+    assert(ops.length <= KV_BATCH_OPS_MAX, `batch of ${ops.length} ops`)
+    const levelOps = ops.map((op) =>
+      op.type === 'put'
+        ? { type: 'put' as const, key: op.key, value: op.value }
+        : { type: 'del' as const, key: op.key },
+    )
+    try {
+      await this.#db.batch(levelOps, { sync: options.sync })
+    } catch (cause) {
+      throw new NodeError(
+        'LEDGER_KV_WRITE',
+        `batch of ${ops.length} ops failed: ${describe(cause)}`,
+        {
+          cause,
+        },
+      )
+    }
+  }
+
+  /** {@inheritDoc KvStore.range} */
+  async range(range: KvRange): Promise<KvEntry[]> {
+    assertRange(range)
+    if (range.limit === 0) return []
+    // A LevelDB iterator reads from an implicit snapshot taken when it is created.
+    const iterator = this.#db.iterator({
+      ...(range.gte ? { gte: range.gte } : {}),
+      ...(range.gt ? { gt: range.gt } : {}),
+      ...(range.lt ? { lt: range.lt } : {}),
+      ...(range.lte ? { lte: range.lte } : {}),
+      reverse: range.reverse ?? false,
+      limit: range.limit,
+    })
+    try {
+      // `nextv` may return fewer entries than asked before the end; only an empty array ends it.
+      const out: KvEntry[] = []
+      while (out.length < range.limit) {
+        const rows = await iterator.nextv(range.limit - out.length)
+        if (rows.length === 0) break
+        for (const [key, value] of rows)
+          out.push({ key: plainBytes(key), value: plainBytes(value) })
+      }
+      assert(out.length <= range.limit, 'iterator returned more than the limit')
+      return out
+    } finally {
+      await iterator.close()
+    }
+  }
+
+  /** {@inheritDoc KvStore.close} */
+  async close(): Promise<void> {
+    await this.#db.close()
+  }
+}
+
+/**
+ * Opens (creating if missing) the LevelDB database at `location`.
+ * @throws {NodeError} `LEDGER_KV_OPEN` when it cannot be opened (locked, corrupt, unreadable).
+ */
+export async function openLevelKvStore(location: string): Promise<LevelKvStore> {
+  const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(location, {
+    keyEncoding: 'view',
+    valueEncoding: 'view',
+  })
+  try {
+    await db.open({ createIfMissing: true })
+  } catch (cause) {
+    const inner = cause instanceof Error && cause.cause !== undefined ? describe(cause.cause) : ''
+    throw new NodeError(
+      'LEDGER_KV_OPEN',
+      `cannot open store at ${location}: ${describe(cause)}${inner ? ` (${inner})` : ''}`,
+      { cause },
+    )
+  }
+  return new LevelKvStore(db, location)
+}

@@ -1,0 +1,308 @@
+/**
+ * The ledger: everything a node keeps on disk, behind one `KvStore`. Spec: SPEC.md section 7;
+ * docs/protocol/storage.md.
+ *
+ * `Ledger.open` runs the integrity check (resume or refuse); `initGenesis` writes the genesis state;
+ * `commitBlock` writes one block with its certificate, state changes and every index in ONE atomic
+ * batch with `sync: true`. Commits are serialised; queries may run concurrently with them.
+ */
+import { merkleProof, type MerkleStep } from '../codec/merkle.ts'
+import { decodeSignedTx } from '../codec/tx.ts'
+import type { BlockHeader, CommitCertificate } from '../core/block.ts'
+import type { StateEntry, WriteSet } from '../core/state.ts'
+import { assert } from '../util/assert.ts'
+import { equalBytes } from '../util/bytes.ts'
+import { NodeError } from '../util/errors.ts'
+import { coreOps, headOps, validateCommit, assertWriteSet, type CommitInput } from './commit.ts'
+import { checkLedgerIntegrity, streamState, type ComputeStateRoot } from './integrity.ts'
+import { assertUniqueKeys, burnOps, decodeStored, recordOps } from './indexes.ts'
+import { blockHashKey, headKey, readU32, receiptsKey, stateKey, txKey } from './keys.ts'
+import type { KvOp, KvStore } from './kv.ts'
+import type { CommitWitness } from './witness.ts'
+import { LedgerQueries } from './queries.ts'
+import { statsOps } from './stats.ts'
+import {
+  decodeOrCorrupt,
+  HEAD_SCHEMA,
+  loadStoredBlock,
+  loadStoredCertificate,
+  RECEIPTS_BYTES_MAX,
+  RECEIPTS_SCHEMA,
+  TX_LOCATION_SCHEMA,
+  type LedgerHead,
+  type StoredBlock,
+} from './stored.ts'
+
+/** Options of `Ledger.open`. */
+export interface LedgerOptions {
+  /** The state tree's root over a complete state (the state tree module provides it). */
+  readonly computeStateRoot: ComputeStateRoot
+  /**
+   * Where commits are also recorded outside the database, so that a store that lost its tail is
+   * refused at start-up (see witness.ts). Omitted: no such check.
+   */
+  readonly witness?: CommitWitness
+}
+
+/**
+ * Compares the store's head with the witness.
+ * @throws {NodeError} `LEDGER_TAIL_LOST` when the store is behind the witness or differs at its height.
+ */
+async function checkWitness(head: LedgerHead | null, witness: CommitWitness): Promise<void> {
+  const seen = await witness.load()
+  if (seen === null) return
+  const height = head?.height ?? -1
+  const code = 'LEDGER_TAIL_LOST'
+  if (height < seen.height) {
+    const message = `${code}: store head is at height ${height} but height ${seen.height} was committed (the store lost its tail)`
+    throw new NodeError(code, message)
+  }
+  if (height === seen.height && head && !equalBytes(head.blockHash, seen.blockHash)) {
+    throw new NodeError(code, `${code}: block ${height} differs from the committed one`)
+  }
+}
+
+/** Genesis: the initial state and the hash that block 1's `parentHash` must equal. */
+export interface GenesisInput {
+  readonly genesisHash: Uint8Array
+  readonly writeSet: WriteSet
+  readonly stateRoot: Uint8Array
+}
+
+/** A tx with what a client needs to check its inclusion against a certified header. */
+export interface TxInclusion {
+  readonly height: number
+  readonly index: number
+  /** The signed tx bytes as carried by the block. */
+  readonly signedTx: Uint8Array
+  readonly header: BlockHeader
+  readonly certificate: CommitCertificate
+  /** Merkle proof of `txId` at `index` among the block's tx ids (`txRoot = merkleRoot(txIds)`). */
+  readonly proof: MerkleStep[]
+}
+
+/** The node's ledger over a `KvStore`. */
+export class Ledger extends LedgerQueries {
+  #head: LedgerHead | null
+  #commitChain: Promise<unknown> = Promise.resolve()
+  #failed: unknown = null
+
+  readonly #witness: CommitWitness | null
+
+  private constructor(kv: KvStore, head: LedgerHead | null, witness: CommitWitness | null) {
+    super(kv)
+    this.#head = head
+    this.#witness = witness
+  }
+
+  /**
+   * Opens the ledger after the start-up integrity check.
+   * @throws {NodeError} `LEDGER_*` when the store is inconsistent (the node must not start).
+   */
+  static async open(kv: KvStore, options: LedgerOptions): Promise<Ledger> {
+    const report = await checkLedgerIntegrity(kv, options.computeStateRoot)
+    if (options.witness) await checkWitness(report.head, options.witness)
+    return new Ledger(kv, report.head, options.witness ?? null)
+  }
+
+  /** The last committed head; null before genesis. */
+  get head(): LedgerHead | null {
+    return this.#head
+  }
+
+  /** Runs `task` after every earlier commit; after a failed write, refuses (the head is unknown). */
+  async #serialise<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#commitChain.then(() => {
+      if (this.#failed !== null) {
+        throw new NodeError('LEDGER_FAILED', 'an earlier commit failed; restart the node', {
+          cause: this.#failed,
+        })
+      }
+      return task()
+    })
+    // The chain only orders commits; each caller sees its own commit's outcome.
+    this.#commitChain = run.then(
+      () => undefined,
+      () => undefined,
+    )
+    return run
+  }
+
+  async #writeHead(ops: KvOp[], head: LedgerHead): Promise<LedgerHead> {
+    ops.push(...headOps(head))
+    assertUniqueKeys(ops)
+    try {
+      await this.kv.batch(ops, { sync: true })
+    } catch (cause) {
+      // Whether the batch reached the disk is unknown: refuse to continue on a guessed head.
+      this.#failed = cause
+      throw cause
+    }
+    // Pair assertion: what was written reads back as the head.
+    const back = await this.kv.get(headKey())
+    assert(back !== undefined, 'head record reads back after commit')
+    const decoded = decodeOrCorrupt(HEAD_SCHEMA, back, 256, 'LEDGER_HEAD_CORRUPT', 'head record')
+    assert(decoded.height === head.height && equalBytes(decoded.blockHash, head.blockHash), 'head')
+    this.#head = decoded
+    try {
+      await this.#witness?.save({ height: decoded.height, blockHash: decoded.blockHash })
+    } catch (cause) {
+      // The block is committed, but the witness is stale: stop here rather than drift further.
+      this.#failed = cause
+      throw cause
+    }
+    return decoded
+  }
+
+  /**
+   * Writes the genesis state (height 0) into an empty ledger.
+   * @throws {AssertionError} when the ledger already has a head.
+   */
+  initGenesis(genesis: GenesisInput): Promise<LedgerHead> {
+    return this.#serialise(async () => {
+      assert(this.#head === null, 'genesis into a ledger that already has a head')
+      assert(genesis.genesisHash.length === 32 && genesis.stateRoot.length === 32, 'hash sizes')
+      assertWriteSet(genesis.writeSet)
+      const ops: KvOp[] = genesis.writeSet.map((c) =>
+        c.value === null
+          ? { type: 'del', key: stateKey(c.key) }
+          : { type: 'put', key: stateKey(c.key), value: c.value },
+      )
+      const head = {
+        version: 1,
+        height: 0,
+        blockHash: genesis.genesisHash,
+        stateRoot: genesis.stateRoot,
+      }
+      return this.#writeHead(ops, head)
+    })
+  }
+
+  /**
+   * Commits one block: block, certificate, receipts, tx locations, state changes, burns, every index
+   * and the new head in ONE atomic batch with `sync: true`.
+   * @throws {AssertionError} when the input is inconsistent with itself or the head.
+   * @throws {NodeError} `LEDGER_KV_WRITE` when the store fails (the ledger then refuses further commits).
+   */
+  commitBlock(input: CommitInput): Promise<LedgerHead> {
+    return this.#serialise(async () => {
+      const head = this.#head
+      assert(head !== null, 'commitBlock before genesis')
+      const { blockHash, txIds } = validateCommit(input, head)
+      const existing = await this.kv.getMany(txIds.map(txKey))
+      existing.forEach((v, i) => {
+        assert(v === undefined, `block tx ${i} is already committed`)
+      })
+      const ops = coreOps(input, blockHash, txIds)
+      ops.push(...burnOps(input.burns), ...recordOps(input.indexEntries))
+      ops.push(...(await statsOps(this.kv, input.indexEntries.stats)))
+      const height = input.block.header.height
+      const stateRoot = input.block.header.stateRoot
+      return this.#writeHead(ops, { version: 1, height, blockHash, stateRoot })
+    })
+  }
+
+  /**
+   * The block at `height` with its recomputed hash, or undefined.
+   * @throws {NodeError} `LEDGER_BLOCK_CORRUPT` on corrupt data.
+   */
+  loadBlock(height: number): Promise<StoredBlock | undefined> {
+    return loadStoredBlock(this.kv, height)
+  }
+
+  /** The block with hash `hash`, or undefined. */
+  async loadBlockByHash(hash: Uint8Array): Promise<StoredBlock | undefined> {
+    if (hash.length !== 32) return undefined
+    const value = await this.kv.get(blockHashKey(hash))
+    if (value === undefined) return undefined
+    const stored = await this.loadBlock(readU32(value, 0))
+    if (!stored || !equalBytes(stored.hash, hash)) {
+      throw new NodeError(
+        'LEDGER_CORRUPT',
+        'LEDGER_CORRUPT: block hash index points to another block',
+      )
+    }
+    return stored
+  }
+
+  /**
+   * The commit certificate of block `height`, checked against the block's recomputed hash.
+   * @throws {NodeError} `LEDGER_CERTIFICATE_MISMATCH` when it certifies another block.
+   */
+  async loadCertificate(height: number): Promise<CommitCertificate | undefined> {
+    const stored = await this.loadBlock(height)
+    return stored ? loadStoredCertificate(this.kv, height, stored.hash) : undefined
+  }
+
+  /** The receipts of block `height` (undefined when none were stored). */
+  async loadReceipts(height: number): Promise<Uint8Array[] | undefined> {
+    const value = await this.kv.get(receiptsKey(height))
+    if (value === undefined) return undefined
+    const code = 'LEDGER_CORRUPT'
+    return decodeOrCorrupt(RECEIPTS_SCHEMA, value, RECEIPTS_BYTES_MAX, code, `receipts ${height}`)
+  }
+
+  /** Where tx `txId` was committed: `(height, index)`, or undefined. */
+  async loadTxLocation(txId: Uint8Array): Promise<{ height: number; index: number } | undefined> {
+    if (txId.length !== 32) return undefined
+    const value = await this.kv.get(txKey(txId))
+    if (value === undefined) return undefined
+    const [height, index] = decodeStored(TX_LOCATION_SCHEMA, value, 'tx location')
+    return { height, index }
+  }
+
+  /**
+   * A committed tx with its certified header and Merkle inclusion proof, or undefined.
+   * @throws {NodeError} `LEDGER_CORRUPT` when the location does not hold that tx.
+   */
+  async loadTxInclusion(txId: Uint8Array): Promise<TxInclusion | undefined> {
+    const at = await this.loadTxLocation(txId)
+    if (!at) return undefined
+    const stored = await this.loadBlock(at.height)
+    const certificate = await this.loadCertificate(at.height)
+    const signedTx = stored?.block.txs[at.index]
+    if (!stored || !certificate || !signedTx) {
+      throw new NodeError(
+        'LEDGER_CORRUPT',
+        `LEDGER_CORRUPT: tx location ${at.height}:${at.index} is empty`,
+      )
+    }
+    const txIds = stored.block.txs.map((bytes) => {
+      const decoded = decodeSignedTx(bytes)
+      if (!decoded.ok)
+        throw new NodeError('LEDGER_CORRUPT', `LEDGER_CORRUPT: block ${at.height} tx`)
+      return decoded.value.txId
+    })
+    assert(equalBytes(txIds[at.index]!, txId), 'tx location holds the tx')
+    const proof = merkleProof(txIds, at.index)
+    return { ...at, signedTx, header: stored.block.header, certificate, proof }
+  }
+
+  /** Streams the persisted state (ascending keys), for rebuilding the in-memory state and tree. */
+  loadState(): AsyncIterable<StateEntry> {
+    return streamState(this.kv)
+  }
+
+  /** One state value, or undefined. */
+  loadStateValue(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.kv.get(stateKey(key))
+  }
+
+  /**
+   * One state value, read synchronously.
+   * @throws {AssertionError} when the store has no synchronous reads.
+   */
+  loadStateValueSync(key: Uint8Array): Uint8Array | undefined {
+    assert(this.kv.getSync !== undefined, 'this store has no synchronous reads')
+    return this.kv.getSync(stateKey(key))
+  }
+
+  /** Waits for pending commits and closes the store. */
+  async close(): Promise<void> {
+    await this.#commitChain
+    await this.kv.close()
+  }
+}
+
+/** Re-exported so callers need one import for commits. */
+export type { CommitInput }

@@ -1,0 +1,434 @@
+/**
+ * The mempool: signed txs that passed the door checks (canonical encoding, chain, expiry window,
+ * low-S, signature verified once through the injected `Verifier`), bounded by count and bytes,
+ * handed to the proposer round-robin across signers. Outside the pure core because it awaits the
+ * verifier. Spec: SPEC.md sections 3 and 6; docs/protocol/p2p.md#mempool.
+ *
+ * Rules (normative in docs/protocol/p2p.md#mempool):
+ * - Order: `take` visits signers round-robin, each signer's txs in arrival order (FIFO), skipping
+ *   expired txs; a tx that does not fit the remaining bytes ends that signer's turn for this take.
+ * - Eviction when full: the signer holding the most txs (ties: most bytes, then greatest key hex)
+ *   loses its tx closest to expiry, unless the newcomer is that signer or would become as heavy,
+ *   in which case the newcomer is refused with MEMPOOL_FULL. So one submitter cannot starve others.
+ */
+import type { CodecErrorCode } from '../codec/canonical.ts'
+import { decodeSignedTx, validateTxStatic, type TxStaticErrorCode } from '../codec/tx.ts'
+import { isLowS, isValidPublicKey } from '../crypto/secp256k1.ts'
+import { txVerifyJob } from '../crypto/tx-signature.ts'
+import type { Verifier, VerifyJob } from '../crypto/verifier.ts'
+import { assert } from '../util/assert.ts'
+import { toHex } from '../util/bytes.ts'
+import { err, ok, type Result } from '../util/result.ts'
+
+/** Most txs in the pool. */
+export const MEMPOOL_TX_COUNT_MAX = 50_000
+/** Most signed-tx bytes in the pool. */
+export const MEMPOOL_BYTES_MAX = 64 * 1024 * 1024
+/** Most adds waiting for signature verification at once (further adds are refused). */
+export const MEMPOOL_PENDING_MAX = 20_000
+/** Most signatures sent to the verifier in one `verifyBatch` call. */
+export const MEMPOOL_VERIFY_BATCH_MAX = 2_048
+/** Remembered (txId, signature) pairs that verified, so a re-submission is not verified again. */
+export const MEMPOOL_VERIFIED_CACHE_MAX = 100_000
+
+/** Why `add` refused a tx. */
+export type MempoolErrorCode =
+  | CodecErrorCode
+  | TxStaticErrorCode
+  | 'TX_BAD_PUBLIC_KEY'
+  | 'TX_HIGH_S'
+  | 'TX_BAD_SIGNATURE'
+  | 'TX_DUPLICATE'
+  | 'MEMPOOL_FULL'
+
+/** A refusal of `add`. */
+export interface MempoolError {
+  readonly code: MempoolErrorCode
+  readonly message: string
+}
+
+/** A pooled, verified tx. */
+export interface PooledTx {
+  readonly txId: Uint8Array
+  readonly signedBytes: Uint8Array
+  readonly signerPublicKey: Uint8Array
+  readonly expiresAtHeight: number
+}
+
+interface Entry extends PooledTx {
+  readonly id: string
+  readonly signer: string
+}
+
+/** Dependencies and bounds of a mempool. */
+export interface MempoolConfig {
+  readonly chainId: string
+  readonly verifier: Verifier
+  /** True when `txId` is committed within the replay window (asked before and after verifying). */
+  readonly isCommitted: (txId: Uint8Array) => boolean | Promise<boolean>
+  readonly txCountMax?: number
+  readonly bytesMax?: number
+}
+
+/** Counters for metrics. */
+export interface MempoolStats {
+  /** Gauge: pooled txs. */
+  count: number
+  /** Gauge: pooled bytes. */
+  bytes: number
+  /** Gauge: adds waiting for verification. */
+  pending: number
+  added: number
+  rejected: Partial<Record<MempoolErrorCode, number>>
+  evicted: number
+  committed: number
+  expired: number
+  verifyBatches: number
+  verifiedSignatures: number
+  verifiedCacheHits: number
+}
+
+interface SignerQueue {
+  readonly entries: Set<Entry>
+  bytes: number
+}
+
+interface PendingAdd {
+  readonly entry: Entry
+  readonly job: VerifyJob
+  readonly cacheKey: string
+  readonly resolve: (result: Result<{ txId: Uint8Array }, MempoolError>) => void
+  readonly reject: (error: unknown) => void
+}
+
+const fail = (code: MempoolErrorCode, message: string): Result<never, MempoolError> =>
+  err({ code, message })
+
+/** The mempool; one per node, used from the node's main thread. */
+export class Mempool {
+  private readonly byId = new Map<string, Entry>()
+  // Per signer, its entries in arrival order (Set keeps insertion order and deletes in O(1)).
+  private readonly bySigner = new Map<string, SignerQueue>()
+  private readonly inFlight = new Set<string>()
+  private readonly verified = new Set<string>()
+  private pending: PendingAdd[] = []
+  private flushScheduled = false
+  private bytesPooled = 0
+  private heightNow = 0
+  private cursor = 0
+  private readonly config: MempoolConfig
+  private readonly countMax: number
+  private readonly bytesMax: number
+  private readonly counters: MempoolStats = {
+    count: 0,
+    bytes: 0,
+    pending: 0,
+    added: 0,
+    rejected: {},
+    evicted: 0,
+    committed: 0,
+    expired: 0,
+    verifyBatches: 0,
+    verifiedSignatures: 0,
+    verifiedCacheHits: 0,
+  }
+
+  /** @throws {AssertionError} on non-positive bounds. */
+  constructor(config: MempoolConfig) {
+    this.config = config
+    this.countMax = config.txCountMax ?? MEMPOOL_TX_COUNT_MAX
+    this.bytesMax = config.bytesMax ?? MEMPOOL_BYTES_MAX
+    assert(Number.isInteger(this.countMax) && this.countMax > 0, `txCountMax ${this.countMax}`)
+    assert(Number.isInteger(this.bytesMax) && this.bytesMax > 0, `bytesMax ${this.bytesMax}`)
+  }
+
+  /** Number of pooled txs. */
+  get size(): number {
+    return this.byId.size
+  }
+
+  /** Pooled bytes. */
+  get bytes(): number {
+    return this.bytesPooled
+  }
+
+  /** True when `txId` is pooled (and therefore verified). */
+  has(txId: Uint8Array): boolean {
+    return this.byId.has(toHex(txId))
+  }
+
+  /** The pooled tx with `txId`, if any. */
+  get(txId: Uint8Array): PooledTx | undefined {
+    return this.byId.get(toHex(txId))
+  }
+
+  /** True when this exact (txId, signature) pair verified recently: block checks may skip it. */
+  isVerified(txId: Uint8Array, signature: Uint8Array): boolean {
+    return this.verified.has(toHex(txId) + toHex(signature))
+  }
+
+  /**
+   * Checks and pools a signed tx for inclusion at `height` (the height of the next block).
+   * Concurrent adds share one `verifyBatch` call.
+   * @throws {NodeError} when the verifier fails (environmental).
+   */
+  async add(
+    signedBytes: Uint8Array,
+    height: number,
+  ): Promise<Result<{ txId: Uint8Array }, MempoolError>> {
+    const result = await this.admit(signedBytes, height)
+    if (result.ok) this.counters.added++
+    else {
+      const code = result.error.code
+      this.counters.rejected[code] = (this.counters.rejected[code] ?? 0) + 1
+    }
+    return result
+  }
+
+  private async admit(
+    signedBytes: Uint8Array,
+    height: number,
+  ): Promise<Result<{ txId: Uint8Array }, MempoolError>> {
+    assert(Number.isInteger(height) && height >= 0, `height ${height}`)
+    const decoded = decodeSignedTx(signedBytes)
+    if (!decoded.ok) return fail(decoded.error.code, decoded.error.message)
+    const signed = decoded.value
+    const valid = validateTxStatic(signed.tx, this.config.chainId, height)
+    if (!valid.ok) return fail(valid.error.code, valid.error.message)
+    if (!isLowS(signed.signature)) return fail('TX_HIGH_S', 'signature s is above n/2')
+    const id = toHex(signed.txId)
+    if (this.byId.has(id)) return fail('TX_DUPLICATE', 'already pooled')
+    if (this.inFlight.has(id)) return fail('TX_DUPLICATE', 'already being added')
+    if (this.pending.length + this.inFlight.size >= MEMPOOL_PENDING_MAX) {
+      return fail('MEMPOOL_FULL', `${MEMPOOL_PENDING_MAX} txs are waiting for verification`)
+    }
+    const entry: Entry = {
+      id,
+      signer: toHex(signed.tx.signerPublicKey),
+      txId: signed.txId,
+      signedBytes: signed.signedBytes,
+      signerPublicKey: signed.tx.signerPublicKey,
+      expiresAtHeight: signed.tx.expiresAtHeight,
+    }
+    // Marked before the first await, so a concurrent copy is a duplicate and is verified once.
+    this.inFlight.add(id)
+    try {
+      return await this.verifyAndInsert(entry, txVerifyJob(signed), id + toHex(signed.signature))
+    } finally {
+      this.inFlight.delete(id)
+    }
+  }
+
+  private async verifyAndInsert(
+    entry: Entry,
+    job: VerifyJob,
+    cacheKey: string,
+  ): Promise<Result<{ txId: Uint8Array }, MempoolError>> {
+    if (await this.config.isCommitted(entry.txId)) return fail('TX_DUPLICATE', 'already committed')
+    if (this.verified.has(cacheKey)) {
+      this.counters.verifiedCacheHits++
+    } else {
+      const good = await this.verify(entry, job, cacheKey)
+      if (!good.ok) return good
+      // State may have moved while verifying: recheck what can have changed.
+      if (await this.config.isCommitted(entry.txId)) {
+        return fail('TX_DUPLICATE', 'already committed')
+      }
+    }
+    if (entry.expiresAtHeight < this.heightNow) {
+      return fail('TX_EXPIRED', `expired at ${entry.expiresAtHeight} < ${this.heightNow}`)
+    }
+    return this.insert(entry)
+  }
+
+  private verify(
+    entry: Entry,
+    job: VerifyJob,
+    cacheKey: string,
+  ): Promise<Result<{ txId: Uint8Array }, MempoolError>> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ entry, job, cacheKey, resolve, reject })
+      if (this.pending.length >= MEMPOOL_VERIFY_BATCH_MAX) {
+        this.flush()
+      } else if (!this.flushScheduled) {
+        // Collect the adds of this turn of the event loop into one batch.
+        this.flushScheduled = true
+        setImmediate(() => {
+          this.flushScheduled = false
+          this.flush()
+        })
+      }
+    })
+  }
+
+  private flush(): void {
+    const batch = this.pending
+    this.pending = []
+    if (batch.length === 0) return
+    this.counters.verifyBatches++
+    this.counters.verifiedSignatures += batch.length
+    this.config.verifier.verifyBatch(batch.map((p) => p.job)).then(
+      (results) => {
+        assert(results.length === batch.length, `${results.length} results for ${batch.length}`)
+        batch.forEach((p, i) => {
+          if (results[i] === true) {
+            this.remember(p.cacheKey)
+            p.resolve(ok({ txId: p.entry.txId }))
+          } else if (!isValidPublicKey(p.entry.signerPublicKey)) {
+            p.resolve(fail('TX_BAD_PUBLIC_KEY', 'signer key is not a curve point'))
+          } else {
+            p.resolve(fail('TX_BAD_SIGNATURE', 'signature does not verify'))
+          }
+        })
+      },
+      (error: unknown) => {
+        for (const p of batch) p.reject(error)
+      },
+    )
+  }
+
+  private remember(cacheKey: string): void {
+    if (this.verified.size >= MEMPOOL_VERIFIED_CACHE_MAX) {
+      const oldest = this.verified.values().next().value
+      if (oldest !== undefined) this.verified.delete(oldest)
+    }
+    this.verified.add(cacheKey)
+  }
+
+  private insert(entry: Entry): Result<{ txId: Uint8Array }, MempoolError> {
+    if (this.byId.has(entry.id)) return fail('TX_DUPLICATE', 'already pooled')
+    const size = entry.signedBytes.length
+    while (this.byId.size + 1 > this.countMax || this.bytesPooled + size > this.bytesMax) {
+      const victim = this.evictionVictim(entry.signer)
+      if (!victim) {
+        const message = `pool holds ${this.byId.size} txs / ${this.bytesPooled} bytes`
+        return fail('MEMPOOL_FULL', message)
+      }
+      this.remove(victim)
+      this.counters.evicted++
+    }
+    this.byId.set(entry.id, entry)
+    let queue = this.bySigner.get(entry.signer)
+    if (!queue) {
+      queue = { entries: new Set(), bytes: 0 }
+      this.bySigner.set(entry.signer, queue)
+    }
+    queue.entries.add(entry)
+    queue.bytes += size
+    this.bytesPooled += size
+    assert(this.byId.size <= this.countMax, `pool count ${this.byId.size}`)
+    assert(this.bytesPooled <= this.bytesMax, `pool bytes ${this.bytesPooled}`)
+    return ok({ txId: entry.txId })
+  }
+
+  // The rule of the module header: evict from the heaviest signer unless the newcomer is (or would
+  // become) the heaviest.
+  private evictionVictim(newSigner: string): Entry | undefined {
+    let heaviest: string | undefined
+    let heaviestCount = 0
+    let heaviestBytes = 0
+    for (const [signer, queue] of this.bySigner) {
+      const count = queue.entries.size
+      const better =
+        count > heaviestCount ||
+        (count === heaviestCount && queue.bytes > heaviestBytes) ||
+        (count === heaviestCount && queue.bytes === heaviestBytes && signer > (heaviest ?? ''))
+      if (better) {
+        heaviest = signer
+        heaviestCount = count
+        heaviestBytes = queue.bytes
+      }
+    }
+    if (heaviest === undefined || heaviest === newSigner) return undefined
+    const newCount = (this.bySigner.get(newSigner)?.entries.size ?? 0) + 1
+    if (newCount >= heaviestCount) return undefined
+    let victim: Entry | undefined
+    for (const e of this.bySigner.get(heaviest)?.entries ?? []) {
+      if (!victim || e.expiresAtHeight < victim.expiresAtHeight) victim = e
+    }
+    return victim
+  }
+
+  private remove(entry: Entry): void {
+    const deleted = this.byId.delete(entry.id)
+    assert(deleted, `removing ${entry.id} that is not pooled`)
+    const queue = this.bySigner.get(entry.signer)
+    assert(queue !== undefined, `no queue for signer ${entry.signer}`)
+    assert(queue.entries.delete(entry), `signer queue lacks ${entry.id}`)
+    queue.bytes -= entry.signedBytes.length
+    if (queue.entries.size === 0) this.bySigner.delete(entry.signer)
+    this.bytesPooled -= entry.signedBytes.length
+    assert(this.bytesPooled >= 0, 'negative pool bytes')
+  }
+
+  /**
+   * Up to `countMax` txs of at most `bytesMax` signed bytes in total, valid at `height`: signers
+   * round-robin (starting one signer later on each call), each signer FIFO. Txs stay pooled until
+   * `onCommitted`; the result never holds a tx twice.
+   */
+  take(countMax: number, bytesMax: number, height: number): PooledTx[] {
+    assert(countMax >= 0 && bytesMax >= 0, `take(${countMax}, ${bytesMax})`)
+    const signers = [...this.bySigner.values()]
+    if (signers.length === 0 || countMax === 0) return []
+    const start = this.cursor++ % signers.length
+    const turns = signers
+      .slice(start)
+      .concat(signers.slice(0, start))
+      .map((queue) => queue.entries.values())
+    const out: PooledTx[] = []
+    let bytes = 0
+    while (turns.length > 0 && out.length < countMax) {
+      for (let i = 0; i < turns.length && out.length < countMax;) {
+        const next = this.nextValid(turns[i]!, height)
+        if (!next || bytes + next.signedBytes.length > bytesMax) {
+          turns.splice(i, 1)
+          continue
+        }
+        out.push(next)
+        bytes += next.signedBytes.length
+        i++
+      }
+    }
+    assert(out.length <= countMax && bytes <= bytesMax, 'take exceeded its bounds')
+    return out
+  }
+
+  private nextValid(queue: Iterator<Entry>, height: number): Entry | undefined {
+    for (;;) {
+      const step = queue.next()
+      if (step.done === true) return undefined
+      if (step.value.expiresAtHeight >= height) return step.value
+    }
+  }
+
+  /**
+   * Removes the committed txs and every tx no longer valid at `nextHeight` (the height of the next
+   * block). Later adds are checked against at least this height.
+   */
+  onCommitted(txIds: readonly Uint8Array[], nextHeight: number): void {
+    assert(nextHeight >= this.heightNow, `height went back: ${nextHeight} < ${this.heightNow}`)
+    this.heightNow = nextHeight
+    for (const txId of txIds) {
+      const entry = this.byId.get(toHex(txId))
+      if (!entry) continue
+      this.remove(entry)
+      this.counters.committed++
+    }
+    for (const entry of [...this.byId.values()]) {
+      if (entry.expiresAtHeight >= nextHeight) continue
+      this.remove(entry)
+      this.counters.expired++
+    }
+  }
+
+  /** A snapshot of the counters. */
+  stats(): MempoolStats {
+    return {
+      ...this.counters,
+      rejected: { ...this.counters.rejected },
+      count: this.byId.size,
+      bytes: this.bytesPooled,
+      pending: this.pending.length + this.inFlight.size,
+    }
+  }
+}

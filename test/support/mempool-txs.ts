@@ -1,0 +1,27 @@
+/**
+ * Signed transfer txs for mempool tests: fixed keys, a salt per index, a chosen expiry height.
+ */
+import { signTx } from '../../src/crypto/tx-signature.ts'
+import type { Tx } from '../../src/core/tx.ts'
+import { sampleTx, testKey, type TestKey } from './fixtures.ts'
+
+/** The chain id of the sample txs. */
+export const TEST_CHAIN_ID = 'pointsnode-test'
+
+/** A signed sample transfer by `signer`, distinct per `index`, valid until `expiresAtHeight`. */
+export function signedTransfer(
+  signer: TestKey,
+  index: number,
+  expiresAtHeight: number,
+  overrides: Partial<Tx> = {},
+): { signedBytes: Uint8Array; txId: Uint8Array; signature: Uint8Array } {
+  const salt = Uint8Array.of(index >> 24, (index >> 16) & 255, (index >> 8) & 255, index & 255)
+  const tx = { ...sampleTx('points.transfer', signer), salt, expiresAtHeight, ...overrides } as Tx
+  const signed = signTx(tx, signer.secretKey)
+  return { signedBytes: signed.signedBytes, txId: signed.txId, signature: signed.signature }
+}
+
+/** Fixed signer keys `mempool-0`, `mempool-1`, ... */
+export function signers(count: number): TestKey[] {
+  return Array.from({ length: count }, (_, i) => testKey(`mempool-${i}`))
+}

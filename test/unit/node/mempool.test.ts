@@ -1,0 +1,217 @@
+/**
+ * Goal: each mempool rule holds: door checks with their codes, duplicates (pooled and committed),
+ * one verifyBatch call for concurrent adds, the verified-signature cache, the eviction rule (the
+ * heaviest signer pays; a flooder cannot starve others), round-robin FIFO `take` with bounds and
+ * expiry, and `onCommitted` removal.
+ * Method: real signed txs from fixed keys, the real noble verifier (wrapped only to count calls) and
+ * a fake `isCommitted` set. Expected values are written out by hand from the documented rules.
+ */
+import { describe, expect, it } from 'vitest'
+import { buildSignedTx, decodeSignedTx } from '../../../src/codec/tx.ts'
+import { toHighS } from '../../../src/crypto/secp256k1.ts'
+import { nobleVerifier, type Verifier } from '../../../src/crypto/verifier.ts'
+import { Mempool, type MempoolConfig } from '../../../src/node/mempool.ts'
+import { toHex } from '../../../src/util/bytes.ts'
+import { signedTransfer, signers, TEST_CHAIN_ID } from '../../support/mempool-txs.ts'
+
+const [ka, kb, kc] = signers(3) as [
+  ReturnType<typeof signers>[number],
+  ReturnType<typeof signers>[number],
+  ReturnType<typeof signers>[number],
+]
+
+function countingVerifier(): Verifier & { calls: number[] } {
+  const calls: number[] = []
+  return {
+    calls,
+    verifyBatch: (jobs) => {
+      calls.push(jobs.length)
+      return nobleVerifier.verifyBatch(jobs)
+    },
+  }
+}
+
+function pool(
+  extra: Partial<MempoolConfig> = {},
+  committed = new Set<string>(),
+): { mempool: Mempool; verifier: ReturnType<typeof countingVerifier>; committed: Set<string> } {
+  const verifier = countingVerifier()
+  const mempool = new Mempool({
+    chainId: TEST_CHAIN_ID,
+    verifier,
+    isCommitted: (txId) => committed.has(toHex(txId)),
+    ...extra,
+  })
+  return { mempool, verifier, committed }
+}
+
+function resign(signedBytes: Uint8Array, signature: Uint8Array): Uint8Array {
+  const decoded = decodeSignedTx(signedBytes)
+  if (!decoded.ok) throw new Error('fixture does not decode')
+  return buildSignedTx(decoded.value.tx, signature).signedBytes
+}
+
+describe('mempool admission', () => {
+  it('accepts a valid tx once; pooled and committed copies are duplicates', async () => {
+    const { mempool, committed } = pool()
+    const t1 = signedTransfer(ka, 1, 50)
+    const t2 = signedTransfer(ka, 2, 50)
+    expect(await mempool.add(t1.signedBytes, 10)).toEqual({ ok: true, value: { txId: t1.txId } })
+    expect(mempool.has(t1.txId)).toBe(true)
+    expect(mempool.isVerified(t1.txId, t1.signature)).toBe(true)
+    const again = await mempool.add(t1.signedBytes, 10)
+    expect(again).toMatchObject({
+      ok: false,
+      error: { code: 'TX_DUPLICATE', message: 'already pooled' },
+    })
+    committed.add(toHex(t2.txId))
+    const done = await mempool.add(t2.signedBytes, 10)
+    expect(done).toMatchObject({
+      ok: false,
+      error: { code: 'TX_DUPLICATE', message: 'already committed' },
+    })
+    expect(mempool.stats()).toMatchObject({ count: 1, added: 1, rejected: { TX_DUPLICATE: 2 } })
+  })
+
+  it('refuses bad input with its code', async () => {
+    const { mempool, verifier } = pool()
+    const good = signedTransfer(ka, 1, 50)
+    const other = signedTransfer(ka, 2, 50)
+    const badKey = new Uint8Array(33).fill(0xff)
+    badKey[0] = 2
+    const rs = new Uint8Array(64)
+    rs[31] = 1
+    rs[63] = 1
+    const cases: [string, Uint8Array, number, string][] = [
+      ['garbage', Uint8Array.of(1, 2, 3), 10, 'CODEC_MALFORMED'],
+      ['empty', new Uint8Array(0), 10, 'CODEC_MALFORMED'],
+      ['too large', new Uint8Array(9_000), 10, 'CODEC_TOO_LARGE'],
+      [
+        'wrong chain',
+        signedTransfer(ka, 3, 50, { chainId: 'other-chain' }).signedBytes,
+        10,
+        'TX_WRONG_CHAIN',
+      ],
+      ['expired', good.signedBytes, 51, 'TX_EXPIRED'],
+      ['expiry too far', signedTransfer(ka, 4, 5_000).signedBytes, 10, 'TX_EXPIRY_TOO_FAR'],
+      ['high-S', resign(good.signedBytes, toHighS(good.signature)), 10, 'TX_HIGH_S'],
+      ['foreign signature', resign(good.signedBytes, other.signature), 10, 'TX_BAD_SIGNATURE'],
+      [
+        'made-up signature',
+        resign(signedTransfer(ka, 5, 50).signedBytes, rs),
+        10,
+        'TX_BAD_SIGNATURE',
+      ],
+    ]
+    for (const [name, bytes, height, code] of cases) {
+      const result = await mempool.add(bytes, height)
+      expect(result.ok, name).toBe(false)
+      if (!result.ok) expect(result.error.code, name).toBe(code)
+    }
+    const offCurve = signedTransfer(ka, 6, 50)
+    const decoded = decodeSignedTx(offCurve.signedBytes)
+    if (!decoded.ok) throw new Error('fixture')
+    const forged = buildSignedTx({ ...decoded.value.tx, signerPublicKey: badKey }, rs).signedBytes
+    expect(await mempool.add(forged, 10)).toMatchObject({ error: { code: 'TX_BAD_PUBLIC_KEY' } })
+    expect(mempool.size).toBe(0)
+    // Only the three signature failures reached the verifier.
+    expect(verifier.calls.reduce((a, b) => a + b, 0)).toBe(3)
+  })
+
+  it('verifies concurrent adds in one batch and caches verified signatures', async () => {
+    const { mempool, verifier, committed } = pool({ txCountMax: 40 })
+    const txs = Array.from({ length: 40 }, (_, i) => signedTransfer(kb, i, 60))
+    const results = await Promise.all(txs.map((t) => mempool.add(t.signedBytes, 1)))
+    results.forEach((r, i) => {
+      expect(r.ok, `tx ${i}`).toBe(true)
+    })
+    expect(verifier.calls).toEqual([40])
+    // The pool is full and B is its only (heaviest) signer: B's next tx is verified, then refused.
+    // A copy submitted concurrently is a duplicate and is not verified a second time.
+    const extra = signedTransfer(kb, 100, 60)
+    const [first, second] = await Promise.all([
+      mempool.add(extra.signedBytes, 1),
+      mempool.add(extra.signedBytes, 1),
+    ])
+    expect(first).toMatchObject({ ok: false, error: { code: 'MEMPOOL_FULL' } })
+    expect(second).toMatchObject({ ok: false, error: { code: 'TX_DUPLICATE' } })
+    expect(verifier.calls).toEqual([40, 1])
+    // After room is made, the refused tx is admitted from the cache without a new verification.
+    committed.add(toHex(txs[0]!.txId))
+    mempool.onCommitted([txs[0]!.txId], 2)
+    expect(await mempool.add(extra.signedBytes, 2)).toMatchObject({ ok: true })
+    expect(verifier.calls).toEqual([40, 1])
+    expect(mempool.stats()).toMatchObject({ verifiedCacheHits: 1, verifyBatches: 2, count: 40 })
+  })
+})
+
+describe('mempool eviction', () => {
+  it('evicts the heaviest signer’s tx closest to expiry; a flooder cannot starve others', async () => {
+    const { mempool } = pool({ txCountMax: 4 })
+    const flood = [30, 12, 40, 20].map((expiry, i) => signedTransfer(ka, i, expiry))
+    for (const t of flood) expect((await mempool.add(t.signedBytes, 1)).ok).toBe(true)
+    expect(await mempool.add(signedTransfer(ka, 9, 50).signedBytes, 1)).toMatchObject({
+      error: { code: 'MEMPOOL_FULL' },
+    })
+    const h1 = signedTransfer(kb, 1, 50)
+    expect((await mempool.add(h1.signedBytes, 1)).ok).toBe(true)
+    expect(mempool.has(flood[1]!.txId)).toBe(false) // expiry 12: closest
+    expect(await mempool.add(signedTransfer(ka, 10, 50).signedBytes, 1)).toMatchObject({
+      error: { code: 'MEMPOOL_FULL' },
+    })
+    expect((await mempool.add(signedTransfer(kb, 2, 50).signedBytes, 1)).ok).toBe(true)
+    expect(mempool.has(flood[3]!.txId)).toBe(false) // expiry 20: next closest
+    // A would hold 2 and B would hold 3: B is now refused rather than evicting A below B.
+    expect(await mempool.add(signedTransfer(kb, 3, 50).signedBytes, 1)).toMatchObject({
+      error: { code: 'MEMPOOL_FULL' },
+    })
+    // A third signer still gets in, at the cost of a tie-break: A and B both hold 2, A's key hex
+    // and bytes decide deterministically; either way C is admitted.
+    expect((await mempool.add(signedTransfer(kc, 1, 50).signedBytes, 1)).ok).toBe(true)
+    expect(mempool.size).toBe(4)
+    expect(mempool.stats()).toMatchObject({ evicted: 3 })
+  })
+
+  it('respects the byte bound', async () => {
+    const sample = signedTransfer(ka, 0, 50).signedBytes.length
+    const { mempool } = pool({ bytesMax: sample * 3 + 10 })
+    for (let i = 0; i < 3; i++)
+      expect((await mempool.add(signedTransfer(ka, i, 50).signedBytes, 1)).ok).toBe(true)
+    expect(await mempool.add(signedTransfer(ka, 3, 50).signedBytes, 1)).toMatchObject({
+      error: { code: 'MEMPOOL_FULL' },
+    })
+    expect((await mempool.add(signedTransfer(kb, 0, 50).signedBytes, 1)).ok).toBe(true)
+    expect(mempool.bytes).toBeLessThanOrEqual(sample * 3 + 10)
+    expect(mempool.size).toBe(3)
+  })
+})
+
+describe('mempool take and commit', () => {
+  it('takes round-robin across signers, FIFO per signer, within bounds, skipping expired', async () => {
+    const { mempool } = pool()
+    const a = [signedTransfer(ka, 1, 50), signedTransfer(ka, 2, 5), signedTransfer(ka, 3, 50)]
+    const b = [signedTransfer(kb, 1, 50), signedTransfer(kb, 2, 50)]
+    const c = [signedTransfer(kc, 1, 50)]
+    for (const t of [...a, ...b, ...c]) expect((await mempool.add(t.signedBytes, 1)).ok).toBe(true)
+    const ids = (list: { txId: Uint8Array }[]): string[] => list.map((t) => toHex(t.txId))
+    const name = new Map<string, string>()
+    a.forEach((t, i) => name.set(toHex(t.txId), `a${i + 1}`))
+    b.forEach((t, i) => name.set(toHex(t.txId), `b${i + 1}`))
+    c.forEach((t, i) => name.set(toHex(t.txId), `c${i + 1}`))
+    const names = (list: { txId: Uint8Array }[]): string[] => ids(list).map((id) => name.get(id)!)
+    expect(names(mempool.take(10, 1 << 20, 1))).toEqual(['a1', 'b1', 'c1', 'a2', 'b2', 'a3'])
+    // The next take starts one signer later; at height 6, a2 (expires at 5) is skipped.
+    expect(names(mempool.take(10, 1 << 20, 6))).toEqual(['b1', 'c1', 'a1', 'b2', 'a3'])
+    expect(names(mempool.take(2, 1 << 20, 6))).toEqual(['c1', 'a1'])
+    const size = a[0]!.signedBytes.length
+    expect(names(mempool.take(10, size * 2, 6))).toEqual(['a1', 'b1'])
+    expect(mempool.take(0, 1 << 20, 6)).toEqual([])
+    mempool.onCommitted([a[0]!.txId, b[1]!.txId], 6)
+    expect(mempool.stats()).toMatchObject({ committed: 2, expired: 1, count: 3 })
+    expect(new Set(names(mempool.take(10, 1 << 20, 6)))).toEqual(new Set(['a3', 'b1', 'c1']))
+    // Adds are checked against at least the committed height.
+    const late = signedTransfer(kc, 9, 7)
+    mempool.onCommitted([], 8)
+    expect(await mempool.add(late.signedBytes, 8)).toMatchObject({ error: { code: 'TX_EXPIRED' } })
+  })
+})
