@@ -56,7 +56,8 @@ function checkShapes(
 ): string | null {
   if (root.length !== 32) return `root of ${root.length} bytes`
   if (key.length > STATE_KEY_BYTES_MAX) return `key of ${key.length} bytes`
-  if (value !== null && value.length > STATE_VALUE_BYTES_MAX) return `value of ${value.length} bytes`
+  if (value !== null && value.length > STATE_VALUE_BYTES_MAX)
+    return `value of ${value.length} bytes`
   if (proof.version !== STATE_PROOF_VERSION) return `proof version ${proof.version}`
   if (proof.siblings.length > STATE_PROOF_SIBLINGS_MAX) return `${proof.siblings.length} siblings`
   for (let i = 0; i < proof.siblings.length; i++) {

@@ -152,7 +152,12 @@ function updateLeaf(
 }
 
 /** First index in `[lo, hi)` whose change path has bit `depth` set. */
-function splitChanges(changes: readonly PathChange[], lo: number, hi: number, depth: number): number {
+function splitChanges(
+  changes: readonly PathChange[],
+  lo: number,
+  hi: number,
+  depth: number,
+): number {
   let a = lo
   let b = hi
   while (a < b) {

@@ -27,7 +27,11 @@ const stateArb = (maxLength: number): fc.Arbitrary<StateEntry[]> =>
     .map((pairs) => pairs.map(([key, value]) => ({ key, value })))
 
 /** Checks membership of every entry and non-membership of every absent key given. */
-function checkAllProofs(tree: StateTree, entries: readonly StateEntry[], absent: Uint8Array[]): void {
+function checkAllProofs(
+  tree: StateTree,
+  entries: readonly StateEntry[],
+  absent: Uint8Array[],
+): void {
   const root = tree.root()
   for (const { key, value } of entries) {
     const encoded = encodeStateProof(tree.prove(key))
@@ -46,7 +50,12 @@ function checkAllProofs(tree: StateTree, entries: readonly StateEntry[], absent:
 }
 
 /** Flips every byte of the encoded proof, of the value and of the root (XOR `mask`): all fail. */
-function checkFlips(tree: StateTree, key: Uint8Array, value: Uint8Array | null, mask: number): void {
+function checkFlips(
+  tree: StateTree,
+  key: Uint8Array,
+  value: Uint8Array | null,
+  mask: number,
+): void {
   const root = tree.root()
   const encoded = encodeStateProof(tree.prove(key))
   expect(verifyEncodedStateProof(root, key, value, encoded).ok, 'unflipped proof').toBe(true)
@@ -164,35 +173,41 @@ describe('state tree (property)', () => {
 
   it('10,000 keys: all proofs verify, write-set splits agree, insert-then-delete restores', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 1, max: 255 }), (salt, mask) => {
-        const key = (i: number): Uint8Array =>
-          new Uint8Array([salt >> 8, salt & 255, i >> 16, (i >> 8) & 255, i & 255])
-        const entries = Array.from({ length: 10_000 }, (_, i) => ({
-          key: key(i),
-          value: new Uint8Array([i & 255, 7, (i * 31) & 255]),
-        }))
-        const tree = buildTree(entries)
-        tree.checkInvariants()
-        const absent = Array.from({ length: 2_000 }, (_, i) => key(10_000 + i))
-        checkAllProofs(tree, entries, absent)
-        for (let i = 0; i < 5; i++) {
-          checkFlips(tree, entries[i * 1999]!.key, entries[i * 1999]!.value, mask)
-          checkFlips(tree, absent[i * 399]!, null, mask)
-        }
-        let stepwise = EMPTY_STATE_TREE
-        for (let start = 0; start < entries.length; start += 1000) {
-          stepwise = stepwise.update(writeSetFrom(entries.slice(start, start + 1000)))
-        }
-        expect(toHex(stepwise.root()), 'ten write sets of 1000').toBe(toHex(tree.root()))
-        const inserted = tree.update(writeSetFrom(absent.map((k) => ({ key: k, value: k }))))
-        expect(inserted.size).toBe(12_000)
-        const removed = inserted.update(writeSetFrom(absent.map((k) => ({ key: k, value: null }))))
-        expect(toHex(removed.root()), 'insert then delete').toBe(toHex(tree.root()))
-        const proof = tree.prove(entries[0]!.key)
-        expect(verifyStateProof(inserted.root(), entries[0]!.key, entries[0]!.value, proof).ok).toBe(
-          false,
-        )
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.integer({ min: 1, max: 255 }),
+        (salt, mask) => {
+          const key = (i: number): Uint8Array =>
+            new Uint8Array([salt >> 8, salt & 255, i >> 16, (i >> 8) & 255, i & 255])
+          const entries = Array.from({ length: 10_000 }, (_, i) => ({
+            key: key(i),
+            value: new Uint8Array([i & 255, 7, (i * 31) & 255]),
+          }))
+          const tree = buildTree(entries)
+          tree.checkInvariants()
+          const absent = Array.from({ length: 2_000 }, (_, i) => key(10_000 + i))
+          checkAllProofs(tree, entries, absent)
+          for (let i = 0; i < 5; i++) {
+            checkFlips(tree, entries[i * 1999]!.key, entries[i * 1999]!.value, mask)
+            checkFlips(tree, absent[i * 399]!, null, mask)
+          }
+          let stepwise = EMPTY_STATE_TREE
+          for (let start = 0; start < entries.length; start += 1000) {
+            stepwise = stepwise.update(writeSetFrom(entries.slice(start, start + 1000)))
+          }
+          expect(toHex(stepwise.root()), 'ten write sets of 1000').toBe(toHex(tree.root()))
+          const inserted = tree.update(writeSetFrom(absent.map((k) => ({ key: k, value: k }))))
+          expect(inserted.size).toBe(12_000)
+          const removed = inserted.update(
+            writeSetFrom(absent.map((k) => ({ key: k, value: null }))),
+          )
+          expect(toHex(removed.root()), 'insert then delete').toBe(toHex(tree.root()))
+          const proof = tree.prove(entries[0]!.key)
+          expect(
+            verifyStateProof(inserted.root(), entries[0]!.key, entries[0]!.value, proof).ok,
+          ).toBe(false)
+        },
+      ),
       { numRuns: 1 },
     )
   })
