@@ -9,12 +9,11 @@
  * other subtree is a node over its two halves. This module imports only util and codec, so the
  * browser-safe client can use it.
  */
-import { sha256 } from '@noble/hashes/sha2.js'
 import { STATE_KEY_BYTES_MAX } from '../core/state.ts'
 import { assert } from '../util/assert.ts'
 import { err, ok, type Result } from '../util/result.ts'
 import { decodeCanonical, encodeCanonical, type CodecError } from './canonical.ts'
-import { hashTagged } from './hash.ts'
+import { buildPlainHasher, buildTaggedHasher } from './hash.ts'
 import { bytes, list, nullable, struct, u32, type Infer } from './schema.ts'
 
 /** Bits in a path: the depth of the full (uncompressed) tree. */
@@ -35,6 +34,10 @@ export const STATE_PROOF_SIBLINGS_MAX = STATE_PATH_BITS
  */
 export const STATE_PROOF_BYTES_MAX = 9 * 1024
 
+const plainHash = buildPlainHasher()
+const leafHasher = buildTaggedHasher('stateLeaf')
+const nodeHasher = buildTaggedHasher('stateNode')
+
 /**
  * Position of a key in the tree: `sha256(key)`, untagged (it is a position, not a commitment; the
  * leaf hash that commits to it is tagged).
@@ -42,12 +45,12 @@ export const STATE_PROOF_BYTES_MAX = 9 * 1024
  */
 export function statePath(key: Uint8Array): Uint8Array {
   assert(key.length <= STATE_KEY_BYTES_MAX, `state key of ${key.length} bytes`)
-  return sha256(key)
+  return plainHash(key)
 }
 
 /** `sha256(value)`: what a leaf commits to, so that proofs carry 32 bytes instead of the value. */
 export function stateValueHash(value: Uint8Array): Uint8Array {
-  return sha256(value)
+  return plainHash(value)
 }
 
 /**
@@ -57,7 +60,7 @@ export function stateValueHash(value: Uint8Array): Uint8Array {
 export function stateLeafHash(path: Uint8Array, valueHash: Uint8Array): Uint8Array {
   assert(path.length === 32, `path of ${path.length} bytes`)
   assert(valueHash.length === 32, `value hash of ${valueHash.length} bytes`)
-  return hashTagged('stateLeaf', path, valueHash)
+  return leafHasher(path, valueHash)
 }
 
 /**
@@ -67,7 +70,7 @@ export function stateLeafHash(path: Uint8Array, valueHash: Uint8Array): Uint8Arr
 export function stateNodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   assert(left.length === 32, `left child hash of ${left.length} bytes`)
   assert(right.length === 32, `right child hash of ${right.length} bytes`)
-  return hashTagged('stateNode', left, right)
+  return nodeHasher(left, right)
 }
 
 /** Bit `index` of `path` (0 = most significant bit of byte 0): 0 goes left, 1 goes right. */
