@@ -1,0 +1,143 @@
+/**
+ * Lot arithmetic: a holding of one point type is a list of lots `[expiresAt, amount]`, sorted by
+ * expiry ascending with distinct expiries. Spec: docs/protocol/vm.md#lots-and-expiry.
+ *
+ * Debits take the earliest-expiring lots first and skip lots that have already expired but are
+ * still waiting for their burn (the burn per block is bounded), so expired points are never spent.
+ */
+import { assert } from '../util/assert.ts'
+import { LOTS_PER_HOLDER_MAX, NEVER_EXPIRES } from './limits.ts'
+import type { Lot } from './schemas.ts'
+
+/** Sum of the lots' amounts. */
+export function totalOf(lots: readonly Lot[]): bigint {
+  let sum = 0n
+  for (const lot of lots) sum += lot[1]
+  return sum
+}
+
+/** Sum of the lots that are still alive at `time` (expiresAt > time). */
+export function availableAt(lots: readonly Lot[], time: bigint): bigint {
+  let sum = 0n
+  for (const lot of lots) if (lot[0] > time) sum += lot[1]
+  return sum
+}
+
+/** Result of a debit: the lots left and the lots taken, or null if not enough is available. */
+export interface Debit {
+  readonly kept: Lot[]
+  readonly taken: Lot[]
+}
+
+/**
+ * Takes `amount` from the earliest-expiring live lots (expiresAt > time).
+ * Returns null when fewer than `amount` live points are held.
+ */
+export function debitLots(lots: readonly Lot[], amount: bigint, time: bigint): Debit | null {
+  assert(amount > 0n, `debit of ${amount}`)
+  const kept: Lot[] = []
+  const taken: Lot[] = []
+  let left = amount
+  for (const lot of lots) {
+    const [expiresAt, held] = lot
+    if (left === 0n || expiresAt <= time) {
+      kept.push(lot)
+      continue
+    }
+    const take = held < left ? held : left
+    taken.push([expiresAt, take])
+    left -= take
+    if (take < held) kept.push([expiresAt, held - take])
+  }
+  if (left > 0n) return null
+  assert(totalOf(kept) + amount === totalOf(lots), 'debit conserves points')
+  return { kept, taken }
+}
+
+/**
+ * Adds `incoming` lots to `lots`, merging equal expiries. Returns null when the result would hold
+ * more than LOTS_PER_HOLDER_MAX lots.
+ */
+export function creditLots(lots: readonly Lot[], incoming: readonly Lot[]): Lot[] | null {
+  const out: Lot[] = []
+  let i = 0
+  let j = 0
+  while (i < lots.length || j < incoming.length) {
+    const a = lots[i]
+    const b = incoming[j]
+    let next: Lot
+    if (b === undefined || (a !== undefined && a[0] < b[0])) {
+      next = a!
+      i++
+    } else if (a === undefined || b[0] < a[0]) {
+      next = b
+      j++
+    } else {
+      next = [a[0], a[1] + b[1]]
+      i++
+      j++
+    }
+    const last = out[out.length - 1]
+    if (last !== undefined && last[0] === next[0])
+      out[out.length - 1] = [last[0], last[1] + next[1]]
+    else out.push(next)
+  }
+  if (out.length > LOTS_PER_HOLDER_MAX) return null
+  assert(totalOf(out) === totalOf(lots) + totalOf(incoming), 'credit conserves points')
+  return out
+}
+
+/** The lot expiry of points credited at `time` under a policy of `expirySeconds` (0: never). */
+export function expiryFor(time: bigint, expirySeconds: bigint): bigint {
+  assert(time >= 0n && expirySeconds >= 0n, 'negative time or lifetime')
+  return expirySeconds === 0n ? NEVER_EXPIRES : time + expirySeconds * 1000n
+}
+
+/** Removes the lot with expiry `expiresAt`; returns the remaining lots and the removed amount. */
+export function removeLot(
+  lots: readonly Lot[],
+  expiresAt: bigint,
+): { kept: Lot[]; amount: bigint } {
+  const kept: Lot[] = []
+  let amount = 0n
+  for (const lot of lots) {
+    if (lot[0] === expiresAt) amount += lot[1]
+    else kept.push(lot)
+  }
+  return { kept, amount }
+}
+
+/** Expiries (excluding NEVER_EXPIRES) present in `lots`. */
+export function expiriesOf(lots: readonly Lot[]): bigint[] {
+  const out: bigint[] = []
+  for (const lot of lots) if (lot[0] !== NEVER_EXPIRES) out.push(lot[0])
+  return out
+}
+
+/**
+ * Like `creditLots`, but never fails: used by block phases (auction settlement, escrow returns),
+ * which cannot reject. While more than LOTS_PER_HOLDER_MAX lots remain, the two earliest lots are
+ * merged under the earlier expiry (the merged points expire sooner, never later).
+ */
+export function creditLotsCapped(lots: readonly Lot[], incoming: readonly Lot[]): Lot[] {
+  const merged = creditLots(lots, incoming)
+  if (merged !== null) return merged
+  const all: Lot[] = []
+  for (const lot of lots) all.push(lot)
+  const combined = creditLotsUnbounded(all, incoming)
+  while (combined.length > LOTS_PER_HOLDER_MAX) {
+    const first = combined.shift()!
+    const second = combined.shift()!
+    combined.unshift([first[0], first[1] + second[1]])
+  }
+  assert(totalOf(combined) === totalOf(lots) + totalOf(incoming), 'capped credit conserves points')
+  return combined
+}
+
+function creditLotsUnbounded(lots: readonly Lot[], incoming: readonly Lot[]): Lot[] {
+  const byExpiry = new Map<bigint, bigint>()
+  for (const lot of [...lots, ...incoming])
+    byExpiry.set(lot[0], (byExpiry.get(lot[0]) ?? 0n) + lot[1])
+  const expiries = [...byExpiry.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  return expiries.map((e): Lot => [e, byExpiry.get(e)!])
+}

@@ -1,0 +1,110 @@
+/**
+ * Goal: the in-memory ordered state and the execution overlay behave as the StateReader contract
+ * says: byte order of keys, half-open ranges with limits, overlay writes and deletions merged into
+ * reads and ranges, tx rollback, and a write set with only real changes in ascending order. Also:
+ * genesis validation and checkTx.
+ * Method: small hand-built states with expected results written out.
+ */
+import { describe, expect, it } from 'vitest'
+import { u32 } from '../../../src/codec/schema.ts'
+import { encodeCanonical } from '../../../src/codec/canonical.ts'
+import { toHex } from '../../../src/util/bytes.ts'
+import { MemoryState, Overlay, checkTx, genesisWriteSet } from '../../../src/vm/index.ts'
+import { CHAIN, K, TestChain, testGenesis, tx } from '../../support/vm.ts'
+
+const N = u32()
+const k = (...b: number[]): Uint8Array => new Uint8Array(b)
+const v = (n: number): Uint8Array => encodeCanonical(N, n)
+const keysOf = (entries: readonly { key: Uint8Array }[]): string[] =>
+  entries.map((e) => toHex(e.key))
+
+describe('MemoryState', () => {
+  it('orders keys by bytes and scans half-open ranges with a limit', () => {
+    const s = new MemoryState()
+    s.apply([
+      { key: k(1), value: v(1) },
+      { key: k(1, 0), value: v(2) },
+      { key: k(1, 255), value: v(3) },
+      { key: k(2), value: v(4) },
+    ])
+    expect(keysOf(s.range(k(1), k(2), 10))).toEqual(['01', '0100', '01ff'])
+    expect(keysOf(s.range(k(1, 0), null, 2))).toEqual(['0100', '01ff'])
+    s.apply([
+      { key: k(1, 0), value: null },
+      { key: k(1, 128), value: v(5) },
+    ])
+    expect(keysOf(s.range(k(0), null, 10))).toEqual(['01', '0180', '01ff', '02'])
+    expect(() => {
+      s.apply([
+        { key: k(3), value: v(1) },
+        { key: k(2), value: v(1) },
+      ])
+    }).toThrow(/ascend/)
+    expect(s.get(k(3)), 'a rejected write set changes nothing').toBeUndefined()
+  })
+})
+
+describe('Overlay', () => {
+  it('merges buffered writes and deletions into reads, ranges and the write set', () => {
+    const base = new MemoryState()
+    base.apply([
+      { key: k(1), value: v(1) },
+      { key: k(2), value: v(2) },
+      { key: k(3), value: v(3) },
+    ])
+    const o = new Overlay(base)
+    o.remove(k(2))
+    o.write(N, k(4), 4)
+    o.write(N, k(1), 1) // same bytes as the base: not a change
+    o.write(N, k(0, 5), 9)
+    expect(o.read(N, k(2))).toBeUndefined()
+    expect(o.read(N, k(3))).toBe(3)
+    expect(keysOf(o.range(k(0), null, 10))).toEqual(['0005', '01', '03', '04'])
+    expect(keysOf(o.range(k(1), k(4), 2))).toEqual(['01', '03'])
+    o.begin()
+    o.write(N, k(3), 30)
+    o.remove(k(4))
+    o.rollback()
+    expect(o.read(N, k(3))).toBe(3)
+    expect(o.read(N, k(4))).toBe(4)
+    const ws = o.writeSet().map((c) => [toHex(c.key), c.value === null ? null : toHex(c.value)])
+    expect(ws).toEqual([
+      ['0005', '09'],
+      ['02', null],
+      ['04', '04'],
+    ])
+  })
+})
+
+describe('genesis and checkTx', () => {
+  it('rejects inconsistent genesis documents', () => {
+    const bad = [
+      testGenesis({ operatorQuorum: 4 }),
+      testGenesis({ validators: [] }),
+      testGenesis({ operators: [K.op1.publicKey, K.op1.publicKey], operatorQuorum: 1 }),
+      testGenesis({ balances: [{ account: K.alice.address, pointType: 'NOPE', amount: 1n }] }),
+    ]
+    for (const [i, g] of bad.entries()) {
+      const r = genesisWriteSet(g)
+      expect(r.ok ? 'ok' : r.error.code, `genesis ${i}`).toBe('GENESIS_INVALID')
+    }
+  })
+  it('dry-runs a tx without touching the state', () => {
+    const chain = new TestChain()
+    const before = chain.state.entries().length
+    const ctx = { chainId: CHAIN, height: 1, time: chain.time + 1000n }
+    const good = checkTx(
+      chain.state,
+      ctx,
+      tx('points.transfer', K.alice, { pointType: 'UNI', to: K.bob.address, amount: 5n }),
+    )
+    const bad = checkTx(
+      chain.state,
+      ctx,
+      tx('points.transfer', K.alice, { pointType: 'UNI', to: K.bob.address, amount: 5_001n }),
+    )
+    expect(good.ok).toBe(true)
+    expect(bad.ok ? 'ok' : bad.error.code).toBe('TX_INSUFFICIENT_BALANCE')
+    expect(chain.state.entries().length).toBe(before)
+  })
+})
