@@ -148,7 +148,7 @@ export class Consensus {
       this.replayPending = false
       const buffered = this.future
       this.future = []
-      for (const e of buffered) this.onMessage({ ...e, now: event.now } as MessageEvent, out)
+      for (const e of buffered) this.onMessage({ ...e, now: event.now }, out)
     }
     switch (event.type) {
       case 'start':
@@ -215,7 +215,12 @@ export class Consensus {
   private votesOf(round: number): RoundVotes {
     let votes = this.rounds.get(round)
     if (!votes) {
-      votes = { proposalHash: null, prepares: new Map(), commits: new Map(), roundChanges: new Map() }
+      votes = {
+        proposalHash: null,
+        prepares: new Map(),
+        commits: new Map(),
+        roundChanges: new Map(),
+      }
       this.rounds.set(round, votes)
     }
     return votes
@@ -253,7 +258,13 @@ export class Consensus {
       if (r < round && votes.commits.size === 0) this.rounds.delete(r)
     }
     const { height } = this
-    out.push({ type: 'scheduleTimeout', height, round, step: 'round', delayMs: this.roundMs(round) })
+    out.push({
+      type: 'scheduleTimeout',
+      height,
+      round,
+      step: 'round',
+      delayMs: this.roundMs(round),
+    })
     if (announce && this.myIndex >= 0 && !this.sent.roundChanges.has(round)) {
       const roundChange = this.buildRoundChange(round)
       this.sent.roundChanges.set(round, roundChange)
@@ -364,7 +375,10 @@ export class Consensus {
     const signer = this.params.signer
     const proposal = signProposal(signer, payload, block, roundChanges, preparedCertificate)
     this.sent.proposals.set(round, proposal)
-    out.push({ type: 'persist', record: { ...walRecord('proposal', this.height, round), proposal } })
+    out.push({
+      type: 'persist',
+      record: { ...walRecord('proposal', this.height, round), proposal },
+    })
     out.push({ type: 'broadcast', message: { kind: 'proposal', proposal } })
     this.onProposal(proposal, now, out, true)
   }
@@ -442,24 +456,32 @@ export class Consensus {
     // decided by commits of that round: validate it at its own round and remember the block.
     const stale = round < this.round && message.payload.height === this.height
     const valid = validateProposal(stale ? { ...this.ctx(), round } : this.ctx(), message)
-    if (!valid.ok) return this.reject(valid.error)
+    if (!valid.ok) {
+      this.reject(valid.error)
+      return
+    }
     if (stale) {
       this.rememberBlock(message.block, null)
-      return this.checkDecide(round, blockHash, now, out)
+      this.checkDecide(round, blockHash, now, out)
+      return
     }
     const votes = this.votesOf(round)
     if (votes.proposalHash !== null) {
       const same = equalBytes(votes.proposalHash, blockHash)
       if (!same || !own) {
         const code = same ? 'PROPOSAL_DUPLICATE' : 'VOTE_EQUIVOCATION'
-        return this.reject({ code, message: `second proposal for round ${round}` })
+        this.reject({ code, message: `second proposal for round ${round}` })
+        return
       }
     }
     const key = this.rememberBlock(message.block, null)
     const freshRound = valid.value.prepared === null ? round : null
     const verdict = this.verdictOf(key, freshRound, now)
     assert(verdict !== null, 'a checked block has a verdict')
-    if (!verdict.ok) return this.reject(verdict.error)
+    if (!verdict.ok) {
+      this.reject(verdict.error)
+      return
+    }
     votes.proposalHash = blockHash
     if (round > this.round) this.enterRound(round, now, out, false)
     if (round === this.round) this.sendVote('prepare', round, blockHash, out)
@@ -469,7 +491,10 @@ export class Consensus {
 
   private onVote(vote: SignedVote, now: bigint, out: Effect[]): void {
     const valid = validateVote(this.ctx(), vote)
-    if (!valid.ok) return this.reject(valid.error)
+    if (!valid.ok) {
+      this.reject(valid.error)
+      return
+    }
     const { type, round, blockHash } = vote.payload
     const votes = this.votesOf(round)
     const map = type === 'prepare' ? votes.prepares : votes.commits
@@ -477,7 +502,8 @@ export class Consensus {
     if (before) {
       const same = equalBytes(before.payload.blockHash, blockHash)
       const code = same ? 'VOTE_DUPLICATE' : 'VOTE_EQUIVOCATION'
-      return this.reject({ code, message: `second ${type} of validator ${valid.value}` })
+      this.reject({ code, message: `second ${type} of validator ${valid.value}` })
+      return
     }
     map.set(valid.value, vote)
     if (type === 'prepare') this.checkPrepared(round, out)
@@ -488,11 +514,14 @@ export class Consensus {
     const { round, height } = message.roundChange.payload
     if (round < this.round && height === this.height) this.answerLowerRound(message, out)
     const valid = validateRoundChange(this.ctx(), message)
-    if (!valid.ok) return this.reject(valid.error)
-    if (round < this.round) return
+    if (!valid.ok) {
+      this.reject(valid.error)
+      return
+    }
     const changes = this.votesOf(round).roundChanges
     if (changes.has(valid.value)) {
-      return this.reject({ code: 'VOTE_DUPLICATE', message: `second round change to ${round}` })
+      this.reject({ code: 'VOTE_DUPLICATE', message: `second round change to ${round}` })
+      return
     }
     changes.set(valid.value, message)
     if (message.preparedBlock) this.rememberBlock(message.preparedBlock, null)
@@ -541,7 +570,11 @@ export class Consensus {
       assert(prepared !== null && prepared.round === round, 'commit only when prepared this round')
       out.push({
         type: 'persist',
-        record: { ...record, block: prepared.block, preparedCertificate: [...prepared.certificate] },
+        record: {
+          ...record,
+          block: prepared.block,
+          preparedCertificate: [...prepared.certificate],
+        },
       })
     } else {
       out.push({ type: 'persist', record })
@@ -550,10 +583,21 @@ export class Consensus {
   }
 
   /** Signs and broadcasts a vote already recorded in `sent`, and counts it locally. */
-  private broadcastVote(type: 'prepare' | 'commit', round: number, hash: Uint8Array, out: Effect[]) {
+  private broadcastVote(
+    type: 'prepare' | 'commit',
+    round: number,
+    hash: Uint8Array,
+    out: Effect[],
+  ) {
     const index = this.myIndex
     if (index < 0) return
-    const payload = { type, chainId: this.params.chainId, height: this.height, round, blockHash: hash }
+    const payload = {
+      type,
+      chainId: this.params.chainId,
+      height: this.height,
+      round,
+      blockHash: hash,
+    }
     const vote = signVote(this.params.signer, payload)
     out.push({ type: 'broadcast', message: { kind: 'vote', vote } })
     const votes = this.votesOf(round)
@@ -599,7 +643,12 @@ export class Consensus {
   private decide(block: Block, cert: CommitCertificate, ex: Execution, out: Effect[]): void {
     assert(block.header.height === this.height, 'decide the current height')
     assert(equalBytes(blockHashOf(block.header), cert.blockHash), 'certificate for this block')
-    out.push({ type: 'commitBlock', block, certificate: cert, validatorUpdates: ex.validatorUpdates })
+    out.push({
+      type: 'commitBlock',
+      block,
+      certificate: cert,
+      validatorUpdates: ex.validatorUpdates,
+    })
     const following = applyValidatorUpdates(this.nextValidators, ex.validatorUpdates)
     this.enterHeight({
       lastBlock: block,
@@ -656,14 +705,19 @@ export class Consensus {
     const height = block.header.height
     if (height !== this.height) {
       const code = height > this.height ? 'CERT_FUTURE_HEIGHT' : 'CERT_WRONG_HEIGHT'
-      return this.reject({ code, message: `certified block ${height} at height ${this.height}` })
+      this.reject({ code, message: `certified block ${height} at height ${this.height}` })
+      return
     }
     const hash = blockHashOf(block.header)
     const claim = { chainId: this.params.chainId, height, blockHash: hash }
     const checked = verifyCertificate(cert, claim, this.validators, this.params.verify)
-    if (!checked.ok) return this.reject(checked.error)
+    if (!checked.ok) {
+      this.reject(checked.error)
+      return
+    }
     if (!equalBytes(block.header.parentHash, this.lastBlockHash)) {
-      return this.reject({ code: 'CERT_WRONG_PARENT', message: 'certified block on another parent' })
+      this.reject({ code: 'CERT_WRONG_PARENT', message: 'certified block on another parent' })
+      return
     }
     const key = this.rememberBlock(block, null)
     const verdict = this.verdictOf(key, null, now)
@@ -696,7 +750,10 @@ export class Consensus {
     for (const [round, votes] of this.rounds) {
       const q = votes.prepares.size + votes.commits.size + votes.roundChanges.size
       assert(q <= 3 * this.validators.length, `round ${round} holds at most one vote per kind`)
-      assert(round <= this.round + ROUND_AHEAD_MAX || votes.commits.size + votes.prepares.size === 0, 'window')
+      assert(
+        round <= this.round + ROUND_AHEAD_MAX || votes.commits.size + votes.prepares.size === 0,
+        'window',
+      )
     }
     if (this.prepared) {
       assert(this.prepared.round <= this.round, 'prepared round not ahead of the current round')

@@ -136,9 +136,7 @@ function memo(key: object, compute: () => Uint8Array): Uint8Array {
 
 /** The digest a validator signs for a payload: `sha256("pointsnode/vote#" ‖ encode(payload))`. */
 export function proposalDigest(payload: ProposalPayload): Uint8Array {
-  return memo(payload, () =>
-    hashTagged('vote', encodeCanonical(PROPOSAL_PAYLOAD_SCHEMA, payload)),
-  )
+  return memo(payload, () => hashTagged('vote', encodeCanonical(PROPOSAL_PAYLOAD_SCHEMA, payload)))
 }
 
 /** The digest of a PREPARE/COMMIT payload (for COMMIT: the commit seal digest). */

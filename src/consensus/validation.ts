@@ -128,7 +128,10 @@ function checkSigner(
  * are stale; COMMITs of any earlier round still count towards a decision.
  * Returns the signer's index in the validator set.
  */
-export function validateVote(ctx: ValidationContext, vote: SignedVote): Result<number, ConsensusError> {
+export function validateVote(
+  ctx: ValidationContext,
+  vote: SignedVote,
+): Result<number, ConsensusError> {
   const roundMin = vote.payload.type === 'prepare' ? ctx.round : 0
   const position = checkPosition(ctx, vote.payload, 'VOTE', roundMin)
   if (!position.ok) return position
@@ -176,14 +179,15 @@ function validateSignedRoundChange(
 }
 
 /**
- * Validates a ROUND-CHANGE message: signer, signature, and that its prepared claim is backed by the
+ * Validates a ROUND-CHANGE message to the current or a later round: signer, signature, and that its prepared claim is backed by the
  * carried block and a prepared certificate. Returns the signer's index.
  */
 export function validateRoundChange(
   ctx: ValidationContext,
   message: RoundChangeMessage,
 ): Result<number, ConsensusError> {
-  const signed = validateSignedRoundChange(ctx, message.roundChange, 1)
+  // ROUND-CHANGEs to rounds before the current one are stale (the engine answers them apart).
+  const signed = validateSignedRoundChange(ctx, message.roundChange, ctx.round)
   if (!signed.ok) return signed
   const { preparedRound, preparedBlockHash } = message.roundChange.payload
   if (preparedRound === null || preparedBlockHash === null) {

@@ -60,7 +60,11 @@ export function indexOfValidator(validators: readonly Validator[], publicKey: Ui
 }
 
 /** The proposer of `(height, round)`: `validators[(height + round) mod n]`. */
-export function proposerOf(validators: readonly Validator[], height: number, round: number): Validator {
+export function proposerOf(
+  validators: readonly Validator[],
+  height: number,
+  round: number,
+): Validator {
   assert(validators.length > 0, 'non-empty validator set')
   const index = (height + round) % validators.length
   const proposer = validators[index]

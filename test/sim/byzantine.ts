@@ -51,13 +51,25 @@ function others(sim: Simulation, node: SimNode): SimNode[] {
   return sim.nodes.filter((n) => n !== node)
 }
 
-function split(sim: Simulation, node: SimNode, a: ConsensusMessage, b: ConsensusMessage, out: Effect[]) {
+function split(
+  sim: Simulation,
+  node: SimNode,
+  a: ConsensusMessage,
+  b: ConsensusMessage,
+  out: Effect[],
+) {
   for (const peer of others(sim, node)) {
     out.push({ type: 'send', to: peer.key.publicKey, message: sim.prng.chance(0.5) ? a : b })
   }
 }
 
-function attack(sim: Simulation, node: SimNode, kind: string, message: ConsensusMessage, out: Effect[]) {
+function attack(
+  sim: Simulation,
+  node: SimNode,
+  kind: string,
+  message: ConsensusMessage,
+  out: Effect[],
+) {
   const signer = sim.crypto.signer(node.key)
   const broadcast = (m: ConsensusMessage): void => void out.push({ type: 'broadcast', message: m })
   switch (kind) {
@@ -66,14 +78,20 @@ function attack(sim: Simulation, node: SimNode, kind: string, message: Consensus
       return
     case 'equivocate':
       if (message.kind === 'proposal') {
-        const variant = resign(sim, node, message.proposal, { ...message.proposal.block.header, time: message.proposal.block.header.time + 1n })
-        return split(sim, node, message, variant, out)
+        const variant = resign(sim, node, message.proposal, {
+          ...message.proposal.block.header,
+          time: message.proposal.block.header.time + 1n,
+        })
+        split(sim, node, message, variant, out)
+        return
       }
       if (message.kind === 'vote') {
         const vote = signVote(signer, { ...message.vote.payload, blockHash: sim.prng.bytes32() })
-        return split(sim, node, message, { kind: 'vote', vote }, out)
+        split(sim, node, message, { kind: 'vote', vote }, out)
+        return
       }
-      return broadcast(message)
+      broadcast(message)
+      return
     case 'doubleVote':
       broadcast(message)
       if (message.kind === 'vote') {
@@ -82,8 +100,12 @@ function attack(sim: Simulation, node: SimNode, kind: string, message: Consensus
       }
       return
     case 'invalidProposal':
-      if (message.kind === 'proposal') return broadcast(invalidVariant(sim, node, message.proposal))
-      return broadcast(message)
+      if (message.kind === 'proposal') {
+        broadcast(invalidVariant(sim, node, message.proposal))
+        return
+      }
+      broadcast(message)
+      return
     default:
       broadcast(message)
       unknownVotes(sim, node, message, out)
@@ -95,7 +117,12 @@ function unknownVotes(sim: Simulation, node: SimNode, message: ConsensusMessage,
   if (message.kind !== 'vote') return
   const p = message.vote.payload
   for (const type of ['prepare', 'commit'] as const) {
-    const vote = signVote(signer, { ...p, type, round: p.round + sim.prng.int(2), blockHash: sim.prng.bytes32() })
+    const vote = signVote(signer, {
+      ...p,
+      type,
+      round: p.round + sim.prng.int(2),
+      blockHash: sim.prng.bytes32(),
+    })
     out.push({ type: 'broadcast', message: { kind: 'vote', vote } })
   }
   const payload = {
@@ -106,14 +133,30 @@ function unknownVotes(sim: Simulation, node: SimNode, message: ConsensusMessage,
     preparedRound: p.round,
     preparedBlockHash: sim.prng.bytes32(),
   }
-  const roundChange = { roundChange: signRoundChange(signer, payload), preparedBlock: null, preparedCertificate: [] }
+  const roundChange = {
+    roundChange: signRoundChange(signer, payload),
+    preparedBlock: null,
+    preparedCertificate: [],
+  }
   out.push({ type: 'broadcast', message: { kind: 'roundChange', roundChange } })
 }
 
-function resign(sim: Simulation, node: SimNode, p: ProposalMessage, header: Block['header'], txs = p.block.txs): ConsensusMessage {
+function resign(
+  sim: Simulation,
+  node: SimNode,
+  p: ProposalMessage,
+  header: Block['header'],
+  txs = p.block.txs,
+): ConsensusMessage {
   const block = { header, txs }
   const payload = { ...p.payload, blockHash: blockHashOf(header) }
-  const proposal = signProposal(sim.crypto.signer(node.key), payload, block, p.roundChanges, p.preparedCertificate)
+  const proposal = signProposal(
+    sim.crypto.signer(node.key),
+    payload,
+    block,
+    p.roundChanges,
+    p.preparedCertificate,
+  )
   return { kind: 'proposal', proposal }
 }
 
@@ -126,7 +169,13 @@ function invalidVariant(sim: Simulation, node: SimNode, p: ProposalMessage): Con
       const txs = [...p.block.txs, utf8(`bad-${sim.prng.next()}`)]
       const txRoot = merkleRoot(txs)
       const parent = node.app.lastHeader
-      return resign(sim, node, p, { ...h, txRoot, stateRoot: nextStateRoot(parent.stateRoot, h.height, txRoot) }, txs)
+      return resign(
+        sim,
+        node,
+        p,
+        { ...h, txRoot, stateRoot: nextStateRoot(parent.stateRoot, h.height, txRoot) },
+        txs,
+      )
     }
     case 2:
       return resign(sim, node, p, { ...h, time: sim.nodeClock(node) + 60_000n })

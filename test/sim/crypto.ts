@@ -45,9 +45,10 @@ function fakeSignature(secretKey: Uint8Array, digest: Uint8Array): Uint8Array {
   return concatBytes(a, sha256(concatBytes(digest, a)))
 }
 
+const secrets = new Map<string, Uint8Array>()
+
 /** Keyed-hash signatures: sig = H(secret ‖ digest) ‖ H(digest ‖ that); verified with the secret. */
 export function fastCrypto(): SimCrypto {
-  const secrets = new Map<string, Uint8Array>()
   return {
     signer(key) {
       secrets.set(toHex(key.publicKey), key.secretKey)

@@ -15,7 +15,12 @@ import {
   roundChangeDigest,
   type ConsensusMessage,
 } from '../../src/consensus/messages.ts'
-import type { ConsensusEvent, Effect, TimeoutConfig, TimeoutStep } from '../../src/consensus/types.ts'
+import type {
+  ConsensusEvent,
+  Effect,
+  TimeoutConfig,
+  TimeoutStep,
+} from '../../src/consensus/types.ts'
 import {
   applyValidatorUpdates,
   validatorsHashOf,
@@ -41,13 +46,21 @@ export interface SimOptions {
   readonly validators: number
   readonly followers: number
   readonly byzantine: readonly { readonly node: number; readonly kind: ByzantineKind }[]
-  readonly crashes: readonly { readonly node: number; readonly atMs: number; readonly downMs: number }[]
+  readonly crashes: readonly {
+    readonly node: number
+    readonly atMs: number
+    readonly downMs: number
+  }[]
   readonly crashMidEffects: boolean
   readonly dropRate: number
   readonly dupRate: number
   readonly delayMinMs: number
   readonly delayMaxMs: number
-  readonly partitions: readonly { readonly atMs: number; readonly ms: number; readonly mask: number }[]
+  readonly partitions: readonly {
+    readonly atMs: number
+    readonly ms: number
+    readonly mask: number
+  }[]
   readonly clockSkewMs: number
   readonly chaosMs: number
   readonly livenessMs: number
@@ -55,7 +68,11 @@ export interface SimOptions {
   readonly crypto: 'fast' | 'real'
   readonly wire: boolean
   readonly txIntervalMs: number
-  readonly validatorChanges: readonly { readonly atMs: number; readonly op: '+' | '-'; readonly node: number }[]
+  readonly validatorChanges: readonly {
+    readonly atMs: number
+    readonly op: '+' | '-'
+    readonly node: number
+  }[]
   readonly timeouts: TimeoutConfig
   /** Nodes that are down from the start until `restartAtMs` (the f+1-crashed scenario). */
   readonly downAtStart: readonly number[]
@@ -74,14 +91,21 @@ export interface SimResult {
   readonly livenessOk: boolean
   /** Validator set of each height (index = height), from the agreed chain. */
   readonly sets: readonly (readonly Validator[])[]
-  readonly chain: readonly { readonly block: Block; readonly certificate: CommitCertificate }[]
+  readonly chain: readonly Stored[]
   readonly restarts: number
   readonly midEffectCrashes: number
 }
 
 type Item =
   | { kind: 'deliver'; to: number; message: ConsensusMessage | Uint8Array }
-  | { kind: 'timeout'; node: number; epoch: number; height: number; round: number; step: TimeoutStep }
+  | {
+      kind: 'timeout'
+      node: number
+      epoch: number
+      height: number
+      round: number
+      step: TimeoutStep
+    }
   | { kind: 'crash'; node: number }
   | { kind: 'restart'; node: number }
   | { kind: 'partition'; mask: number }
@@ -90,7 +114,8 @@ type Item =
   | { kind: 'tx'; tx: Uint8Array }
   | { kind: 'sync' }
 
-interface Stored {
+/** A committed block as a node stores it. */
+export interface Stored {
   readonly block: Block
   readonly certificate: CommitCertificate
   readonly updates: readonly ValidatorUpdate[]
@@ -192,7 +217,7 @@ export class Simulation {
 
   /** Node clock: virtual time plus a fixed per-node skew. */
   private clockOf(node: SimNode): bigint {
-    const skew = (node.index * 7919) % (2 * this.opts.clockSkewMs + 1) - this.opts.clockSkewMs
+    const skew = ((node.index * 7919) % (2 * this.opts.clockSkewMs + 1)) - this.opts.clockSkewMs
     return GENESIS_TIME + 1000n + BigInt(this.now + skew)
   }
 
@@ -200,7 +225,8 @@ export class Simulation {
   run(): SimResult {
     const o = this.opts
     for (const node of this.nodes) {
-      if (o.downAtStart.includes(node.index)) this.queue.push(o.restartAtMs, { kind: 'restart', node: node.index })
+      if (o.downAtStart.includes(node.index))
+        this.queue.push(o.restartAtMs, { kind: 'restart', node: node.index })
       else this.boot(node)
     }
     for (const c of o.crashes) {
@@ -212,7 +238,10 @@ export class Simulation {
       this.queue.push(Math.min(p.atMs + p.ms, o.chaosMs), { kind: 'connect' })
     }
     for (const v of o.validatorChanges) {
-      this.queue.push(v.atMs, { kind: 'tx', tx: validatorTx(v.op, this.nodes[v.node]!.key.publicKey) })
+      this.queue.push(v.atMs, {
+        kind: 'tx',
+        tx: validatorTx(v.op, this.nodes[v.node]!.key.publicKey),
+      })
     }
     for (let t = o.txIntervalMs; t < o.chaosMs + o.livenessMs; t += o.txIntervalMs) {
       this.queue.push(t, { kind: 'tx', tx: utf8(`tx-${t}`) })
@@ -235,7 +264,9 @@ export class Simulation {
       }
     }
     if (!livenessOk && this.violations.length === 0 && o.livenessHeights > 0) {
-      this.violation(`liveness: honest heights ${this.heights().join(',')} < ${heightAtHeal + o.livenessHeights} after healing`)
+      this.violation(
+        `liveness: honest heights ${this.heights().join(',')} < ${heightAtHeal + o.livenessHeights} after healing`,
+      )
     }
     this.finalChecks()
     return {
@@ -268,15 +299,18 @@ export class Simulation {
   private step(item: Item): void {
     switch (item.kind) {
       case 'deliver':
-        return this.deliver(item.to, item.message)
+        this.deliver(item.to, item.message)
+        return
       case 'timeout': {
         const node = this.nodes[item.node]!
         if (!node.engine || node.epoch !== item.epoch) return
         const { height, round, step } = item
-        return this.handle(node, { type: 'timeout', height, round, step, now: this.clockOf(node) })
+        this.handle(node, { type: 'timeout', height, round, step, now: this.clockOf(node) })
+        return
       }
       case 'crash':
-        return this.crash(this.nodes[item.node]!)
+        this.crash(this.nodes[item.node]!)
+        return
       case 'restart': {
         const node = this.nodes[item.node]!
         if (!node.engine) this.boot(node)
@@ -289,11 +323,14 @@ export class Simulation {
         this.mask = 0
         return
       case 'heal':
-        return this.heal()
+        this.heal()
+        return
       case 'tx':
-        return this.submit(item.tx)
+        this.submit(item.tx)
+        return
       case 'sync':
-        return this.sync()
+        this.sync()
+        return
     }
   }
 
@@ -403,7 +440,8 @@ export class Simulation {
       case 'broadcast': {
         this.recordSigned(node, effect.message)
         const payload = this.opts.wire ? encodeConsensusMessage(effect.message) : effect.message
-        for (const other of this.nodes) if (other !== node) this.send(node.index, other.index, payload)
+        for (const other of this.nodes)
+          if (other !== node) this.send(node.index, other.index, payload)
         return
       }
       case 'send': {
@@ -415,12 +453,20 @@ export class Simulation {
       }
       case 'scheduleTimeout': {
         const { height, round, step, delayMs } = effect
-        const item: Item = { kind: 'timeout', node: node.index, epoch: node.epoch, height, round, step }
+        const item: Item = {
+          kind: 'timeout',
+          node: node.index,
+          epoch: node.epoch,
+          height,
+          round,
+          step,
+        }
         this.queue.push(this.now + delayMs, item)
         return
       }
       case 'commitBlock':
-        return this.commit(node, effect.block, effect.certificate, effect.validatorUpdates)
+        this.commit(node, effect.block, effect.certificate, effect.validatorUpdates)
+        return
     }
   }
 
@@ -433,9 +479,17 @@ export class Simulation {
     if (!this.connected(from, to)) return
     const o = this.opts
     if (!this.healed && this.prng.chance(o.dropRate)) return
-    this.queue.push(this.now + this.prng.range(o.delayMinMs, o.delayMaxMs), { kind: 'deliver', to, message })
+    this.queue.push(this.now + this.prng.range(o.delayMinMs, o.delayMaxMs), {
+      kind: 'deliver',
+      to,
+      message,
+    })
     if (this.prng.chance(o.dupRate)) {
-      this.queue.push(this.now + this.prng.range(o.delayMinMs, o.delayMaxMs * 3), { kind: 'deliver', to, message })
+      this.queue.push(this.now + this.prng.range(o.delayMinMs, o.delayMaxMs * 3), {
+        kind: 'deliver',
+        to,
+        message,
+      })
     }
   }
 
@@ -445,7 +499,10 @@ export class Simulation {
     let message: ConsensusMessage
     if (payload instanceof Uint8Array) {
       const decoded = decodeConsensusMessage(payload)
-      if (!decoded.ok) return this.violation(`undecodable message: ${decoded.error.message}`)
+      if (!decoded.ok) {
+        this.violation(`undecodable message: ${decoded.error.message}`)
+        return
+      }
       message = decoded.value
     } else {
       message = payload
@@ -514,7 +571,10 @@ export class Simulation {
     updates: readonly ValidatorUpdate[],
   ): void {
     const h = block.header.height
-    if (h !== node.blocks.length + 1) return this.violation(`node ${node.index} commits ${h} out of order`)
+    if (h !== node.blocks.length + 1) {
+      this.violation(`node ${node.index} commits ${h} out of order`)
+      return
+    }
     node.blocks.push({ block, certificate, updates })
     const root = toHex(node.app.commit(block))
     if (!this.honest(node)) return
@@ -522,12 +582,16 @@ export class Simulation {
     const agreed = this.agreed[h - 1]
     if (agreed) {
       if (!equalBytes(blockHashOf(agreed.block.header), hash)) {
-        return this.violation(`agreement: node ${node.index} committed another block at height ${h}`)
+        this.violation(`agreement: node ${node.index} committed another block at height ${h}`)
+        return
       }
       if (this.roots[h - 1] !== root) this.violation(`state root differs at height ${h}`)
       return
     }
-    if (h !== this.agreed.length + 1) return this.violation(`gap in the agreed chain at ${h}`)
+    if (h !== this.agreed.length + 1) {
+      this.violation(`gap in the agreed chain at ${h}`)
+      return
+    }
     this.checkValidity(block, certificate)
     this.agreed.push({ block, certificate, updates })
     this.roots.push(root)
@@ -539,10 +603,13 @@ export class Simulation {
     const h = block.header.height
     const parent = h === 1 ? this.genesis : this.agreed[h - 2]!.block
     const set = this.sets[h]!
-    if (!equalBytes(block.header.parentHash, blockHashOf(parent.header))) this.violation(`validity: parent at ${h}`)
+    if (!equalBytes(block.header.parentHash, blockHashOf(parent.header)))
+      this.violation(`validity: parent at ${h}`)
     if (block.header.time <= parent.header.time) this.violation(`validity: time at ${h}`)
-    if (!equalBytes(block.header.validatorsHash, validatorsHashOf(set))) this.violation(`validity: set at ${h}`)
-    if (block.txs.some((t) => t[0] === 98 && t[1] === 97 && t[2] === 100)) this.violation(`validity: bad tx at ${h}`)
+    if (!equalBytes(block.header.validatorsHash, validatorsHashOf(set)))
+      this.violation(`validity: set at ${h}`)
+    if (block.txs.some((t) => t[0] === 98 && t[1] === 97 && t[2] === 100))
+      this.violation(`validity: bad tx at ${h}`)
     const claim = { chainId: SIM_CHAIN_ID, height: h, blockHash: blockHashOf(block.header) }
     const checked = verifyCertificate(certificate, claim, set, this.crypto.verify)
     if (!checked.ok) this.violation(`validity: certificate at ${h}: ${checked.error.code}`)
@@ -556,7 +623,8 @@ export class Simulation {
         const h = s.block.header.height
         const claim = { chainId: SIM_CHAIN_ID, height: h, blockHash: blockHashOf(s.block.header) }
         const checked = verifyCertificate(s.certificate, claim, this.sets[h]!, this.crypto.verify)
-        if (!checked.ok) this.violation(`node ${node.index} certificate ${h}: ${checked.error.code}`)
+        if (!checked.ok)
+          this.violation(`node ${node.index} certificate ${h}: ${checked.error.code}`)
       }
     }
   }

@@ -40,25 +40,32 @@ const BASE: Omit<SimOptions, 'seed' | 'validators'> = {
   restartAtMs: 0,
 }
 
-/** Options for `randomScenario`. */
+/** Options for `randomScenario` that are not derived from the seed. */
 export interface ScenarioChoice {
-  readonly validators?: 4 | 7
-  readonly byzantineKind?: ByzantineKind
   readonly crypto?: 'fast' | 'real'
-  readonly wire?: boolean
+}
+
+/** Validator count of a seed's scenario: even seeds run 4 validators, odd seeds 7. */
+export function validatorsOfSeed(seed: number): 4 | 7 {
+  return seed % 2 === 0 ? 4 : 7
+}
+
+/** Byzantine kind of a seed's scenario: the kinds take turns along the seeds of one parity. */
+export function byzantineKindOfSeed(seed: number): ByzantineKind {
+  return BYZANTINE_KINDS[Math.floor(seed / 2) % BYZANTINE_KINDS.length]!
 }
 
 /** A random scenario with every kind of fault, fully determined by `seed`. */
 export function randomScenario(seed: number, choice: ScenarioChoice = {}): SimOptions {
   const prng = new Prng(seed)
-  const n = choice.validators ?? prng.pick([4, 7] as const)
+  const n = validatorsOfSeed(seed)
   const f = faultMax(n)
   const followers = prng.chance(0.25) ? 1 : 0
   const total = n + followers
-  const byzCount = prng.int(f + 1)
+  const byzCount = prng.chance(0.7) ? f : prng.int(f + 1)
   const byzantine = Array.from({ length: byzCount }, (_, i) => ({
     node: i * 2 + 1 < n ? i * 2 + 1 : i,
-    kind: choice.byzantineKind ?? prng.pick(BYZANTINE_KINDS),
+    kind: byzantineKindOfSeed(seed),
   }))
   const byzNodes = new Set(byzantine.map((b) => b.node))
   const honest = Array.from({ length: total }, (_, i) => i).filter((i) => !byzNodes.has(i))
@@ -96,7 +103,7 @@ export function randomScenario(seed: number, choice: ScenarioChoice = {}): SimOp
     partitions,
     chaosMs,
     crypto: choice.crypto ?? 'fast',
-    wire: choice.wire ?? prng.chance(0.1),
+    wire: prng.chance(0.1),
     validatorChanges,
   }
 }
@@ -140,8 +147,21 @@ export function runScenario(opts: SimOptions): SimResult {
 
 /** The message printed for a failing run: the seed and how to replay it. */
 export function describeFailure(result: SimResult, label = 'random'): string {
+  const replay =
+    label === 'random' ? `SEED=${result.seed}` : `SEED=${result.seed} SCENARIO=${label}`
   return (
     `simulation failed (seed ${result.seed}, scenario ${label}): ${result.violations.join('; ')}\n` +
-    `replay: SEED=${result.seed} npm run test:sim`
+    `replay: ${replay} npm run test:sim`
   )
+}
+
+/** The scripted scenarios, by name (for replay with SCENARIO=name). */
+export const SCRIPTED: Readonly<Record<string, (seed: number) => SimOptions>> = {
+  'crashed-f+1-4': (seed) => crashedQuorumScenario(seed, 4, 0),
+  'crashed-f+1-7': (seed) => crashedQuorumScenario(seed, 7, 0),
+  'crashed-f+1-restart-4': (seed) => crashedQuorumScenario(seed, 4, 6000),
+  'crashed-f+1-restart-7': (seed) => crashedQuorumScenario(seed, 7, 6000),
+  'validator-change-4': (seed) => validatorChangeScenario(seed, 4),
+  'validator-change-7': (seed) => validatorChangeScenario(seed, 7),
+  'real-crypto': (seed) => ({ ...randomScenario(seed, { crypto: 'real' }), wire: true }),
 }

@@ -7,7 +7,13 @@
  */
 import { hashTagged } from '../../src/codec/hash.ts'
 import { merkleRoot } from '../../src/codec/merkle.ts'
-import type { AppRejection, Built, BuildInput, ConsensusApp, Execution } from '../../src/consensus/app.ts'
+import type {
+  AppRejection,
+  Built,
+  BuildInput,
+  ConsensusApp,
+  Execution,
+} from '../../src/consensus/app.ts'
 import type { ValidatorUpdate } from '../../src/consensus/validators.ts'
 import type { Block, BlockHeader } from '../../src/core/block.ts'
 import { assert } from '../../src/util/assert.ts'
@@ -19,7 +25,12 @@ export const TEST_BLOCK_TXS_MAX = 16
 
 /** The state root after applying `txRoot` at `height` on top of `parentRoot`. */
 export function nextStateRoot(parentRoot: Uint8Array, height: number, txRoot: Uint8Array) {
-  const h = new Uint8Array([height >>> 24, (height >>> 16) & 255, (height >>> 8) & 255, height & 255])
+  const h = new Uint8Array([
+    height >>> 24,
+    (height >>> 16) & 255,
+    (height >>> 8) & 255,
+    height & 255,
+  ])
   return hashTagged('stateNode', parentRoot, h, txRoot)
 }
 
@@ -61,7 +72,10 @@ export class TestApp implements ConsensusApp {
   }
 
   buildProposal(input: BuildInput): Built {
-    assert(equalBytes(input.parent.stateRoot, this.last.stateRoot), 'building on the committed state')
+    assert(
+      equalBytes(input.parent.stateRoot, this.last.stateRoot),
+      'building on the committed state',
+    )
     const txs = this.mempool.filter((t) => !this.applied.has(toHex(t))).slice(0, TEST_BLOCK_TXS_MAX)
     const txRoot = merkleRoot(txs)
     const stateRoot = nextStateRoot(input.parent.stateRoot, input.height, txRoot)
