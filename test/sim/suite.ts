@@ -67,6 +67,19 @@ export function defineSimSuite(n: 4 | 7, seeds: readonly number[]): void {
     ).toBeGreaterThan(0)
   })
 
+  it(`replays a seed of ${n} validators exactly and names the seed on failure`, () => {
+    const seed = seeds[seeds.length - 1]!
+    const a = runScenario(randomScenario(seed))
+    const b = runScenario(randomScenario(seed))
+    expect(b.events).toBe(a.events)
+    expect(b.heights).toEqual(a.heights)
+    expect(b.chain.map((s) => blockHashOf(s.block.header))).toEqual(
+      a.chain.map((s) => blockHashOf(s.block.header)),
+    )
+    const text = describeFailure({ ...a, violations: ['example'] })
+    expect(text).toContain(`SEED=${seed} npm run test:sim`)
+  })
+
   it(`runs ${n} validators with real secp256k1 signatures and the wire codec`, () => {
     const seed = seedsOf(n, 2, 1)[0]!
     const result = runScenario(SCRIPTED['real-crypto']!(seed))
