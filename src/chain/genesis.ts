@@ -8,6 +8,7 @@
 import { merkleRoot } from '../codec/merkle.ts'
 import { validatorsHashOf } from '../consensus/validators.ts'
 import type { Block, Validator } from '../core/block.ts'
+import type { WriteSet } from '../core/state.ts'
 import { EMPTY_STATE_TREE, type StateTree } from '../state/tree.ts'
 import { compareBytes } from '../util/bytes.ts'
 import { err, ok, type Result } from '../util/result.ts'
@@ -19,6 +20,8 @@ export interface GenesisChain {
   readonly block: Block
   readonly state: MemoryState
   readonly tree: StateTree
+  /** The genesis state as changes to the empty state (what the ledger stores at height 0). */
+  readonly writeSet: WriteSet
   /** The first validator set, sorted by public key. */
   readonly validators: readonly Validator[]
 }
@@ -56,5 +59,5 @@ export function buildGenesis(genesis: Genesis): Result<GenesisChain, GenesisErro
     },
     txs: [],
   }
-  return ok({ block, state, tree, validators })
+  return ok({ block, state, tree, writeSet: writeSet.value, validators })
 }
