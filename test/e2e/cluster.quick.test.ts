@@ -26,6 +26,8 @@ beforeAll(async () => {
   await Promise.all(cluster.nodes.map((n) => startNode(n)))
 }, 120_000)
 afterAll(async () => {
+  // beforeAll may have failed before assigning the cluster: clean up only what exists.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
   if (cluster) await destroyCluster(cluster)
 })
 
