@@ -11,6 +11,7 @@ import { createNodeKey, loadNodeKey } from '../node/key-file.ts'
 import { loadGenesis } from '../node/genesis-file.ts'
 import { PointsNode } from '../node/node.ts'
 import { createTestnet } from '../node/testnet.ts'
+import { runDev } from '../node/dev.ts'
 import { pino } from 'pino'
 import { toHex } from '../util/bytes.ts'
 import { NodeError } from '../util/errors.ts'
@@ -29,7 +30,9 @@ commands:
 
   testnet --validators N --out DIR [--chain-id ID]
                                       homes for a local consortium on 127.0.0.1 (ports picked free)
-  start --home DIR                    run a node; prints its API URL when ready; SIGINT/SIGTERM stop it`
+  start --home DIR                    run a node; prints its API URL when ready; SIGINT/SIGTERM stop it
+  dev [--dir DIR]                     a whole local consortium (4 validators, demo data) in one
+                                      process; data in DIR (default .data/dev); prints the API URLs`
 
 /** Output channels, injectable for tests. */
 export interface Io {
@@ -142,13 +145,38 @@ async function cmdStart(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise
     log,
   })
   io.out(`pointsnode API listening at ${node.apiUrl}`)
+  await untilSignal(() => {
+    log.info('stopping')
+    return node.stop()
+  })
+  return EXIT.ok
+}
+
+async function untilSignal(stop: () => Promise<void>): Promise<void> {
   await new Promise<void>((done) => {
-    const stop = (): void => {
-      log.info('stopping')
-      void node.stop().then(done)
+    const onSignal = (): void => {
+      void stop().then(done)
     }
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+  })
+}
+
+async function cmdDev(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({ args, options: { dir: { type: 'string' } } })
+  const dir = resolve(values.dir ?? '.data/dev')
+  const log = pino({ level: 'warn' }, pino.destination(2))
+  io.out(`starting the dev consortium in ${dir} ...`)
+  const nodes = await runDev(dir, log)
+  nodes.forEach((node, i) => {
+    io.out(`validator ${i}: pointsnode API listening at ${node.apiUrl}`)
+  })
+  io.out(
+    `demo accounts: ${join(dir, 'demo-accounts.json')}; operator key: ${join(dir, 'operator-key.json')}`,
+  )
+  io.out('press Ctrl-C to stop')
+  await untilSignal(async () => {
+    for (const node of nodes) await node.stop()
   })
   return EXIT.ok
 }
@@ -166,6 +194,8 @@ export async function runCli(
         return await cmdTestnet(args, io)
       case 'start':
         return await cmdStart(args, io, env)
+      case 'dev':
+        return await cmdDev(args, io)
       case 'init':
         return cmdInit(args, io)
       case 'keys':

@@ -25,7 +25,7 @@ import { buildTree } from '../state/tree.ts'
 import { assert } from '../util/assert.ts'
 import { equalBytes, fromHex, isHex, toHex } from '../util/bytes.ts'
 import { NodeError } from '../util/errors.ts'
-import { err, ok } from '../util/result.ts'
+import { err, ok, type Result } from '../util/result.ts'
 import type { Genesis } from '../vm/genesis.ts'
 import { MemoryState } from '../vm/memory-state.ts'
 import { encodeReceipt } from '../vm/types.ts'
@@ -142,6 +142,9 @@ export class PointsNode {
   readonly #driver: ConsensusDriver
   readonly #closers: (() => Promise<void>)[]
   readonly #listeners = new Set<(block: CommittedBlock) => void>()
+  readonly #submit: (
+    bytes: Uint8Array,
+  ) => Promise<Result<{ txId: Uint8Array }, { code: string; message: string }>>
   #height: number
   apiUrl = ''
 
@@ -154,7 +157,11 @@ export class PointsNode {
     driver: ConsensusDriver
     closers: (() => Promise<void>)[]
     height: number
+    submit: (
+      bytes: Uint8Array,
+    ) => Promise<Result<{ txId: Uint8Array }, { code: string; message: string }>>
   }) {
+    this.#submit = parts.submit
     this.api = parts.api
     this.p2p = parts.p2p
     this.ledger = parts.ledger
@@ -162,6 +169,13 @@ export class PointsNode {
     this.#driver = parts.driver
     this.#closers = parts.closers
     this.#height = parts.height
+  }
+
+  /** Admits a signed tx as the HTTP API does (mempool, gossip, wake the proposer). */
+  submit(
+    signedBytes: Uint8Array,
+  ): Promise<Result<{ txId: Uint8Array }, { code: string; message: string }>> {
+    return this.#submit(signedBytes)
   }
 
   /** The committed height. */
@@ -364,14 +378,20 @@ function buildHttp(
       stateRoot: toHex(app.stateRoot),
       mempoolTxs: mempool.size,
     }),
-    submitTx: async (bytes) => {
-      const result = await mempool.add(bytes, status.height + 1)
-      if (!result.ok) return err(result.error)
-      status.p2p?.publishTxs([bytes])
-      driver.enqueue({ type: 'txsAvailable', now: 0n })
-      return ok(result.value)
-    },
+    submitTx: submitter(driver, mempool, status),
   })
+}
+
+function submitter(driver: ConsensusDriver, mempool: Mempool, status: Status) {
+  return async (
+    bytes: Uint8Array,
+  ): Promise<Result<{ txId: Uint8Array }, { code: string; message: string }>> => {
+    const result = await mempool.add(bytes, status.height + 1)
+    if (!result.ok) return err(result.error)
+    status.p2p?.publishTxs([bytes])
+    driver.enqueue({ type: 'txsAvailable', now: 0n })
+    return ok(result.value)
+  }
 }
 
 async function startNode(options: NodeOptions): Promise<PointsNode> {
@@ -400,6 +420,7 @@ async function startNode(options: NodeOptions): Promise<PointsNode> {
   status.p2p = p2p
   const api = await buildHttp(options, { app, driver, mempool, status })
   const node = new PointsNode({
+    submit: submitter(driver, mempool, status),
     api,
     p2p,
     ledger,

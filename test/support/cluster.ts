@@ -112,3 +112,30 @@ export interface Health {
   peers: number
   mempoolTxs: number
 }
+
+/**
+ * Polls every node's /health until all of them have reported a state for one common height ≥
+ * `minHeight` (nodes commit at slightly different instants, so one poll rarely lines up); returns
+ * each node's report at that height.
+ */
+export async function reportsAtCommonHeight(
+  urls: readonly string[],
+  minHeight: number,
+  timeoutMs = 60_000,
+): Promise<Health[]> {
+  const seen = urls.map(() => new Map<number, Health>())
+  return until(
+    `a common height ≥ ${minHeight} on every node`,
+    async () => {
+      const hs = await Promise.all(urls.map((u) => getJson<Health>(`${u}/health`)))
+      hs.forEach((h, i) => seen[i]!.set(h.height, h))
+      for (const [height, first] of seen[0]!) {
+        if (height < minHeight) continue
+        const all = seen.map((m) => m.get(height))
+        if (all.every((h) => h !== undefined)) return all.length > 0 ? (all) : [first]
+      }
+      return undefined
+    },
+    timeoutMs,
+  )
+}
