@@ -49,7 +49,9 @@ describe('pointsnode dev', { timeout: 120_000 }, () => {
 
   it('stops cleanly on SIGINT', async () => {
     const ended = new Promise<number | null>((resolve) =>
-      child.once('exit', (code) => { resolve(code); }),
+      child.once('exit', (code) => {
+        resolve(code)
+      }),
     )
     child.kill('SIGINT')
     expect(await ended).toBe(0)

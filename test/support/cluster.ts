@@ -132,7 +132,7 @@ export async function reportsAtCommonHeight(
       for (const [height, first] of seen[0]!) {
         if (height < minHeight) continue
         const all = seen.map((m) => m.get(height))
-        if (all.every((h) => h !== undefined)) return all.length > 0 ? (all) : [first]
+        if (all.every((h) => h !== undefined)) return all.length > 0 ? all : [first]
       }
       return undefined
     },
