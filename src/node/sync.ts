@@ -31,6 +31,9 @@ import { assert } from '../util/assert.ts'
 import { equalBytes, toHex } from '../util/bytes.ts'
 import { err, ok, type Result } from '../util/result.ts'
 
+/** Re-exported: the unit the syncer delivers and the source loads. */
+export type { SyncEntry } from '../p2p/sync-messages.ts'
+
 // ---- responder -----------------------------------------------------------------------------
 
 /** Where the responder reads committed blocks (the ledger, or an in-memory list in tests). */

@@ -257,7 +257,7 @@ describe('BlockSyncer', () => {
     const request = decodeSyncRequest(bytes)
     if (!request.ok) throw new Error('bad request in test')
     const answer = await honest(from, bytes)
-    const decoded = decodeSyncResponse(answer!)
+    const decoded = decodeSyncResponse(answer)
     if (!decoded.ok) throw new Error('bad honest response')
     return { request: request.value, response: decoded.value }
   }

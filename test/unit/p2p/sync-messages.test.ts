@@ -73,7 +73,7 @@ describe('sync response', () => {
     // Build the oversized list by hand: array16 header (0xdc 0x00 0x41) and 65 copies of an entry.
     const one = encodeSyncResponse({ version: 1, headHeight: 1, entries: [entry] })
     const entryBytes = one.subarray(4) // after 0x93 0x01 0x01 0x91
-    const parts = [new Uint8Array([0x93, 0x01, 0x01, 0xdc, 0x00, 0x41])]
+    const parts: Uint8Array[] = [new Uint8Array([0x93, 0x01, 0x01, 0xdc, 0x00, 0x41])]
     for (let i = 0; i < 65; i++) parts.push(entryBytes)
     const joined = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
     let at = 0
