@@ -278,8 +278,9 @@ export class BlockSyncer {
   }
 
   /**
-   * Asks one peer whose head is unknown (e.g. one that just connected) for the next blocks, so a
-   * node that hears no consensus traffic still learns that it is behind.
+   * Asks peers whose head is unknown (e.g. one that just connected) for the next blocks, so a node
+   * that hears no consensus traffic still learns that it is behind. The probe goes on (one request
+   * per poll interval) until a peer answers validly or every current peer's head is known.
    */
   probe(): void {
     this.#probe = true
@@ -336,14 +337,14 @@ export class BlockSyncer {
   async #run(): Promise<void> {
     // Bounded by progress: each iteration delivers at least one block or ends the run.
     while (!this.#stopped && (this.#probe || this.isBehind())) {
-      this.#probe = false
       const outcome = await this.#step()
       if (outcome === 'none') return
     }
   }
 
   #afterRun(): void {
-    if (this.#stopped || !this.isBehind() || this.#cancelPoll) return
+    if (this.#stopped || this.#cancelPoll) return
+    if (!this.#probe && !this.isBehind()) return
     this.#cancelPoll = this.#deps.timers.setTimer(this.#pollIntervalMs, () => {
       this.#cancelPoll = null
       this.#stats.polls++
@@ -365,7 +366,11 @@ export class BlockSyncer {
   async #step(): Promise<StepOutcome> {
     const local = this.#deps.localHeight()
     const peer = this.#pickPeer(local)
-    if (!peer) return 'none'
+    if (!peer) {
+      // Everyone connected has told us its head: nothing left to probe.
+      if (this.#deps.peers().length > 0) this.#probe = false
+      return 'none'
+    }
     const fromHeight = local + 1
     const countMax = this.#blocksPerRequest
     this.#stats.requests++
@@ -393,6 +398,7 @@ export class BlockSyncer {
       return 'none'
     }
     this.#heads.set(toHex(peer), decoded.value.headHeight)
+    this.#probe = false
     return (await this.#deliverAll(peer, decoded.value.entries)) ? 'progress' : 'none'
   }
 
