@@ -13,6 +13,7 @@
  * neither's implementation, only types and the sync wire codec.
  */
 import type { BlockHeader } from '../core/block.ts'
+import type { Ledger } from '../ledger/ledger.ts'
 import { blockHashOf } from '../consensus/messages.ts'
 import {
   SYNC_BLOCKS_PER_RESPONSE_MAX,
@@ -85,6 +86,26 @@ export function buildSyncHandler(
     // A block of up to BLOCK_BYTES_MAX with its certificate always fits: progress is guaranteed.
     if (fromHeight <= headHeight) assert(entries.length > 0 || last < fromHeight, 'serves one')
     return encodeSyncResponse({ version: 1, headHeight, entries })
+  }
+}
+
+/** What `syncSourceOfLedger` reads from the ledger. */
+export type LedgerSyncView = Pick<Ledger, 'head' | 'loadBlock' | 'loadCertificate'>
+
+/**
+ * A `SyncSource` over the node's ledger: its head height and, per height, the stored block with its
+ * certificate (both checked against the recomputed block hash by the ledger on load).
+ * @throws {NodeError} from `load` when the store is corrupt (the ledger's `LEDGER_*` codes).
+ */
+export function syncSourceOfLedger(ledger: LedgerSyncView): SyncSource {
+  return {
+    head: () => ledger.head?.height ?? 0,
+    load: async (height) => {
+      const stored = await ledger.loadBlock(height)
+      if (!stored) return undefined
+      const certificate = await ledger.loadCertificate(height)
+      return certificate ? { block: stored.block, certificate } : undefined
+    },
   }
 }
 

@@ -5,7 +5,7 @@
  * when caught up, and penalises peers that send garbage, too many, non-contiguous, mismatching,
  * withheld or engine-refused blocks while still catching up from an honest peer.
  * Method: a chain of 12 blocks committed by four real-key engines; peers are `buildSyncHandler`
- * over an in-memory source, wired straight to the syncer's `request`, or lying wrappers around it;
+ * over an in-memory source (and once over a MemoryKvStore ledger), wired straight to the syncer's `request`, or lying wrappers around it;
  * time is a manual timer queue; the receiver is a real engine fed `certifiedBlock` events.
  */
 import { describe, expect, it } from 'vitest'
@@ -18,6 +18,7 @@ import {
   SYNC_PENALTY_REJECTED,
   buildSyncHandler,
   checkSyncResponse,
+  syncSourceOfLedger,
   type SyncTimers,
 } from '../../../src/node/sync.ts'
 import { SYNC_RESPONSE_BYTES_MAX } from '../../../src/p2p/limits.ts'
@@ -26,9 +27,17 @@ import {
   decodeSyncResponse,
   encodeSyncRequest,
   encodeSyncResponse,
+  SYNC_ENTRY_SCHEMA,
   type SyncEntry,
 } from '../../../src/p2p/sync-messages.ts'
 import { toHex, utf8 } from '../../../src/util/bytes.ts'
+import { MemoryKvStore } from '../../../src/ledger/kv-memory.ts'
+import { Ledger } from '../../../src/ledger/ledger.ts'
+import {
+  hashChainStateRootStandIn,
+  TEST_GENESIS_HASH,
+  TestChain,
+} from '../../support/ledger-fixtures.ts'
 import { err, ok } from '../../../src/util/result.ts'
 import {
   catchUpEngine,
@@ -155,6 +164,37 @@ describe('sync responder', () => {
     expect(bytes.length).toBeLessThanOrEqual(SYNC_RESPONSE_BYTES_MAX)
     const decoded = decodeSyncResponse(bytes)
     expect(decoded.ok && decoded.value.entries.length).toBe(3)
+  })
+})
+
+describe('ledger source', () => {
+  it('serves blocks and certificates committed to a MemoryKvStore ledger', async () => {
+    const ledger = await Ledger.open(new MemoryKvStore(), {
+      computeStateRoot: hashChainStateRootStandIn,
+    })
+    await ledger.initGenesis({
+      genesisHash: TEST_GENESIS_HASH,
+      writeSet: [],
+      stateRoot: hashChainStateRootStandIn([]),
+    })
+    const testChain = new TestChain('sync')
+    const commits = []
+    for (let h = 1; h <= 6; h++) {
+      const commit = testChain.next(2)
+      commits.push(commit)
+      await ledger.commitBlock(commit)
+    }
+    const serve = buildSyncHandler(syncSourceOfLedger(ledger))
+    const r = await response(serve, 2, 3)
+    expect(r.headHeight).toBe(6)
+    // Compared by canonical bytes (the fixture's byte strings may be Buffers).
+    const wire = (e: SyncEntry) => toHex(encodeCanonical(SYNC_ENTRY_SCHEMA, e))
+    expect(r.entries.map(wire)).toEqual(
+      commits.slice(1, 4).map((c) => wire({ block: c.block, certificate: c.certificate })),
+    )
+    expect(checkSyncResponse(2, 3, r).ok).toBe(true)
+    expect(await response(serve, 7, 3)).toEqual({ version: 1, headHeight: 6, entries: [] })
+    await ledger.close()
   })
 })
 
