@@ -13,6 +13,7 @@
  * neither's implementation, only types and the sync wire codec.
  */
 import type { BlockHeader } from '../core/block.ts'
+import { HEIGHT_MAX } from '../core/limits.ts'
 import type { Ledger } from '../ledger/ledger.ts'
 import { blockHashOf } from '../consensus/messages.ts'
 import {
@@ -189,6 +190,8 @@ export const SYNC_PENALTY_MALFORMED = 30
 export const SYNC_PENALTY_INVALID = 40
 /** Penalty for a block the engine refused (bad certificate, wrong parent, invalid block). */
 export const SYNC_PENALTY_REJECTED = 40
+/** Most peers whose head the syncer remembers (at least PEER_COUNT_MAX of the p2p layer). */
+export const SYNC_KNOWN_HEADS_MAX = 256
 /** Default interval of the poll while the node is behind and the last attempt made no progress. */
 export const SYNC_POLL_INTERVAL_MS_DEFAULT = 1_000
 
@@ -231,6 +234,11 @@ export interface BlockSyncerDeps {
   /** Subtracts `points` from a peer's score (p2p `penalize`). */
   penalize(peer: Uint8Array, reason: string, points: number): void
   readonly timers: SyncTimers
+  /**
+   * Receives an error thrown by `deliver` or `request` (a bug or an environmental failure); the
+   * syncer stops. Without it the error propagates as an unhandled rejection (the process crashes).
+   */
+  readonly onError?: (error: unknown) => void
 }
 
 /** Options of `BlockSyncer`. */
@@ -317,7 +325,9 @@ export class BlockSyncer {
 
   /** A peer showed that it is at `height` or beyond (e.g. a consensus message for that height). */
   onPeerAhead(peer: Uint8Array, height: number): void {
+    assert(Number.isInteger(height) && height >= 0 && height <= HEIGHT_MAX, `height ${height}`)
     const key = toHex(peer)
+    if (!this.#heads.has(key) && this.#heads.size >= SYNC_KNOWN_HEADS_MAX) this.#forgetAbsent()
     this.#heads.set(key, Math.max(this.#heads.get(key) ?? 0, height))
     if (height > this.#deps.localHeight()) this.#kick()
   }
@@ -345,14 +355,27 @@ export class BlockSyncer {
     return { ...this.#stats }
   }
 
+  /** Keeps the heads of current peers only (bounds the map when peers come and go). */
+  #forgetAbsent(): void {
+    const present = new Set(this.#deps.peers().map((p) => toHex(p)))
+    for (const key of [...this.#heads.keys()]) if (!present.has(key)) this.#heads.delete(key)
+  }
+
   #kick(): void {
     if (this.#stopped || this.#running) return
     this.#cancelPoll?.()
     this.#cancelPoll = null
-    this.#running = this.#run().finally(() => {
-      this.#running = null
-      this.#afterRun()
-    })
+    this.#running = this.#run()
+      .catch((error: unknown) => {
+        // A throwing `deliver` or `request` is a node bug or an environmental failure.
+        this.#stopped = true
+        if (!this.#deps.onError) throw error
+        this.#deps.onError(error)
+      })
+      .finally(() => {
+        this.#running = null
+        this.#afterRun()
+      })
   }
 
   async #run(): Promise<void> {

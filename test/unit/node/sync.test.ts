@@ -292,6 +292,50 @@ describe('BlockSyncer', () => {
     expect(s.timers.pending()).toBe(0)
   })
 
+  it('skips blocks the node committed meanwhile and reports a throwing deliver through onError', async () => {
+    // Live consensus commits blocks 1..3 while the first request is in flight.
+    const holder: { node?: ReturnType<typeof setup> } = {}
+    const racing: Serve = async (from, bytes) => {
+      const answer = await honest(from, bytes)
+      const receiver = holder.node!.receiver
+      if (receiver.applied.length === 0) {
+        for (const entry of chain.entries.slice(0, 3)) receiver.deliver(entry)
+      }
+      return answer
+    }
+    const r = setup(new Map([[toHex(peerA), racing]]), [peerA])
+    holder.node = r
+    r.syncer.onPeerAhead(peerA, 12)
+    r.syncer.start()
+    await r.syncer.settled()
+    expectCaughtUp(r.receiver.applied, 12)
+    expect(r.syncer.stats()).toMatchObject({ blocksDelivered: 9, blocksRejected: 0 })
+    expect(r.penalties).toEqual([])
+
+    const errors: unknown[] = []
+    const failing = new BlockSyncer(
+      {
+        request: async (_peer, bytes) => ok(await honest(peerA, bytes)),
+        peers: () => [peerA],
+        localHeight: () => 0,
+        deliver: () => {
+          throw new Error('disk full')
+        },
+        penalize: () => undefined,
+        timers: new ManualTimers(),
+        onError: (error) => errors.push(error),
+      },
+      { pollIntervalMs: POLL_MS },
+    )
+    failing.onPeerAhead(peerA, 12)
+    failing.start()
+    await failing.settled()
+    expect(errors.map((e) => (e instanceof Error ? e.message : e))).toEqual(['disk full'])
+    failing.onPeerAhead(peerA, 13)
+    await failing.settled()
+    expect(errors, 'stopped after the error').toHaveLength(1)
+  })
+
   /** Liars answer the first request; the honest peer B is asked after one poll. */
   const decodeOrThrow = async (from: Uint8Array, bytes: Uint8Array) => {
     const request = decodeSyncRequest(bytes)
