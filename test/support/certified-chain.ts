@@ -3,12 +3,14 @@
  * consensus engines (test app, FIFO delivery, timeouts fired in order) until they committed `n`
  * blocks, so the certificates carry real commit seals a fresh engine accepts; `syncEntryAt` reads
  * an in-memory chain like a ledger would; `catchUpEngine` is a fresh validator engine at genesis
- * that applies delivered certified blocks the way the node does.
+ * that applies delivered certified blocks the way the node does; `syntheticChain` builds linked
+ * blocks of any size without real seals.
  */
 import { eventOfMessage, type Consensus } from '../../src/consensus/consensus.ts'
 import type { ConsensusMessage } from '../../src/consensus/messages.ts'
 import type { ConsensusEvent, Effect } from '../../src/consensus/types.ts'
-import type { Validator } from '../../src/core/block.ts'
+import { blockHashOf } from '../../src/consensus/messages.ts'
+import type { Block, Validator } from '../../src/core/block.ts'
 import type { SyncEntry, SyncSource } from '../../src/node/sync.ts'
 import { toHex } from '../../src/util/bytes.ts'
 import type { TestApp } from '../sim/test-app.ts'
@@ -100,4 +102,39 @@ export function catchUpEngine(chain: CertifiedChain, index: number): CatchUpEngi
       return committed
     },
   }
+}
+
+/**
+ * A synthetic chain of `count` linked blocks with `txCount` txs of `txBytes` bytes each, whose
+ * certificates name each block's hash but carry no real seals: for structural and transport tests
+ * and benchmarks, not for the engine.
+ */
+export function syntheticChain(count: number, txCount: number, txBytes: number): SyncEntry[] {
+  const entries: SyncEntry[] = []
+  let parentHash: Uint8Array = new Uint8Array(32)
+  const tx = new Uint8Array(txBytes).fill(5)
+  for (let height = 1; height <= count; height++) {
+    const block: Block = {
+      header: {
+        version: 1,
+        chainId: 'synthetic',
+        height,
+        round: 0,
+        time: 1_700_000_000_000n + BigInt(height),
+        proposer: new Uint8Array(33).fill(2),
+        parentHash,
+        txRoot: new Uint8Array(32),
+        stateRoot: new Uint8Array(32),
+        receiptsRoot: new Uint8Array(32),
+        validatorsHash: new Uint8Array(32),
+        nextValidatorsHash: new Uint8Array(32),
+      },
+      txs: Array.from({ length: txCount }, () => tx),
+    }
+    const blockHash = blockHashOf(block.header)
+    const signatures: [number, Uint8Array][] = [0, 1, 2].map((i) => [i, new Uint8Array(64)])
+    entries.push({ block, certificate: { height, round: 0, blockHash, signatures } })
+    parentHash = blockHash
+  }
+  return entries
 }

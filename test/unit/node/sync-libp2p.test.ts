@@ -17,7 +17,14 @@ import {
 } from '../../../src/node/sync.ts'
 import { startP2p, type P2pNode } from '../../../src/p2p/node.ts'
 import { equalBytes, toHex, utf8 } from '../../../src/util/bytes.ts'
-import { catchUpEngine, engineChain, memorySource } from '../../support/certified-chain.ts'
+import {
+  catchUpEngine,
+  engineChain,
+  memorySource,
+  syntheticChain,
+} from '../../support/certified-chain.ts'
+import { SIGNED_TX_BYTES_MAX } from '../../../src/core/limits.ts'
+import type { SyncEntry } from '../../../src/p2p/sync-messages.ts'
 import { testKey } from '../../support/fixtures.ts'
 
 const running: P2pNode[] = []
@@ -110,5 +117,43 @@ describe('sync over libp2p', () => {
     const cInfo = b.peers().find((p) => toHex(p.publicKey) === toHex(kc.publicKey))!
     expect(cInfo.score).toBeLessThanOrEqual(-SYNC_PENALTY_MALFORMED + 1) // recovers 10 points a minute
     expect(b.stats().penaltiesByReason).toEqual({ 'sync-malformed': 1 })
+  })
+
+  it('carries a response above 4 MiB (the libp2p default read buffer) within the frame limit', async () => {
+    // 3 blocks of 170 txs of SIGNED_TX_BYTES_MAX (8,288) bytes: ≈ 1.41 MB each, ≈ 4.23 MB together,
+    // above 4,194,304 and below SYNC_RESPONSE_BYTES_MAX (4,456,448): one response carries all three.
+    const chain = syntheticChain(3, 170, SIGNED_TX_BYTES_MAX)
+    const a = await startP2p({
+      secretKey: ka.secretKey,
+      allowedPublicKeys: all,
+      handlers: {
+        onSyncRequest: buildSyncHandler({ head: () => 3, load: (h) => chain[h - 1] }),
+      },
+    })
+    running.push(a)
+    const b = await startP2p({
+      secretKey: kb.secretKey,
+      allowedPublicKeys: all,
+      redialIntervalMs: 150,
+      knownPeers: [{ publicKey: ka.publicKey, multiaddr: a.multiaddrs()[0]! }],
+    })
+    running.push(b)
+    await waitFor(() => b.isConnected(ka.publicKey), 'B to A')
+    const got: SyncEntry[] = []
+    const syncer = new BlockSyncer({
+      request: (peer, bytes) => b.request(peer, bytes, 10_000),
+      peers: () => [ka.publicKey],
+      localHeight: () => got.length,
+      deliver: (entry) => got.push(entry) > 0,
+      penalize: () => {
+        throw new Error('no penalty expected')
+      },
+      timers: REAL_SYNC_TIMERS,
+    })
+    syncers.push(syncer)
+    syncer.start()
+    await waitFor(() => got.length === 3, '3 large blocks at B')
+    expect(syncer.stats()).toMatchObject({ requests: 1, requestFailures: 0, blocksDelivered: 3 })
+    expect(got.map((e) => e.block.txs.length)).toEqual([170, 170, 170])
   })
 })
