@@ -264,7 +264,7 @@ type StepOutcome = 'progress' | 'none'
 
 /**
  * Fetches missing blocks from peers, one request in flight at a time, and delivers them in height
- * order. Triggers: `start()` (one probe), `onPeerAhead(peer, height)` (a consensus message from a
+ * order. Triggers: `start()` and `probe()` (see `probe`), `onPeerAhead(peer, height)` (a consensus message from a
  * future height) and, while behind after an attempt without progress, a poll every
  * `pollIntervalMs`. A productive response is followed at once by the next request; once the local
  * height reaches the highest head known from the current peers, the syncer stops until triggered.
@@ -307,9 +307,10 @@ export class BlockSyncer {
   }
 
   /**
-   * Asks peers whose head is unknown (e.g. one that just connected) for the next blocks, so a node
-   * that hears no consensus traffic still learns that it is behind. The probe goes on (one request
-   * per poll interval) until a peer answers validly or every current peer's head is known.
+   * Asks for the next blocks even when no peer is known to be ahead: then a peer whose head is
+   * unknown (e.g. one that just connected) is asked, so a node that hears no consensus traffic
+   * still learns that it is behind. The probe goes on (one request per poll interval) until a peer
+   * answers validly or every current peer's head is known.
    */
   probe(): void {
     this.#probe = true
