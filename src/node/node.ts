@@ -35,6 +35,8 @@ import { deriveIndexEntries } from './index-entries.ts'
 import { Mempool } from './mempool.ts'
 import { VerifierPool } from './verifier.ts'
 import { WalStore } from './wal-store.ts'
+import { BlockSyncer, buildSyncHandler, REAL_SYNC_TIMERS, syncSourceOfLedger } from './sync.ts'
+import type { ConsensusMessage } from '../consensus/messages.ts'
 import type { WalRecord } from '../consensus/wal.ts'
 import { BLOCK_BYTES_MAX, BLOCK_TX_COUNT_MAX } from '../core/block.ts'
 
@@ -245,6 +247,7 @@ interface Status {
   lastHash: Uint8Array
   p2p: P2pNode | null
   node: PointsNode | null
+  syncer: BlockSyncer | null
 }
 
 /** Stores and state opened at start. */
@@ -345,16 +348,73 @@ function startTransport(
     knownPeers: parsePeers(options.config.p2p.peers),
     allowedPublicKeys: opened.restored.validators.map((v) => v.publicKey),
     handlers: {
-      onConsensusMessage: (_from, bytes) => {
+      onConsensusMessage: (from, bytes) => {
         const decoded = decodeConsensusMessage(bytes)
-        if (decoded.ok) driver.enqueue(eventOfMessage(decoded.value, 0n))
+        if (!decoded.ok) {
+          status.p2p?.penalize(from, 'consensus-malformed', 30)
+          return
+        }
+        const height = messageHeight(decoded.value)
+        // A message for a later height means the sender is ahead: fetch the blocks in between.
+        if (height > status.height + 1) status.syncer?.onPeerAhead(from, height - 1)
+        driver.enqueue(eventOfMessage(decoded.value, 0n))
       },
+      onSyncRequest: buildSyncHandler(syncSourceOfLedger(opened.ledger)),
       onTxs: async (_from, txs) => {
         const results = await Promise.all(txs.map((bytes) => mempool.add(bytes, status.height + 1)))
         if (results.some((r) => r.ok)) driver.enqueue({ type: 'txsAvailable', now: 0n })
         // Validators are fully meshed: a tx reaches every validator from its first receiver.
         return results.map(() => false)
       },
+    },
+  })
+}
+
+function messageHeight(message: ConsensusMessage): number {
+  switch (message.kind) {
+    case 'proposal':
+      return message.proposal.payload.height
+    case 'vote':
+      return message.vote.payload.height
+    case 'roundChange':
+      return message.roundChange.roundChange.payload.height
+    case 'certifiedBlock':
+      return message.block.header.height
+  }
+}
+
+/** How long a synced block may take to commit before the syncer counts it as not applied. */
+const SYNC_DELIVER_TIMEOUT_MS = 10_000
+
+function buildSyncer(
+  p2p: P2pNode,
+  driver: ConsensusDriver,
+  status: Status,
+  log: Logger,
+): BlockSyncer {
+  return new BlockSyncer({
+    request: (peer, bytes) => p2p.request(peer, bytes),
+    peers: () =>
+      p2p
+        .peers()
+        .filter((p) => p.connected && !p.banned)
+        .map((p) => p.publicKey),
+    localHeight: () => status.height,
+    deliver: async ({ block, certificate }) => {
+      const target = block.header.height
+      if (status.height >= target) return true
+      driver.enqueue({ type: 'certifiedBlock', block, certificate, now: 0n })
+      const deadline = Date.now() + SYNC_DELIVER_TIMEOUT_MS
+      while (status.height < target && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 10))
+      return status.height >= target
+    },
+    penalize: (peer, reason, points) => {
+      p2p.penalize(peer, reason, points)
+    },
+    timers: REAL_SYNC_TIMERS,
+    onError: (error) => {
+      log.error({ err: error }, 'block sync failed')
     },
   })
 }
@@ -371,9 +431,9 @@ function buildHttp(
     metrics: metricsFor(() => status.node),
     health: () => ({
       height: status.height,
-      inSync: true,
+      inSync: !(status.syncer?.isBehind() ?? false),
       chainId: genesis.chainId,
-      peers: status.p2p?.peers().length ?? 0,
+      peers: status.p2p?.peers().filter((p) => p.connected).length ?? 0,
       blockHash: toHex(status.lastHash),
       stateRoot: toHex(app.stateRoot),
       mempoolTxs: mempool.size,
@@ -409,6 +469,7 @@ async function startNode(options: NodeOptions): Promise<PointsNode> {
     lastHash: blockHashOf(restored.lastBlock.header),
     p2p: null,
     node: null,
+    syncer: null,
   }
   const mempool = new Mempool({
     chainId: genesis.chainId,
@@ -435,6 +496,13 @@ async function startNode(options: NodeOptions): Promise<PointsNode> {
   const port = typeof address === 'object' && address ? address.port : config.api.port
   node.apiUrl = `http://${config.api.host}:${port}`
   driver.enqueue({ type: 'start', now: 0n })
+  const syncer = buildSyncer(p2p, driver, status, log)
+  status.syncer = syncer
+  opened.closers.push(() => {
+    syncer.stop()
+    return Promise.resolve()
+  })
+  syncer.start()
   log.info({ height: status.height, apiUrl: node.apiUrl, p2p: p2p.multiaddrs() }, 'node started')
   return node
 }
