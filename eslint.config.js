@@ -10,6 +10,7 @@ const PURE_CORE = [
   'src/vm/**/*.ts',
   'src/consensus/**/*.ts',
   'src/state/**/*.ts',
+  'src/chain/**/*.ts',
 ]
 
 const IMPURE_MODULES = [

@@ -25,6 +25,12 @@ export interface HealthReport {
   readonly inSync: boolean
   readonly chainId: string
   readonly peers: number
+  /** Hex hash of the last committed block. */
+  readonly blockHash: string
+  /** Hex state root after the last committed block. */
+  readonly stateRoot: string
+  /** Txs waiting in the mempool. */
+  readonly mempoolTxs: number
 }
 
 /** The node services the API calls. */
@@ -45,12 +51,15 @@ export interface ApiDeps {
 
 const HEALTH_SCHEMA = {
   type: 'object',
-  required: ['height', 'inSync', 'chainId', 'peers'],
+  required: ['height', 'inSync', 'chainId', 'peers', 'blockHash', 'stateRoot', 'mempoolTxs'],
   properties: {
     height: { type: 'integer' },
     inSync: { type: 'boolean' },
     chainId: { type: 'string' },
     peers: { type: 'integer' },
+    blockHash: { type: 'string' },
+    stateRoot: { type: 'string' },
+    mempoolTxs: { type: 'integer' },
   },
 } as const
 

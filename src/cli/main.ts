@@ -8,6 +8,11 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { CONFIG_FILE, defaultConfig, envOverrides, loadConfig } from '../node/config.ts'
 import { createNodeKey, loadNodeKey } from '../node/key-file.ts'
+import { loadGenesis } from '../node/genesis-file.ts'
+import { PointsNode } from '../node/node.ts'
+import { createTestnet } from '../node/testnet.ts'
+import { runDev } from '../node/dev.ts'
+import { pino } from 'pino'
 import { toHex } from '../util/bytes.ts'
 import { NodeError } from '../util/errors.ts'
 
@@ -23,7 +28,11 @@ commands:
   config --home DIR                   print the resolved configuration (file < env < flags)
   help                                this text
 
-The running node (start, testnet, dev, status) arrives with the node issue (#7).`
+  testnet --validators N --out DIR [--chain-id ID]
+                                      homes for a local consortium on 127.0.0.1 (ports picked free)
+  start --home DIR                    run a node; prints its API URL when ready; SIGINT/SIGTERM stop it
+  dev [--dir DIR]                     a whole local consortium (4 validators, demo data) in one
+                                      process; data in DIR (default .data/dev); prints the API URLs`
 
 /** Output channels, injectable for tests. */
 export interface Io {
@@ -101,11 +110,92 @@ function cmdConfig(args: string[], io: Io, env: NodeJS.ProcessEnv): number {
   return EXIT.ok
 }
 
-/** Runs the CLI with `argv` (without node and script); returns the exit code. */
-export function runCli(argv: readonly string[], io: Io = processIo, env = process.env): number {
+async function cmdTestnet(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      validators: { type: 'string' },
+      out: { type: 'string' },
+      'chain-id': { type: 'string' },
+    },
+  })
+  const count = Number(values.validators ?? '4')
+  if (!Number.isInteger(count) || count < 1 || count > 64)
+    throw new UsageError('--validators must be 1..64')
+  if (values.out === undefined) throw new UsageError('--out DIR is required')
+  const chainId = values['chain-id'] ?? 'pointsnode-local'
+  const testnet = await createTestnet(resolve(values.out), count, chainId, BigInt(Date.now()))
+  io.out(JSON.stringify({ homes: testnet.homes, operator: testnet.operator.addressHex }))
+  return EXIT.ok
+}
+
+async function cmdStart(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { home: { type: 'string' }, 'api-port': { type: 'string' } },
+  })
+  const home = homeOf(values)
+  const config = loadConfig(home, [envOverrides(env), { 'api.port': values['api-port'] }])
+  if (!config.ok) throw new NodeError(config.error.code, config.error.message)
+  const log = pino({ level: config.value.log.level }, pino.destination(2))
+  const node = await PointsNode.start({
+    config: config.value,
+    genesis: loadGenesis(home),
+    key: loadNodeKey(home),
+    log,
+  })
+  io.out(`pointsnode API listening at ${node.apiUrl}`)
+  await untilSignal(() => {
+    log.info('stopping')
+    return node.stop()
+  })
+  return EXIT.ok
+}
+
+async function untilSignal(stop: () => Promise<void>): Promise<void> {
+  await new Promise<void>((done) => {
+    const onSignal = (): void => {
+      void stop().then(done)
+    }
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+  })
+}
+
+async function cmdDev(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({ args, options: { dir: { type: 'string' } } })
+  const dir = resolve(values.dir ?? '.data/dev')
+  const log = pino({ level: 'warn' }, pino.destination(2))
+  io.out(`starting the dev consortium in ${dir} ...`)
+  const nodes = await runDev(dir, log)
+  nodes.forEach((node, i) => {
+    io.out(`validator ${i}: pointsnode API listening at ${node.apiUrl}`)
+  })
+  io.out(
+    `demo accounts: ${join(dir, 'demo-accounts.json')}; operator key: ${join(dir, 'operator-key.json')}`,
+  )
+  io.out('press Ctrl-C to stop')
+  await untilSignal(async () => {
+    for (const node of nodes) await node.stop()
+  })
+  return EXIT.ok
+}
+
+/** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
+export async function runCli(
+  argv: readonly string[],
+  io: Io = processIo,
+  env = process.env,
+): Promise<number> {
   const [command, ...args] = argv
   try {
     switch (command) {
+      case 'testnet':
+        return await cmdTestnet(args, io)
+      case 'start':
+        return await cmdStart(args, io, env)
+      case 'dev':
+        return await cmdDev(args, io)
       case 'init':
         return cmdInit(args, io)
       case 'keys':

@@ -5,12 +5,14 @@
  * `/pointsnode/sync/1` (request/response). Spec: SPEC.md section 8; docs/protocol/p2p.md.
  *
  * Public API: `startP2p(config) → P2pNode` (send, broadcast, publishTxs, request, addKnownPeer,
- * setAllowedPeers, penalize, isConnected, peers, stats, stop), the limits and the types.
+ * setAllowedPeers, penalize, isConnected, peers, stats, stop), the limits, the types and the sync
+ * messages (`encodeSyncRequest`/`decodeSyncRequest`, `encodeSyncResponse`/`decodeSyncResponse`).
  *
  * Must not import: src/ledger, src/api, src/consensus, src/node. It moves bytes and reports events;
  * src/node wires it to the consensus engine, the mempool and the ledger.
  */
 export * from './limits.ts'
+export * from './sync-messages.ts'
 export { startP2p, peerIdOfPublicKey, type P2pNode } from './node.ts'
 export type {
   KnownPeer,

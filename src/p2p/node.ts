@@ -148,6 +148,18 @@ export function peerIdOfPublicKey(publicKey: Uint8Array): string {
   return peerIdFromPublicKey(publicKeyFromRaw(publicKey)).toString()
 }
 
+/** Longest unsigned-varint length prefix of any frame (a u32 length needs at most 5 bytes). */
+const LENGTH_PREFIX_BYTES_MAX = 5
+
+/**
+ * Options of `lpStream` for frames of up to `bytesMax` bytes. The byte stream under `lpStream`
+ * buffers at most 4 MiB by default (`@libp2p/utils`), less than a consensus frame or a sync
+ * response may be: its buffer must hold a whole frame plus its length prefix.
+ */
+function lpOptions(bytesMax: number): { maxDataLength: number; maxBufferSize: number } {
+  return { maxDataLength: bytesMax, maxBufferSize: bytesMax + LENGTH_PREFIX_BYTES_MAX }
+}
+
 function classifyReadError(error: unknown): ReadFault {
   const name = error instanceof Error ? error.name : ''
   if (name === 'InvalidDataLengthError') return 'oversize'
@@ -339,7 +351,7 @@ class P2pNodeImpl implements P2pNode {
     kind: 'consensus' | 'tx',
   ): Promise<void> {
     const bytesMax = kind === 'consensus' ? CONSENSUS_MESSAGE_BYTES_MAX : TX_MESSAGE_BYTES_MAX
-    const lp = lpStream(stream, { maxDataLength: bytesMax })
+    const lp = lpStream(stream, lpOptions(bytesMax))
     for (;;) {
       const entry = this.admitted(connection.remotePeer)
       if (!entry) {
@@ -441,7 +453,7 @@ class P2pNodeImpl implements P2pNode {
       return
     }
     const signal = AbortSignal.timeout(this.syncTimeoutMs)
-    const lp = lpStream(stream, { maxDataLength: SYNC_REQUEST_BYTES_MAX })
+    const lp = lpStream(stream, lpOptions(SYNC_REQUEST_BYTES_MAX))
     let request: Uint8Array
     try {
       request = (await lp.read({ signal })).slice()
@@ -485,7 +497,7 @@ class P2pNodeImpl implements P2pNode {
     let stream: Stream | undefined
     try {
       stream = await this.node.dialProtocol(entry.peerId, PROTOCOL_SYNC, { signal })
-      const lp = lpStream(stream, { maxDataLength: SYNC_RESPONSE_BYTES_MAX })
+      const lp = lpStream(stream, lpOptions(SYNC_RESPONSE_BYTES_MAX))
       await lp.write(bytes, { signal })
       const response = (await lp.read({ signal })).slice()
       await stream.close({ signal })

@@ -17,7 +17,15 @@ const admitted = new Set<string>()
 const deps: ApiDeps = {
   chainId: 'pointsnode-test',
   metrics: new Registry(),
-  health: () => ({ height: 7, inSync: true, chainId: 'pointsnode-test', peers: 3 }),
+  health: () => ({
+    height: 7,
+    inSync: true,
+    chainId: 'pointsnode-test',
+    peers: 3,
+    blockHash: 'aa',
+    stateRoot: 'bb',
+    mempoolTxs: 0,
+  }),
   submitTx: (bytes) => {
     const checked = checkSignedTx(bytes, 'pointsnode-test', 10)
     if (!checked.ok) return Promise.resolve(err(checked.error))
@@ -40,7 +48,15 @@ describe('system routes', () => {
   it('GET /health reports height and sync state', async () => {
     const res = await app.inject({ method: 'GET', url: '/health' })
     expect(res.statusCode).toBe(200)
-    expect(res.json()).toEqual({ height: 7, inSync: true, chainId: 'pointsnode-test', peers: 3 })
+    expect(res.json()).toEqual({
+      height: 7,
+      inSync: true,
+      chainId: 'pointsnode-test',
+      peers: 3,
+      blockHash: 'aa',
+      stateRoot: 'bb',
+      mempoolTxs: 0,
+    })
   })
 
   it('GET /openapi.json is an OpenAPI 3 document listing the routes', async () => {

@@ -1,0 +1,114 @@
+/**
+ * The consensus driver: feeds events to the pure engine one at a time and runs its effects in order
+ * with real I/O. A `persist` effect is awaited (fsync) before any later effect runs, so no vote that
+ * depends on it leaves the node first (STYLE §2). Timeouts use real timers tagged by the engine.
+ */
+import type { ChainApp, ChainExecution } from '../chain/app.ts'
+import { encodeConsensusMessage } from '../consensus/messages.ts'
+import type { Consensus } from '../consensus/consensus.ts'
+import type { ConsensusEvent, Effect } from '../consensus/types.ts'
+import type { Block, CommitCertificate } from '../core/block.ts'
+import { assert } from '../util/assert.ts'
+import type { WalStore } from './wal-store.ts'
+
+/** Queued consensus events before new ones are dropped (a flood cannot exhaust memory). */
+export const DRIVER_QUEUE_MAX = 10_000
+
+/** What the driver does with the outside world. */
+export interface DriverIo {
+  broadcast(bytes: Uint8Array): void
+  send(to: Uint8Array, bytes: Uint8Array): void
+  /** Persists a decided block and its execution (ledger batch with fsync). */
+  commit(block: Block, certificate: CommitCertificate, execution: ChainExecution): Promise<void>
+  /** Reports a failure that must stop the node (disk, ledger). */
+  fail(error: unknown): void
+}
+
+/** Runs one engine. */
+export class ConsensusDriver {
+  readonly #engine: Consensus
+  readonly #app: ChainApp
+  readonly #wal: WalStore
+  readonly #io: DriverIo
+  readonly #queue: ConsensusEvent[] = []
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>()
+  #draining: Promise<void> | null = null
+  #stopped = false
+  dropped = 0
+
+  constructor(engine: Consensus, app: ChainApp, wal: WalStore, io: DriverIo) {
+    this.#engine = engine
+    this.#app = app
+    this.#wal = wal
+    this.#io = io
+  }
+
+  /** Queues an event; events are handled in arrival order, one at a time. */
+  enqueue(event: ConsensusEvent): void {
+    if (this.#stopped) return
+    if (this.#queue.length >= DRIVER_QUEUE_MAX) {
+      this.dropped++
+      return
+    }
+    this.#queue.push(event)
+    this.#draining ??= this.#drain()
+  }
+
+  async #drain(): Promise<void> {
+    // Yield once so that `enqueue` has stored this promise before `finally` clears it.
+    await Promise.resolve()
+    try {
+      for (let event = this.#queue.shift(); event && !this.#stopped; event = this.#queue.shift()) {
+        const effects = this.#engine.handle({ ...event, now: BigInt(Date.now()) })
+        await this.#run(effects)
+      }
+    } catch (error) {
+      this.#stopped = true
+      this.#io.fail(error)
+    } finally {
+      this.#draining = null
+    }
+  }
+
+  async #run(effects: readonly Effect[]): Promise<void> {
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'persist':
+          await this.#wal.append(effect.record)
+          break
+        case 'broadcast':
+          this.#io.broadcast(encodeConsensusMessage(effect.message))
+          break
+        case 'send':
+          this.#io.send(effect.to, encodeConsensusMessage(effect.message))
+          break
+        case 'scheduleTimeout':
+          this.#schedule(effect.height, effect.round, effect.step, effect.delayMs)
+          break
+        case 'commitBlock': {
+          const execution = this.#app.commit(effect.block)
+          assert(execution.blockHash.length === 32, 'committed block hash')
+          await this.#io.commit(effect.block, effect.certificate, execution)
+          await this.#wal.pruneBelow(effect.block.header.height + 1)
+          break
+        }
+      }
+    }
+  }
+
+  #schedule(height: number, round: number, step: 'propose' | 'round', delayMs: number): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer)
+      this.enqueue({ type: 'timeout', height, round, step, now: 0n })
+    }, delayMs)
+    this.#timers.add(timer)
+  }
+
+  /** Stops handling events and clears timers; waits for the event in progress to finish. */
+  async stop(): Promise<void> {
+    this.#stopped = true
+    for (const timer of this.#timers) clearTimeout(timer)
+    this.#timers.clear()
+    await this.#draining
+  }
+}

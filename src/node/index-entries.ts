@@ -1,0 +1,141 @@
+/**
+ * Derives the ledger's index records from a committed block's execution: account history, issuance
+ * by voucher, rate history, auction results and per-enterprise daily statistics.
+ * Spec: docs/protocol/storage.md#indexes. Deterministic: only the block and its execution are read.
+ */
+import type { ChainExecution } from '../chain/app.ts'
+import type { BlockHeader } from '../core/block.ts'
+import type { Tx } from '../core/tx.ts'
+import { addressOf } from '../crypto/secp256k1.ts'
+import type {
+  AuctionRecord,
+  HistoryRecord,
+  IndexEntries,
+  IssuanceRecord,
+  RateRecord,
+  StatsDelta,
+} from '../ledger/records.ts'
+import { toHex } from '../util/bytes.ts'
+
+/** Addresses a tx concerns besides its signer (receivers, acceptors, admitted enterprises). */
+function counterparties(tx: Tx): Uint8Array[] {
+  switch (tx.kind) {
+    case 'points.transfer':
+    case 'points.issue':
+      return [tx.body.to]
+    case 'points.redeem':
+      return [tx.body.acceptor]
+    case 'enterprise.admit':
+    case 'enterprise.update':
+      return [tx.body.enterprise]
+    case 'member.bind':
+      return [tx.body.consumer]
+    default:
+      return []
+  }
+}
+
+function historyOf(execution: ChainExecution, height: number): HistoryRecord[] {
+  const out: HistoryRecord[] = []
+  execution.txs.forEach((signed, index) => {
+    const seen = new Set<string>()
+    for (const address of [addressOf(signed.tx.signerPublicKey), ...counterparties(signed.tx)]) {
+      const id = toHex(address)
+      if (seen.has(id)) continue
+      seen.add(id)
+      out.push({ address, txId: signed.txId, height, index, kind: signed.tx.kind })
+    }
+  })
+  return out
+}
+
+function emptyStats(enterprise: Uint8Array, time: bigint): StatsDelta {
+  return { enterprise, time, issued: 0n, redeemed: 0n, converted: 0n, expired: 0n, exchanged: 0n }
+}
+
+function statsOf(
+  execution: ChainExecution,
+  issuances: readonly IssuanceRecord[],
+  time: bigint,
+): StatsDelta[] {
+  const byEnterprise = new Map<string, StatsDelta>()
+  const bump = (
+    enterprise: Uint8Array,
+    field: 'issued' | 'redeemed' | 'converted' | 'expired',
+    amount: bigint,
+  ): void => {
+    const id = toHex(enterprise)
+    const current = byEnterprise.get(id) ?? emptyStats(enterprise, time)
+    byEnterprise.set(id, { ...current, [field]: current[field] + amount })
+  }
+  for (const issuance of issuances) bump(issuance.issuer, 'issued', issuance.amount)
+  for (const burn of execution.result.burns) {
+    const field =
+      burn.reason === 'redemption'
+        ? 'redeemed'
+        : burn.reason === 'conversion'
+          ? 'converted'
+          : 'expired'
+    bump(burn.issuer, field, burn.amount)
+  }
+  // Sorted by enterprise address so the order never depends on Map insertion.
+  return [...byEnterprise.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, s]) => s)
+}
+
+/** The index records of one committed block. */
+export function deriveIndexEntries(header: BlockHeader, execution: ChainExecution): IndexEntries {
+  const { height, time } = header
+  const issuances: IssuanceRecord[] = []
+  const rates: RateRecord[] = []
+  execution.txs.forEach((signed, index) => {
+    if (!execution.result.receipts[index]?.ok) return
+    const tx = signed.tx
+    const signer = addressOf(tx.signerPublicKey)
+    if (tx.kind === 'points.issue') {
+      const { pointType, voucherDigest, voucherKind, voucherRef, to, amount } = tx.body
+      issuances.push({
+        pointType,
+        voucherDigest,
+        voucherKind,
+        voucherRef,
+        issuer: signer,
+        to,
+        amount,
+        txId: signed.txId,
+        height,
+        time,
+      })
+    } else if (tx.kind === 'rate.set') {
+      const { pointType, rate, sourceRef } = tx.body
+      rates.push({
+        pointType,
+        rate,
+        sourceRef,
+        oracle: signer,
+        txId: signed.txId,
+        height,
+        time,
+        index,
+      })
+    }
+  })
+  const auctions: AuctionRecord[] = execution.result.auctions.map((a) => ({
+    market: a.market,
+    price: a.price,
+    volume: a.volume,
+    orderCount: a.orders,
+    // TODO(#8): the VM's MarketAuction does not report how many orders filled yet.
+    fillCount: 0,
+    height,
+    time,
+  }))
+  return {
+    history: historyOf(execution, height),
+    issuances,
+    rates,
+    auctions,
+    stats: statsOf(execution, issuances, time),
+  }
+}

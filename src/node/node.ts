@@ -1,0 +1,531 @@
+/**
+ * The running node: the composition root that opens the ledger, restores the state, and wires the
+ * consensus driver, the mempool, the libp2p transport and the HTTP API. Spec: SPEC.md sections 5, 8,
+ * 9 and 11; docs/operations.md. Real clock and timers live here and in the driver, never in the core.
+ */
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import { buildApi } from '../api/build-api.ts'
+import { buildGenesis, ChainApp, type ChainExecution } from '../chain/index.ts'
+import { Consensus } from '../consensus/consensus.ts'
+import { blockHashOf, decodeConsensusMessage } from '../consensus/messages.ts'
+import { eventOfMessage } from '../consensus/consensus.ts'
+import type { Block, CommitCertificate, Validator } from '../core/block.ts'
+import type { KeyPair } from '../client/keys.ts'
+import { signDigest, verifyDigest } from '../crypto/secp256k1.ts'
+import { decodeSignedTx, type SignedTx } from '../codec/tx.ts'
+import { Ledger } from '../ledger/ledger.ts'
+import { openLevelKvStore } from '../ledger/kv-level.ts'
+import { FileCommitWitness } from '../ledger/witness.ts'
+import { startP2p, type P2pNode } from '../p2p/index.ts'
+import { buildTree } from '../state/tree.ts'
+import { assert } from '../util/assert.ts'
+import { equalBytes, fromHex, isHex, toHex } from '../util/bytes.ts'
+import { NodeError } from '../util/errors.ts'
+import { err, ok, type Result } from '../util/result.ts'
+import type { Genesis } from '../vm/genesis.ts'
+import { MemoryState } from '../vm/memory-state.ts'
+import { encodeReceipt } from '../vm/types.ts'
+import type { NodeConfig } from './config.ts'
+import { ConsensusDriver } from './driver.ts'
+import { deriveIndexEntries } from './index-entries.ts'
+import { Mempool } from './mempool.ts'
+import { VerifierPool } from './verifier.ts'
+import { WalStore } from './wal-store.ts'
+import { BlockSyncer, buildSyncHandler, REAL_SYNC_TIMERS, syncSourceOfLedger } from './sync.ts'
+import type { ConsensusMessage } from '../consensus/messages.ts'
+import type { WalRecord } from '../consensus/wal.ts'
+import { BLOCK_BYTES_MAX, BLOCK_TX_COUNT_MAX } from '../core/block.ts'
+
+/** What `startNode` needs. */
+export interface NodeOptions {
+  readonly config: NodeConfig
+  readonly genesis: Genesis
+  readonly key: KeyPair
+  readonly log: Logger
+  /** Verifier worker threads; default 1 (a 2-core machine runs several processes). */
+  readonly verifierWorkers?: number
+  /** Round-0 wait after a block before the next proposal. */
+  readonly blockIntervalMs?: number
+}
+
+/** A committed block as the node reports it to listeners (SSE, tests). */
+export interface CommittedBlock {
+  readonly height: number
+  readonly blockHash: string
+  readonly stateRoot: string
+  readonly txIds: readonly string[]
+}
+
+/** Restored chain state after opening the ledger. */
+interface Restored {
+  readonly state: MemoryState
+  readonly tree: ReturnType<typeof buildTree>
+  readonly lastBlock: Block
+  readonly lastCertificate: CommitCertificate | null
+  readonly validators: readonly Validator[]
+}
+
+async function restore(ledger: Ledger, genesis: Genesis): Promise<Restored> {
+  const g = buildGenesis(genesis)
+  if (!g.ok) throw new NodeError('GENESIS_INVALID', g.error.message)
+  const genesisHash = blockHashOf(g.value.block.header)
+  const head = ledger.head
+  if (!head) {
+    await ledger.initGenesis({
+      genesisHash,
+      writeSet: g.value.writeSet,
+      stateRoot: g.value.tree.root(),
+    })
+    return {
+      state: g.value.state,
+      tree: g.value.tree,
+      lastBlock: g.value.block,
+      lastCertificate: null,
+      validators: g.value.validators,
+    }
+  }
+  if (head.height === 0 && !equalBytes(head.blockHash, genesisHash)) {
+    throw new NodeError('GENESIS_MISMATCH', 'the store was created from a different genesis')
+  }
+  const entries = []
+  for await (const entry of ledger.loadState()) entries.push(entry)
+  const state = new MemoryState()
+  state.apply(entries.map((e) => ({ key: e.key, value: e.value })))
+  const tree = buildTree(entries)
+  assert(equalBytes(tree.root(), head.stateRoot), 'restored state root matches the head')
+  if (head.height === 0) {
+    return {
+      state,
+      tree,
+      lastBlock: g.value.block,
+      lastCertificate: null,
+      validators: g.value.validators,
+    }
+  }
+  const stored = await ledger.loadBlock(head.height)
+  const certificate = await ledger.loadCertificate(head.height)
+  if (!stored || !certificate)
+    throw new NodeError('LEDGER_HEAD_MISMATCH', `block ${head.height} missing`)
+  return {
+    state,
+    tree,
+    lastBlock: stored.block,
+    lastCertificate: certificate,
+    validators: g.value.validators,
+  }
+}
+
+/** Parses `p2p.peers` entries of the form `<publicKeyHex>@<multiaddr>`. */
+export function parsePeers(
+  entries: readonly string[],
+): { publicKey: Uint8Array; multiaddr: string }[] {
+  return entries.map((entry) => {
+    const [hex, address] = entry.split('@')
+    if (!hex || !address || !isHex(hex) || hex.length !== 66) {
+      throw new NodeError(
+        'CONFIG_INVALID',
+        `p2p.peers entry ${entry} is not <publicKeyHex>@<multiaddr>`,
+      )
+    }
+    return { publicKey: fromHex(hex), multiaddr: address }
+  })
+}
+
+/** A running node. */
+export class PointsNode {
+  readonly api: FastifyInstance
+  readonly p2p: P2pNode
+  readonly ledger: Ledger
+  readonly mempool: Mempool
+  readonly #driver: ConsensusDriver
+  readonly #closers: (() => Promise<void>)[]
+  readonly #listeners = new Set<(block: CommittedBlock) => void>()
+  readonly #submit: (
+    bytes: Uint8Array,
+  ) => Promise<Result<{ txId: Uint8Array }, { code: string; message: string }>>
+  #height: number
+  apiUrl = ''
+
+  /** @internal Use `PointsNode.start`. */
+  constructor(parts: {
+    api: FastifyInstance
+    p2p: P2pNode
+    ledger: Ledger
+    mempool: Mempool
+    driver: ConsensusDriver
+    closers: (() => Promise<void>)[]
+    height: number
+    submit: (
+      bytes: Uint8Array,
+    ) => Promise<Result<{ txId: Uint8Array }, { code: string; message: string }>>
+  }) {
+    this.#submit = parts.submit
+    this.api = parts.api
+    this.p2p = parts.p2p
+    this.ledger = parts.ledger
+    this.mempool = parts.mempool
+    this.#driver = parts.driver
+    this.#closers = parts.closers
+    this.#height = parts.height
+  }
+
+  /** Admits a signed tx as the HTTP API does (mempool, gossip, wake the proposer). */
+  submit(
+    signedBytes: Uint8Array,
+  ): Promise<Result<{ txId: Uint8Array }, { code: string; message: string }>> {
+    return this.#submit(signedBytes)
+  }
+
+  /** The committed height. */
+  get height(): number {
+    return this.#height
+  }
+
+  /** Subscribes to committed blocks; returns the unsubscribe function. */
+  onCommitted(listener: (block: CommittedBlock) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  /** Stops the API, the transport and consensus, then closes the stores (finishing a commit in progress). */
+  async stop(): Promise<void> {
+    await this.api.close()
+    await this.#driver.stop()
+    await this.p2p.stop()
+    for (const close of this.#closers.reverse()) await close()
+  }
+
+  /** Starts a node from its configuration, genesis and key. */
+  static async start(options: NodeOptions): Promise<PointsNode> {
+    return startNode(options)
+  }
+
+  /** @internal Called by the driver's commit path. */
+  notify(height: number, block: CommittedBlock): void {
+    this.#height = height
+    for (const listener of this.#listeners) listener(block)
+  }
+}
+
+function metricsFor(node: () => PointsNode | null): Registry {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  new Gauge({
+    name: 'pointsnode_height',
+    help: 'committed height',
+    registers: [registry],
+    collect() {
+      this.set(node()?.height ?? 0)
+    },
+  })
+  new Gauge({
+    name: 'pointsnode_mempool_txs',
+    help: 'pooled txs',
+    registers: [registry],
+    collect() {
+      this.set(node()?.mempool.size ?? 0)
+    },
+  })
+  new Gauge({
+    name: 'pointsnode_peers',
+    help: 'connected peers',
+    registers: [registry],
+    collect() {
+      this.set(node()?.p2p.peers().length ?? 0)
+    },
+  })
+  return registry
+}
+
+/** Mutable facts of a running node, shared by its parts. */
+interface Status {
+  height: number
+  lastHash: Uint8Array
+  p2p: P2pNode | null
+  node: PointsNode | null
+  syncer: BlockSyncer | null
+}
+
+/** Stores and state opened at start. */
+interface Opened {
+  readonly ledger: Ledger
+  readonly wal: WalStore
+  readonly walRecords: WalRecord[]
+  readonly pool: VerifierPool
+  readonly restored: Restored
+  readonly closers: (() => Promise<void>)[]
+}
+
+async function openStores(options: NodeOptions): Promise<Opened> {
+  const dataDir = join(options.config.home, 'data')
+  mkdirSync(dataDir, { recursive: true })
+  const closers: (() => Promise<void>)[] = []
+  const kv = await openLevelKvStore(join(dataDir, 'ledger'))
+  closers.push(() => kv.close())
+  const ledger = await Ledger.open(kv, {
+    computeStateRoot: (entries) => buildTree(entries).root(),
+    witness: new FileCommitWitness(join(dataDir, 'ledger.witness')),
+  })
+  const restored = await restore(ledger, options.genesis)
+  const { wal, records } = await WalStore.open(await openLevelKvStore(join(dataDir, 'wal')))
+  closers.push(() => wal.close())
+  const pool = new VerifierPool(options.verifierWorkers ?? 1)
+  closers.push(() => pool.close())
+  return { ledger, wal, walRecords: records, pool, restored, closers }
+}
+
+function buildDriver(options: NodeOptions, opened: Opened, mempool: Mempool, status: Status) {
+  const { genesis, key, log } = options
+  const { restored, ledger } = opened
+  const app = new ChainApp(genesis.chainId, restored.state, restored.tree, status.height, {
+    selectTxs: (h) =>
+      mempool
+        .take(BLOCK_TX_COUNT_MAX, BLOCK_BYTES_MAX / 2, h)
+        .map((p) => decodedPooled(p.signedBytes)),
+    isVerified: (txId, signature) => mempool.isVerified(txId, signature),
+  })
+  const engine = new Consensus({
+    chainId: genesis.chainId,
+    signer: { publicKey: key.publicKey, signDigest: (d) => signDigest(d, key.secretKey) },
+    verify: verifyDigest,
+    app,
+    timeouts: {
+      roundBaseMs: 2000,
+      roundMaxMs: 30_000,
+      blockIntervalMs: options.blockIntervalMs ?? 500,
+      createEmptyBlocks: true,
+    },
+    chain: {
+      lastBlock: restored.lastBlock,
+      lastCertificate: restored.lastCertificate,
+      lastValidators: restored.validators,
+      validators: restored.validators,
+      nextValidators: restored.validators,
+    },
+    wal: opened.walRecords,
+  })
+  const driver = new ConsensusDriver(engine, app, opened.wal, {
+    broadcast: (bytes) => status.p2p?.broadcast(bytes),
+    send: (to, bytes) => status.p2p?.send(to, bytes),
+    commit: async (block, certificate, execution) => {
+      await commitToLedger(ledger, block, certificate, execution)
+      status.height = block.header.height
+      status.lastHash = execution.blockHash
+      mempool.onCommitted(
+        execution.txs.map((t) => t.txId),
+        status.height + 1,
+      )
+      status.node?.notify(status.height, {
+        height: status.height,
+        blockHash: toHex(execution.blockHash),
+        stateRoot: toHex(execution.tree.root()),
+        txIds: execution.txs.map((t) => toHex(t.txId)),
+      })
+    },
+    fail: (error) => {
+      log.fatal({ err: error }, 'consensus driver failed; stopping')
+      process.exitCode = 1
+      void status.node?.stop()
+    },
+  })
+  return { app, driver }
+}
+
+function startTransport(
+  options: NodeOptions,
+  opened: Opened,
+  driver: ConsensusDriver,
+  mempool: Mempool,
+  status: Status,
+) {
+  return startP2p({
+    secretKey: options.key.secretKey,
+    listen: [options.config.p2p.listen],
+    knownPeers: parsePeers(options.config.p2p.peers),
+    allowedPublicKeys: opened.restored.validators.map((v) => v.publicKey),
+    handlers: {
+      onConsensusMessage: (from, bytes) => {
+        const decoded = decodeConsensusMessage(bytes)
+        if (!decoded.ok) {
+          status.p2p?.penalize(from, 'consensus-malformed', 30)
+          return
+        }
+        const height = messageHeight(decoded.value)
+        // A message for a later height means the sender is ahead: fetch the blocks in between.
+        if (height > status.height + 1) status.syncer?.onPeerAhead(from, height - 1)
+        driver.enqueue(eventOfMessage(decoded.value, 0n))
+      },
+      onSyncRequest: buildSyncHandler(syncSourceOfLedger(opened.ledger)),
+      onTxs: async (_from, txs) => {
+        const results = await Promise.all(txs.map((bytes) => mempool.add(bytes, status.height + 1)))
+        if (results.some((r) => r.ok)) driver.enqueue({ type: 'txsAvailable', now: 0n })
+        // Validators are fully meshed: a tx reaches every validator from its first receiver.
+        return results.map(() => false)
+      },
+    },
+  })
+}
+
+function messageHeight(message: ConsensusMessage): number {
+  switch (message.kind) {
+    case 'proposal':
+      return message.proposal.payload.height
+    case 'vote':
+      return message.vote.payload.height
+    case 'roundChange':
+      return message.roundChange.roundChange.payload.height
+    case 'certifiedBlock':
+      return message.block.header.height
+  }
+}
+
+/** How long a synced block may take to commit before the syncer counts it as not applied. */
+const SYNC_DELIVER_TIMEOUT_MS = 10_000
+
+function buildSyncer(
+  p2p: P2pNode,
+  driver: ConsensusDriver,
+  status: Status,
+  log: Logger,
+): BlockSyncer {
+  return new BlockSyncer({
+    request: (peer, bytes) => p2p.request(peer, bytes),
+    peers: () =>
+      p2p
+        .peers()
+        .filter((p) => p.connected && !p.banned)
+        .map((p) => p.publicKey),
+    localHeight: () => status.height,
+    deliver: async ({ block, certificate }) => {
+      const target = block.header.height
+      if (status.height >= target) return true
+      driver.enqueue({ type: 'certifiedBlock', block, certificate, now: 0n })
+      const deadline = Date.now() + SYNC_DELIVER_TIMEOUT_MS
+      while (status.height < target && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 10))
+      return status.height >= target
+    },
+    penalize: (peer, reason, points) => {
+      p2p.penalize(peer, reason, points)
+    },
+    timers: REAL_SYNC_TIMERS,
+    onError: (error) => {
+      log.error({ err: error }, 'block sync failed')
+    },
+  })
+}
+
+function buildHttp(
+  options: NodeOptions,
+  parts: { app: ChainApp; driver: ConsensusDriver; mempool: Mempool; status: Status },
+) {
+  const { genesis, config } = options
+  const { app, driver, mempool, status } = parts
+  return buildApi({
+    chainId: genesis.chainId,
+    corsOrigins: config.api.corsOrigins,
+    metrics: metricsFor(() => status.node),
+    health: () => ({
+      height: status.height,
+      inSync: !(status.syncer?.isBehind() ?? false),
+      chainId: genesis.chainId,
+      peers: status.p2p?.peers().filter((p) => p.connected).length ?? 0,
+      blockHash: toHex(status.lastHash),
+      stateRoot: toHex(app.stateRoot),
+      mempoolTxs: mempool.size,
+    }),
+    submitTx: submitter(driver, mempool, status),
+  })
+}
+
+function submitter(driver: ConsensusDriver, mempool: Mempool, status: Status) {
+  return async (
+    bytes: Uint8Array,
+  ): Promise<Result<{ txId: Uint8Array }, { code: string; message: string }>> => {
+    const result = await mempool.add(bytes, status.height + 1)
+    if (!result.ok) return err(result.error)
+    status.p2p?.publishTxs([bytes])
+    driver.enqueue({ type: 'txsAvailable', now: 0n })
+    return ok(result.value)
+  }
+}
+
+async function startNode(options: NodeOptions): Promise<PointsNode> {
+  const { config, genesis, log } = options
+  if (config.chainId !== genesis.chainId) {
+    throw new NodeError(
+      'CONFIG_INVALID',
+      `config chainId ${config.chainId} differs from genesis ${genesis.chainId}`,
+    )
+  }
+  const opened = await openStores(options)
+  const { restored, ledger } = opened
+  const status: Status = {
+    height: restored.lastBlock.header.height,
+    lastHash: blockHashOf(restored.lastBlock.header),
+    p2p: null,
+    node: null,
+    syncer: null,
+  }
+  const mempool = new Mempool({
+    chainId: genesis.chainId,
+    verifier: opened.pool,
+    isCommitted: async (txId) => (await ledger.loadTxLocation(txId)) !== undefined,
+  })
+  const { app, driver } = buildDriver(options, opened, mempool, status)
+  const p2p = await startTransport(options, opened, driver, mempool, status)
+  status.p2p = p2p
+  const api = await buildHttp(options, { app, driver, mempool, status })
+  const node = new PointsNode({
+    submit: submitter(driver, mempool, status),
+    api,
+    p2p,
+    ledger,
+    mempool,
+    driver,
+    closers: opened.closers,
+    height: status.height,
+  })
+  status.node = node
+  await api.listen({ host: config.api.host, port: config.api.port })
+  const address = api.server.address()
+  const port = typeof address === 'object' && address ? address.port : config.api.port
+  node.apiUrl = `http://${config.api.host}:${port}`
+  driver.enqueue({ type: 'start', now: 0n })
+  const syncer = buildSyncer(p2p, driver, status, log)
+  status.syncer = syncer
+  opened.closers.push(() => {
+    syncer.stop()
+    return Promise.resolve()
+  })
+  syncer.start()
+  log.info({ height: status.height, apiUrl: node.apiUrl, p2p: p2p.multiaddrs() }, 'node started')
+  return node
+}
+
+/** Decodes a pooled tx (the mempool admitted it, so it decodes). */
+function decodedPooled(bytes: Uint8Array): SignedTx {
+  const decoded = decodeSignedTx(bytes)
+  assert(decoded.ok, 'a pooled tx decodes')
+  return decoded.value
+}
+
+async function commitToLedger(
+  ledger: Ledger,
+  block: Block,
+  certificate: CommitCertificate,
+  execution: ChainExecution,
+): Promise<void> {
+  await ledger.commitBlock({
+    block,
+    certificate,
+    writeSet: execution.result.writeSet,
+    burns: execution.result.burns,
+    receipts: execution.result.receipts.map(encodeReceipt),
+    indexEntries: deriveIndexEntries(block.header, execution),
+  })
+}

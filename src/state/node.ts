@@ -1,0 +1,220 @@
+/**
+ * Memory-conscious node representation of the state tree. Spec: docs/protocol/state.md#hashing;
+ * ADR 0015 (representation).
+ *
+ * A `Uint8Array` costs about 200 bytes of V8 heap beyond its contents (typed array and array buffer
+ * objects), so nodes keep their 32-byte hashes and paths as eight int32 words in ordinary fields
+ * (stored unboxed as small integers): a leaf is one object of 16 words (path and value hash; its hash
+ * is recomputed when needed, one sha256), a branch one object of two children and 8 words. That is
+ * about 260 bytes per key instead of about 580. Nodes are immutable once built.
+ */
+import { stateLeafHash, stateNodeHash } from '../codec/state-proof.ts'
+import { assert } from '../util/assert.ts'
+
+function word(bytes: Uint8Array, index: number): number {
+  const o = index * 4
+  return (bytes[o]! << 24) | (bytes[o + 1]! << 16) | (bytes[o + 2]! << 8) | bytes[o + 3]!
+}
+
+function putWord(out: Uint8Array, offset: number, value: number): void {
+  out[offset] = value >>> 24
+  out[offset + 1] = (value >>> 16) & 0xff
+  out[offset + 2] = (value >>> 8) & 0xff
+  out[offset + 3] = value & 0xff
+}
+
+/** The leaf of one key: its path and value hash as big-endian int32 words. */
+export class Leaf {
+  readonly p0: number
+  readonly p1: number
+  readonly p2: number
+  readonly p3: number
+  readonly p4: number
+  readonly p5: number
+  readonly p6: number
+  readonly p7: number
+  readonly v0: number
+  readonly v1: number
+  readonly v2: number
+  readonly v3: number
+  readonly v4: number
+  readonly v5: number
+  readonly v6: number
+  readonly v7: number
+
+  constructor(path: Uint8Array, valueHash: Uint8Array) {
+    assert(path.length === 32 && valueHash.length === 32, 'leaf inputs are 32 bytes')
+    this.p0 = word(path, 0)
+    this.p1 = word(path, 1)
+    this.p2 = word(path, 2)
+    this.p3 = word(path, 3)
+    this.p4 = word(path, 4)
+    this.p5 = word(path, 5)
+    this.p6 = word(path, 6)
+    this.p7 = word(path, 7)
+    this.v0 = word(valueHash, 0)
+    this.v1 = word(valueHash, 1)
+    this.v2 = word(valueHash, 2)
+    this.v3 = word(valueHash, 3)
+    this.v4 = word(valueHash, 4)
+    this.v5 = word(valueHash, 5)
+    this.v6 = word(valueHash, 6)
+    this.v7 = word(valueHash, 7)
+  }
+}
+
+/** Writes a leaf's path (32 bytes) to `out` at `offset`. */
+function putPath(leaf: Leaf, out: Uint8Array, offset: number): void {
+  putWord(out, offset, leaf.p0)
+  putWord(out, offset + 4, leaf.p1)
+  putWord(out, offset + 8, leaf.p2)
+  putWord(out, offset + 12, leaf.p3)
+  putWord(out, offset + 16, leaf.p4)
+  putWord(out, offset + 20, leaf.p5)
+  putWord(out, offset + 24, leaf.p6)
+  putWord(out, offset + 28, leaf.p7)
+}
+
+/** Writes a leaf's value hash (32 bytes) to `out` at `offset`. */
+function putValueHash(leaf: Leaf, out: Uint8Array, offset: number): void {
+  putWord(out, offset, leaf.v0)
+  putWord(out, offset + 4, leaf.v1)
+  putWord(out, offset + 8, leaf.v2)
+  putWord(out, offset + 12, leaf.v3)
+  putWord(out, offset + 16, leaf.v4)
+  putWord(out, offset + 20, leaf.v5)
+  putWord(out, offset + 24, leaf.v6)
+  putWord(out, offset + 28, leaf.v7)
+}
+
+/** A leaf's path as a fresh 32-byte array. */
+export function leafPath(leaf: Leaf): Uint8Array {
+  const out = new Uint8Array(32)
+  putPath(leaf, out, 0)
+  return out
+}
+
+/** A leaf's value hash as a fresh 32-byte array. */
+export function leafValueHash(leaf: Leaf): Uint8Array {
+  const out = new Uint8Array(32)
+  putValueHash(leaf, out, 0)
+  return out
+}
+
+/** Word `index` (0..7) of a leaf's path. */
+export function pathWord(leaf: Leaf, index: number): number {
+  switch (index) {
+    case 0:
+      return leaf.p0
+    case 1:
+      return leaf.p1
+    case 2:
+      return leaf.p2
+    case 3:
+      return leaf.p3
+    case 4:
+      return leaf.p4
+    case 5:
+      return leaf.p5
+    case 6:
+      return leaf.p6
+    default:
+      assert(index === 7, `path word ${index}`)
+      return leaf.p7
+  }
+}
+
+/** Bit `depth` of a leaf's path (0 = most significant). */
+export function leafBit(leaf: Leaf, depth: number): number {
+  return (pathWord(leaf, depth >>> 5) >>> (31 - (depth & 31))) & 1
+}
+
+/** Unsigned comparison of two leaves' paths (negative, zero, positive). */
+export function comparePaths(a: Leaf, b: Leaf): number {
+  for (let i = 0; i < 8; i++) {
+    const x = pathWord(a, i) >>> 0
+    const y = pathWord(b, i) >>> 0
+    if (x !== y) return x < y ? -1 : 1
+  }
+  return 0
+}
+
+/** True when both leaves have the same path. */
+export function samePath(a: Leaf, b: Leaf): boolean {
+  return comparePaths(a, b) === 0
+}
+
+/** True when both leaves have the same path and value hash. */
+export function sameLeaf(a: Leaf, b: Leaf): boolean {
+  return (
+    samePath(a, b) &&
+    a.v0 === b.v0 &&
+    a.v1 === b.v1 &&
+    a.v2 === b.v2 &&
+    a.v3 === b.v3 &&
+    a.v4 === b.v4 &&
+    a.v5 === b.v5 &&
+    a.v6 === b.v6 &&
+    a.v7 === b.v7
+  )
+}
+
+const leafScratch = new Uint8Array(64)
+
+/** The leaf hash (docs/protocol/state.md#hashing), as a fresh 32-byte array. */
+export function leafHash(leaf: Leaf): Uint8Array {
+  putPath(leaf, leafScratch, 0)
+  putValueHash(leaf, leafScratch, 32)
+  return stateLeafHash(leafScratch.subarray(0, 32), leafScratch.subarray(32, 64))
+}
+
+/** An inner node over a subtree that holds at least two keys. */
+export class Branch {
+  readonly left: TreeNode
+  readonly right: TreeNode
+  readonly h0: number
+  readonly h1: number
+  readonly h2: number
+  readonly h3: number
+  readonly h4: number
+  readonly h5: number
+  readonly h6: number
+  readonly h7: number
+
+  constructor(left: TreeNode, right: TreeNode) {
+    const hash = stateNodeHash(hashOf(left), hashOf(right))
+    this.left = left
+    this.right = right
+    this.h0 = word(hash, 0)
+    this.h1 = word(hash, 1)
+    this.h2 = word(hash, 2)
+    this.h3 = word(hash, 3)
+    this.h4 = word(hash, 4)
+    this.h5 = word(hash, 5)
+    this.h6 = word(hash, 6)
+    this.h7 = word(hash, 7)
+  }
+}
+
+/** A subtree: empty (`null`), one key (`Leaf`) or a `Branch`. */
+export type TreeNode = Branch | Leaf | null
+
+function branchHash(node: Branch): Uint8Array {
+  const out = new Uint8Array(32)
+  putWord(out, 0, node.h0)
+  putWord(out, 4, node.h1)
+  putWord(out, 8, node.h2)
+  putWord(out, 12, node.h3)
+  putWord(out, 16, node.h4)
+  putWord(out, 20, node.h5)
+  putWord(out, 24, node.h6)
+  putWord(out, 28, node.h7)
+  return out
+}
+
+/** The hash of a subtree, as a fresh 32-byte array (the empty subtree: 32 zero bytes). */
+export function hashOf(node: TreeNode): Uint8Array {
+  if (node === null) return new Uint8Array(32)
+  if (node instanceof Branch) return branchHash(node)
+  return leafHash(node)
+}

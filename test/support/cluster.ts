@@ -1,0 +1,141 @@
+/**
+ * Multi-process test support: creates a testnet with the real CLI, starts real `bin/pointsnode start`
+ * processes on 127.0.0.1, reads their API URLs, and always kills them and removes their homes.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const BIN = new URL('../../bin/pointsnode', import.meta.url).pathname
+
+/** One running node process. */
+export interface NodeProcess {
+  readonly home: string
+  child: ChildProcess | null
+  apiUrl: string
+  stderr: string
+}
+
+/** A local consortium of real processes. */
+export interface Cluster {
+  readonly dir: string
+  readonly nodes: NodeProcess[]
+  readonly operatorKeyPath: string
+}
+
+/** Polls `check` until it returns a value or the deadline passes. */
+export async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check().catch(() => undefined)
+    if (value !== undefined) return value
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+/** Creates homes for `count` validators with the real CLI. */
+export function createCluster(count: number): Cluster {
+  const dir = mkdtempSync(join(tmpdir(), 'pointsnode-cluster-'))
+  const result = spawnSync(
+    process.execPath,
+    [BIN, 'testnet', '--validators', String(count), '--out', dir, '--chain-id', 'e2e-chain'],
+    { encoding: 'utf8' },
+  )
+  if (result.status !== 0) throw new Error(`testnet failed: ${result.stderr}`)
+  const nodes = Array.from({ length: count }, (_, i) => ({
+    home: join(dir, `node${i}`),
+    child: null,
+    apiUrl: '',
+    stderr: '',
+  }))
+  return { dir, nodes, operatorKeyPath: join(dir, 'operator-key.json') }
+}
+
+/** Starts (or restarts) one node process and waits for its API URL. */
+export async function startNode(node: NodeProcess): Promise<void> {
+  const child = spawn(process.execPath, [BIN, 'start', '--home', node.home], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  node.child = child
+  node.stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => {
+    node.stderr = (node.stderr + chunk.toString()).slice(-20_000)
+  })
+  let stdout = ''
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString()
+  })
+  node.apiUrl = await until(`API URL of ${node.home}`, () => {
+    if (child.exitCode !== null) throw new Error(`node exited ${child.exitCode}: ${node.stderr}`)
+    return Promise.resolve(/listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1])
+  })
+}
+
+/** Kills one node (`SIGKILL` by default) and waits for the process to end. */
+export async function killNode(
+  node: NodeProcess,
+  signal: NodeJS.Signals = 'SIGKILL',
+): Promise<void> {
+  const child = node.child
+  if (!child || child.exitCode !== null || child.signalCode !== null) return
+  const ended = new Promise((resolve) => child.once('exit', resolve))
+  child.kill(signal)
+  await ended
+  node.child = null
+}
+
+/** Kills every node and removes the cluster's folder. */
+export async function destroyCluster(cluster: Cluster): Promise<void> {
+  await Promise.all(cluster.nodes.map((n) => killNode(n)))
+  rmSync(cluster.dir, { recursive: true, force: true })
+}
+
+/** GET a JSON document. */
+export async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url)
+  if (!res.ok) throw new Error(`${url}: ${res.status}`)
+  return (await res.json()) as T
+}
+
+/** What /health reports. */
+export interface Health {
+  height: number
+  stateRoot: string
+  blockHash: string
+  peers: number
+  mempoolTxs: number
+}
+
+/**
+ * Polls every node's /health until all of them have reported a state for one common height ≥
+ * `minHeight` (nodes commit at slightly different instants, so one poll rarely lines up); returns
+ * each node's report at that height.
+ */
+export async function reportsAtCommonHeight(
+  urls: readonly string[],
+  minHeight: number,
+  timeoutMs = 60_000,
+): Promise<Health[]> {
+  const seen = urls.map(() => new Map<number, Health>())
+  return until(
+    `a common height ≥ ${minHeight} on every node`,
+    async () => {
+      const hs = await Promise.all(urls.map((u) => getJson<Health>(`${u}/health`)))
+      hs.forEach((h, i) => seen[i]!.set(h.height, h))
+      for (const [height, first] of seen[0]!) {
+        if (height < minHeight) continue
+        const all = seen.map((m) => m.get(height))
+        if (all.every((h) => h !== undefined)) return all.length > 0 ? all : [first]
+      }
+      return undefined
+    },
+    timeoutMs,
+  )
+}
