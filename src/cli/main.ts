@@ -31,6 +31,7 @@ commands:
   testnet --validators N --out DIR [--chain-id ID]
                                       homes for a local consortium on 127.0.0.1 (ports picked free)
   start --home DIR                    run a node; prints its API URL when ready; SIGINT/SIGTERM stop it
+  status --home DIR                   height, peers, sync state and validator set of a running node
   dev [--dir DIR]                     a whole local consortium (4 validators, demo data) in one
                                       process; data in DIR (default .data/dev); prints the API URLs`
 
@@ -162,6 +163,25 @@ async function untilSignal(stop: () => Promise<void>): Promise<void> {
   })
 }
 
+async function cmdStatus(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
+  const { values } = parseArgs({ args, options: { home: { type: 'string' } } })
+  const home = homeOf(values)
+  const config = loadConfig(home, [envOverrides(env)])
+  if (!config.ok) throw new NodeError(config.error.code, config.error.message)
+  const genesis = loadGenesis(home)
+  const url = `http://${config.value.api.host}:${config.value.api.port}/health`
+  let health: unknown
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5_000) })
+    health = await res.json()
+  } catch (cause) {
+    throw new NodeError('NODE_UNREACHABLE', `no answer from ${url}: ${String(cause)}`)
+  }
+  const validators = genesis.validators.map((v) => toHex(v))
+  io.out(JSON.stringify({ api: url, health, validators }, null, 2))
+  return EXIT.ok
+}
+
 async function cmdDev(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({ args, options: { dir: { type: 'string' } } })
   const dir = resolve(values.dir ?? '.data/dev')
@@ -196,6 +216,8 @@ export async function runCli(
         return await cmdStart(args, io, env)
       case 'dev':
         return await cmdDev(args, io)
+      case 'status':
+        return await cmdStatus(args, io, env)
       case 'init':
         return cmdInit(args, io)
       case 'keys':

@@ -5,6 +5,7 @@
  * Method: black box over HTTP only (POST /v1/txs, GET /health), polling with deadlines; processes
  * and temp homes are removed even when a test fails.
  */
+import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { keyPairOf } from '../../src/client/keys.ts'
@@ -23,6 +24,7 @@ import {
   type NodeProcess,
 } from '../support/cluster.ts'
 
+const BIN = new URL('../../bin/pointsnode', import.meta.url).pathname
 let cluster: Cluster
 beforeAll(async () => {
   cluster = createCluster(4)
@@ -94,6 +96,17 @@ describe('four-process consortium', { timeout: 180_000 }, () => {
     expect(new Set(agreed.map((h) => h.blockHash)).size).toBe(1)
     // The same tx again is refused at the door as a duplicate.
     expect(await submit(cluster.nodes[2]!.apiUrl, toHex(txs[0]!.signedBytes))).toBe(409)
+  })
+
+  it('pointsnode status shows height, peers and the validator set', () => {
+    const result = spawnSync(process.execPath, [BIN, 'status', '--home', cluster.nodes[0]!.home], {
+      encoding: 'utf8',
+    })
+    expect(result.status, result.stderr).toBe(0)
+    const status = JSON.parse(result.stdout) as { health: Health; validators: string[] }
+    expect(status.health.height).toBeGreaterThan(0)
+    expect(status.health.peers).toBe(3)
+    expect(status.validators).toHaveLength(4)
   })
 
   it('refuses a bad tx at the door with a coded error and keeps committing', async () => {
