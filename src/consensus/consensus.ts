@@ -60,6 +60,8 @@ import { replayWal, type Prepared } from './wal.ts'
 export const FUTURE_MESSAGES_MAX = 1024
 
 interface RoundVotes {
+  /** The first proposal of the round (valid or not) and the accepted (valid) one. */
+  proposalSeen: Uint8Array | null
   proposalHash: Uint8Array | null
   readonly prepares: Map<number, SignedVote>
   readonly commits: Map<number, SignedVote>
@@ -216,6 +218,7 @@ export class Consensus {
     let votes = this.rounds.get(round)
     if (!votes) {
       votes = {
+        proposalSeen: null,
         proposalHash: null,
         prepares: new Map(),
         commits: new Map(),
@@ -460,21 +463,23 @@ export class Consensus {
       this.reject(valid.error)
       return
     }
-    if (stale) {
-      this.rememberBlock(message.block, null)
-      this.checkDecide(round, blockHash, now, out)
-      return
-    }
+    // One proposal per round is considered, valid or not: a Byzantine proposer cannot make us
+    // store or execute many blocks for one round.
     const votes = this.votesOf(round)
-    if (votes.proposalHash !== null) {
-      const same = equalBytes(votes.proposalHash, blockHash)
+    if (votes.proposalSeen !== null) {
+      const same = equalBytes(votes.proposalSeen, blockHash)
       if (!same || !own) {
         const code = same ? 'PROPOSAL_DUPLICATE' : 'VOTE_EQUIVOCATION'
         this.reject({ code, message: `second proposal for round ${round}` })
         return
       }
     }
+    votes.proposalSeen = blockHash
     const key = this.rememberBlock(message.block, null)
+    if (stale) {
+      this.checkDecide(round, blockHash, now, out)
+      return
+    }
     const freshRound = valid.value.prepared === null ? round : null
     const verdict = this.verdictOf(key, freshRound, now)
     assert(verdict !== null, 'a checked block has a verdict')
