@@ -60,6 +60,8 @@ import { replayWal, type Prepared } from './wal.ts'
 export const FUTURE_MESSAGES_MAX = 1024
 
 interface RoundVotes {
+  /** The first proposal of the round (valid or not) and the accepted (valid) one. */
+  proposalSeen: Uint8Array | null
   proposalHash: Uint8Array | null
   readonly prepares: Map<number, SignedVote>
   readonly commits: Map<number, SignedVote>
@@ -105,6 +107,7 @@ export class Consensus {
   private sent: Sent = emptySent()
   private future: MessageEvent[] = []
   private replayPending = false
+  private decidedInCall = false
   private txsAvailable = false
   private proposeDue = false
   private helped = new Set<string>()
@@ -144,6 +147,7 @@ export class Consensus {
   /** Handles one event and returns the effects to run, in order. */
   handle(event: ConsensusEvent): Effect[] {
     const out: Effect[] = []
+    this.decidedInCall = false
     if (this.replayPending) {
       this.replayPending = false
       const buffered = this.future
@@ -216,6 +220,7 @@ export class Consensus {
     let votes = this.rounds.get(round)
     if (!votes) {
       votes = {
+        proposalSeen: null,
         proposalHash: null,
         prepares: new Map(),
         commits: new Map(),
@@ -425,6 +430,12 @@ export class Consensus {
   // ---- incoming messages -------------------------------------------------------------------
 
   private onMessage(event: MessageEvent, out: Effect[]): void {
+    if (this.decidedInCall) {
+      // The driver has not applied the block decided in this call yet: wait for the next event.
+      if (this.future.length < FUTURE_MESSAGES_MAX) this.future.push(event)
+      this.replayPending = true
+      return
+    }
     const { height, signer } = messagePosition(event)
     if (height === this.height + 1) {
       if (this.future.length < FUTURE_MESSAGES_MAX) this.future.push(event)
@@ -460,21 +471,23 @@ export class Consensus {
       this.reject(valid.error)
       return
     }
-    if (stale) {
-      this.rememberBlock(message.block, null)
-      this.checkDecide(round, blockHash, now, out)
-      return
-    }
+    // One proposal per round is considered, valid or not: a Byzantine proposer cannot make us
+    // store or execute many blocks for one round.
     const votes = this.votesOf(round)
-    if (votes.proposalHash !== null) {
-      const same = equalBytes(votes.proposalHash, blockHash)
+    if (votes.proposalSeen !== null) {
+      const same = equalBytes(votes.proposalSeen, blockHash)
       if (!same || !own) {
         const code = same ? 'PROPOSAL_DUPLICATE' : 'VOTE_EQUIVOCATION'
         this.reject({ code, message: `second proposal for round ${round}` })
         return
       }
     }
+    votes.proposalSeen = blockHash
     const key = this.rememberBlock(message.block, null)
+    if (stale) {
+      this.checkDecide(round, blockHash, now, out)
+      return
+    }
     const freshRound = valid.value.prepared === null ? round : null
     const verdict = this.verdictOf(key, freshRound, now)
     assert(verdict !== null, 'a checked block has a verdict')
@@ -642,6 +655,8 @@ export class Consensus {
 
   private decide(block: Block, cert: CommitCertificate, ex: Execution, out: Effect[]): void {
     assert(block.header.height === this.height, 'decide the current height')
+    assert(!this.decidedInCall, 'at most one decision per handle call')
+    this.decidedInCall = true
     assert(equalBytes(blockHashOf(block.header), cert.blockHash), 'certificate for this block')
     out.push({
       type: 'commitBlock',
@@ -659,7 +674,7 @@ export class Consensus {
     })
     // Buffered messages of the new height wait for the next event, after the driver has applied
     // the decided block to the app (the app is never called for h + 1 in this call).
-    this.replayPending = this.future.length > 0
+    this.replayPending ||= this.future.length > 0
     const { height } = this
     out.push({ type: 'scheduleTimeout', height, round: 0, step: 'round', delayMs: this.roundMs(0) })
     if (this.isProposer(0)) {
@@ -703,7 +718,7 @@ export class Consensus {
   /** A block of the current height with a certificate of this height's set: decide it. */
   private onCertifiedBlock(block: Block, cert: CommitCertificate, now: bigint, out: Effect[]) {
     const height = block.header.height
-    if (height !== this.height) {
+    if (this.decidedInCall || height !== this.height) {
       const code = height > this.height ? 'CERT_FUTURE_HEIGHT' : 'CERT_WRONG_HEIGHT'
       this.reject({ code, message: `certified block ${height} at height ${this.height}` })
       return

@@ -285,6 +285,24 @@ export class Simulation {
     }
   }
 
+  /** What is known when a run stops early (an exception). */
+  partialResult(): SimResult {
+    return {
+      seed: this.opts.seed,
+      violations: this.violations,
+      heights: this.heights(),
+      committedHeight: this.agreed.length,
+      heightAtHeal: -1,
+      virtualMs: this.now,
+      events: this.events,
+      livenessOk: false,
+      sets: this.sets,
+      chain: this.agreed,
+      restarts: this.restarts,
+      midEffectCrashes: this.midEffectCrashes,
+    }
+  }
+
   /** Committed height of every node (its block store). */
   heights(): number[] {
     return this.nodes.map((n) => n.blocks.length)

@@ -142,7 +142,14 @@ export function validatorChangeScenario(seed: number, n: 4 | 7): SimOptions {
 
 /** Runs one scenario; `describeFailure` gives the replay line. */
 export function runScenario(opts: SimOptions): SimResult {
-  return new Simulation(opts).run()
+  const sim = new Simulation(opts)
+  try {
+    return sim.run()
+  } catch (cause) {
+    // An assertion (a bug) is a failure like any violation: report it with the seed.
+    const message = cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)
+    return { ...sim.partialResult(), violations: [`exception: ${message}`] }
+  }
 }
 
 /** The message printed for a failing run: the seed and how to replay it. */
