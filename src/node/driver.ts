@@ -90,6 +90,9 @@ export class ConsensusDriver {
           assert(execution.blockHash.length === 32, 'committed block hash')
           await this.#io.commit(effect.block, effect.certificate, execution)
           await this.#wal.pruneBelow(effect.block.header.height + 1)
+          // The engine decides at most one height per event and buffers later messages: give it
+          // an event to continue with (it also re-offers pooled txs to the next proposer).
+          this.enqueue({ type: 'txsAvailable', now: 0n })
           break
         }
       }
