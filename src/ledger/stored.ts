@@ -6,17 +6,14 @@
  * recomputed hash against the certificate and the head), so disk corruption is detected on load
  * and reported as a `NodeError`, never used.
  */
-import { decodeCanonical, encodeCanonical } from '../codec/canonical.ts'
-import { hashTagged } from '../codec/hash.ts'
+import { decodeCanonical } from '../codec/canonical.ts'
 import { bytes, list, struct, tuple, u32, type Infer, type Schema } from '../codec/schema.ts'
 import {
   BLOCK_BYTES_MAX,
   BLOCK_SCHEMA,
   BLOCK_TX_COUNT_MAX,
   CERTIFICATE_SCHEMA,
-  HEADER_SCHEMA,
   type Block,
-  type BlockHeader,
   type CommitCertificate,
 } from '../core/block.ts'
 import { HEIGHT_MAX } from '../core/limits.ts'
@@ -51,10 +48,9 @@ export const CERTIFICATE_BYTES_MAX = 16 * 1024
 /** Largest encoded receipts list, in bytes. */
 export const RECEIPTS_BYTES_MAX = 64 * 1024 * 1024
 
-/** `blockHash = sha256("pointsnode/header#" ‖ encode(header))`. */
-export function blockHashOf(header: BlockHeader): Uint8Array {
-  return hashTagged('header', encodeCanonical(HEADER_SCHEMA, header))
-}
+/** The block hash (one definition for the whole code base: the consensus messages module). */
+export { blockHashOf } from '../consensus/messages.ts'
+import { blockHashOf as hashOfHeader } from '../consensus/messages.ts'
 
 /** A block as loaded: decoded, with its recomputed hash. */
 export interface StoredBlock {
@@ -102,7 +98,7 @@ export async function loadStoredBlock(
       `LEDGER_BLOCK_CORRUPT: block stored at height ${height} says height ${block.header.height}`,
     )
   }
-  return { block, hash: blockHashOf(block.header) }
+  return { block, hash: hashOfHeader(block.header) }
 }
 
 /**
