@@ -16,7 +16,7 @@ import type { Effect } from '../../src/consensus/types.ts'
 import type { Block } from '../../src/core/block.ts'
 import { utf8 } from '../../src/util/bytes.ts'
 import type { SimNode, Simulation } from './harness.ts'
-import { nextStateRoot } from './test-app.ts'
+import { nextStateRoot, TestApp } from './test-app.ts'
 
 /** The kinds of Byzantine behaviour. */
 export const BYZANTINE_KINDS = [
@@ -168,14 +168,12 @@ function invalidVariant(sim: Simulation, node: SimNode, p: ProposalMessage): Con
     case 1: {
       const txs = [...p.block.txs, utf8(`bad-${sim.prng.next()}`)]
       const txRoot = merkleRoot(txs)
-      const parent = node.app.lastHeader
-      return resign(
-        sim,
-        node,
-        p,
-        { ...h, txRoot, stateRoot: nextStateRoot(parent.stateRoot, h.height, txRoot) },
-        txs,
-      )
+      // The test app accepts the roots and rejects the tx; the real VM rejects the bytes.
+      const stateRoot =
+        node.app instanceof TestApp
+          ? nextStateRoot(node.app.lastHeader.stateRoot, h.height, txRoot)
+          : h.stateRoot
+      return resign(sim, node, p, { ...h, txRoot, stateRoot }, txs)
     }
     case 2:
       return resign(sim, node, p, { ...h, time: sim.nodeClock(node) + 60_000n })

@@ -1,9 +1,11 @@
 /**
- * The deterministic consensus simulator: N `Consensus` engines with the test app over a virtual-time
+ * The deterministic consensus simulator: N `Consensus` engines with the test app or the real VM
+ * (`vm-app.ts`: ChainApp, signed transfers and validator.update txs) over a virtual-time
  * event queue, a seeded lossy network (drop, delay, duplication, reordering, partitions), crash and
  * restart from the WAL (also between a persist and the send that depends on it), and Byzantine
  * validators. Checkers run after every event: agreement, identical state roots, validity, no
- * conflicting signatures by honest validators, engine invariants; liveness after healing.
+ * conflicting signatures by honest validators, engine invariants, the VM's supply invariant;
+ * liveness after healing.
  * Spec: docs/protocol/consensus.md#simulation; STYLE.md section 9.
  */
 import { merkleRoot } from '../../src/codec/merkle.ts'
@@ -34,7 +36,9 @@ import { byzantineEffects, type ByzantineKind } from './byzantine.ts'
 import { fastCrypto, realCrypto, simKey, type SimCrypto, type SimKey } from './crypto.ts'
 import { Prng } from './prng.ts'
 import { EventQueue } from './queue.ts'
-import { TestApp, validatorTx } from './test-app.ts'
+import { TestApp, validatorTx, type SimApp } from './test-app.ts'
+import { VmSimApp, vmGenesis, vmTransferTx, vmValidatorTx } from './vm-app.ts'
+import type { Genesis } from '../../src/vm/genesis.ts'
 
 /** The chain id of every simulated chain. */
 export const SIM_CHAIN_ID = 'sim'
@@ -77,6 +81,8 @@ export interface SimOptions {
   /** Nodes that are down from the start until `restartAtMs` (the f+1-crashed scenario). */
   readonly downAtStart: readonly number[]
   readonly restartAtMs: number
+  /** The application: the small test app, or the real VM and state tree (`vm-app.ts`). */
+  readonly app: 'test' | 'vm'
 }
 
 /** The outcome of a run. */
@@ -127,7 +133,7 @@ export interface SimNode {
   readonly key: SimKey
   readonly byzantine: ByzantineKind | null
   engine: Consensus | null
-  app: TestApp
+  app: SimApp
   epoch: number
   crashPending: boolean
   readonly blocks: Stored[]
@@ -143,6 +149,7 @@ export class Simulation {
   private readonly queue = new EventQueue<Item>()
   private readonly genesis: Block
   private readonly genesisSet: Validator[]
+  private readonly vmGenesis: Genesis | null
   private now = 0
   private mask = 0
   private healed = false
@@ -168,6 +175,14 @@ export class Simulation {
       .slice(0, opts.validators)
       .map((k) => ({ publicKey: k.publicKey, power: 1 }))
       .sort((a, b) => compareBytes(a.publicKey, b.publicKey))
+    this.vmGenesis =
+      opts.app === 'vm'
+        ? vmGenesis(
+            SIM_CHAIN_ID,
+            GENESIS_TIME,
+            this.genesisSet.map((v) => v.publicKey),
+          )
+        : null
     this.genesis = { header: this.genesisHeader(), txs: [] }
     for (let i = 0; i < total; i++) {
       const key = keys[i]!
@@ -177,7 +192,7 @@ export class Simulation {
         key,
         byzantine: byz.get(i) ?? null,
         engine: null,
-        app: new TestApp(this.genesis.header),
+        app: this.newApp(),
         epoch: 0,
         crashPending: false,
         blocks: [],
@@ -185,6 +200,11 @@ export class Simulation {
       })
     }
     this.sets.push(this.genesisSet, this.genesisSet, this.genesisSet)
+  }
+
+  /** A fresh app at genesis, of the run's kind. */
+  private newApp(): SimApp {
+    return this.vmGenesis ? new VmSimApp(this.vmGenesis) : new TestApp(this.genesis.header)
   }
 
   private genesisHeader(): Block['header'] {
@@ -200,7 +220,7 @@ export class Simulation {
       proposer: new Uint8Array(33),
       parentHash: zero,
       txRoot: merkleRoot([]),
-      stateRoot: zero,
+      stateRoot: this.vmGenesis ? VmSimApp.genesisRoot(this.vmGenesis) : zero,
       receiptsRoot: zero,
       validatorsHash: vh,
       nextValidatorsHash: vh,
@@ -237,14 +257,14 @@ export class Simulation {
       this.queue.push(p.atMs, { kind: 'partition', mask: p.mask })
       this.queue.push(Math.min(p.atMs + p.ms, o.chaosMs), { kind: 'connect' })
     }
-    for (const v of o.validatorChanges) {
-      this.queue.push(v.atMs, {
-        kind: 'tx',
-        tx: validatorTx(v.op, this.nodes[v.node]!.key.publicKey),
-      })
-    }
+    o.validatorChanges.forEach((v, i) => {
+      const key = this.nodes[v.node]!.key.publicKey
+      const tx = this.vmGenesis ? vmValidatorTx(SIM_CHAIN_ID, v.op, key, i) : validatorTx(v.op, key)
+      this.queue.push(v.atMs, { kind: 'tx', tx })
+    })
     for (let t = o.txIntervalMs; t < o.chaosMs + o.livenessMs; t += o.txIntervalMs) {
-      this.queue.push(t, { kind: 'tx', tx: utf8(`tx-${t}`) })
+      const tx = this.vmGenesis ? vmTransferTx(SIM_CHAIN_ID, t / o.txIntervalMs) : utf8(`tx-${t}`)
+      this.queue.push(t, { kind: 'tx', tx })
     }
     for (let t = 250; t < o.chaosMs + o.livenessMs; t += 250) this.queue.push(t, { kind: 'sync' })
     this.queue.push(o.chaosMs, { kind: 'heal' })
@@ -381,7 +401,7 @@ export class Simulation {
   }
 
   private boot(node: SimNode): void {
-    const app = new TestApp(this.genesis.header)
+    const app = this.newApp()
     for (const s of node.blocks) app.commit(s.block)
     for (const tx of this.pendingTxs) app.submit(tx)
     node.app = app
@@ -611,6 +631,8 @@ export class Simulation {
       return
     }
     this.checkValidity(block, certificate)
+    for (const problem of node.app.invariantProblems())
+      this.violation(`invariant at ${h} on node ${node.index}: ${problem}`)
     this.agreed.push({ block, certificate, updates })
     this.roots.push(root)
     this.sets[h + 2] = applyValidatorUpdates(this.sets[h + 1]!, updates)

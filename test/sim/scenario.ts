@@ -38,6 +38,7 @@ const BASE: Omit<SimOptions, 'seed' | 'validators'> = {
   timeouts: SIM_TIMEOUTS,
   downAtStart: [],
   restartAtMs: 0,
+  app: 'test',
 }
 
 /** Options for `randomScenario` that are not derived from the seed. */
@@ -48,6 +49,11 @@ export interface ScenarioChoice {
 /** Validator count of a seed's scenario: even seeds run 4 validators, odd seeds 7. */
 export function validatorsOfSeed(seed: number): 4 | 7 {
   return seed % 2 === 0 ? 4 : 7
+}
+
+/** The app of a seed's scenario: one seed in five of each validator count runs the real VM. */
+export function appOfSeed(seed: number): 'test' | 'vm' {
+  return seed % 10 < 2 ? 'vm' : 'test'
 }
 
 /** Byzantine kind of a seed's scenario: the kinds take turns along the seeds of one parity. */
@@ -105,6 +111,7 @@ export function randomScenario(seed: number, choice: ScenarioChoice = {}): SimOp
     crypto: choice.crypto ?? 'fast',
     wire: prng.chance(0.1),
     validatorChanges,
+    app: appOfSeed(seed),
   }
 }
 
@@ -170,5 +177,7 @@ export const SCRIPTED: Readonly<Record<string, (seed: number) => SimOptions>> = 
   'crashed-f+1-restart-7': (seed) => crashedQuorumScenario(seed, 7, 6000),
   'validator-change-4': (seed) => validatorChangeScenario(seed, 4),
   'validator-change-7': (seed) => validatorChangeScenario(seed, 7),
+  'vm-validator-change-4': (seed) => ({ ...validatorChangeScenario(seed, 4), app: 'vm' }),
+  'vm-validator-change-7': (seed) => ({ ...validatorChangeScenario(seed, 7), app: 'vm' }),
   'real-crypto': (seed) => ({ ...randomScenario(seed, { crypto: 'real' }), wire: true }),
 }

@@ -58,6 +58,10 @@ export function defineSimSuite(n: 4 | 7, seeds: readonly number[]): void {
       'wire encoding',
     ).toBe(true)
     expect(
+      opts.some((o) => o.app === 'vm'),
+      'the real VM',
+    ).toBe(true)
+    expect(
       results.reduce((a, r) => a + r.restarts, 0),
       'restarts from the WAL',
     ).toBeGreaterThan(0)
@@ -101,8 +105,16 @@ export function defineSimSuite(n: 4 | 7, seeds: readonly number[]): void {
     expect(Math.min(...result.heights)).toBeGreaterThanOrEqual(3)
   })
 
-  it(`hands over to a changed validator set of ${n + 1} and back to ${n} at height h + 2`, () => {
-    const label = `validator-change-${n}`
+  it.each(['', 'vm-'])(
+    `hands over to a changed validator set of ${n + 1} and back to ${n} at height h + 2 (%sapp)`,
+    (prefix) => {
+      checkValidatorChange(n, `${prefix}validator-change-${n}`)
+    },
+  )
+}
+
+function checkValidatorChange(n: 4 | 7, label: string): void {
+  {
     const result = runScenario(SCRIPTED[label]!(3))
     expect(result.violations, describeFailure(result, label)).toEqual([])
     const sizes = result.sets.map((s) => s.length)
@@ -123,5 +135,5 @@ export function defineSimSuite(n: 4 | 7, seeds: readonly number[]): void {
       const claim = { chainId: SIM_CHAIN_ID, height: h, blockHash: blockHashOf(block.header) }
       expect(verifyCertificate(certificate, claim, set, verify).ok, `certificate h=${h}`).toBe(true)
     }
-  })
+  }
 }

@@ -20,6 +20,16 @@ import { assert } from '../../src/util/assert.ts'
 import { equalBytes, fromHex, fromUtf8, isHex, toHex, utf8 } from '../../src/util/bytes.ts'
 import { err, ok, type Result } from '../../src/util/result.ts'
 
+/** What the simulator needs of an app, the test app or the real VM (`vm-app.ts`). */
+export interface SimApp extends ConsensusApp {
+  /** Adds a tx (the bytes a block carries) to the mempool unless it is known. */
+  submit(tx: Uint8Array): void
+  /** Applies a decided block and returns the state root after it. */
+  commit(block: Block): Uint8Array
+  /** Supply-invariant problems of the committed state (none for the test app, which has no supply). */
+  invariantProblems(): string[]
+}
+
 /** Most txs the test app puts into one block. */
 export const TEST_BLOCK_TXS_MAX = 16
 
@@ -50,7 +60,7 @@ export function validatorTx(op: '+' | '-', publicKey: Uint8Array): Uint8Array {
 }
 
 /** The test app of one node: committed state plus the node's mempool. */
-export class TestApp implements ConsensusApp {
+export class TestApp implements SimApp {
   private readonly applied = new Set<string>()
   private last: BlockHeader
   readonly mempool: Uint8Array[] = []
@@ -121,6 +131,10 @@ export class TestApp implements ConsensusApp {
     }
     const stateRoot = nextStateRoot(parent.stateRoot, block.header.height, txRoot)
     return ok({ stateRoot, validatorUpdates: updates })
+  }
+
+  invariantProblems(): string[] {
+    return []
   }
 
   /** Applies a decided block (the driver runs this for the `commitBlock` effect). */
