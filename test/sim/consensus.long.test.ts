@@ -35,6 +35,30 @@ function summarise(results: readonly SimResult[], wallMs: number): string {
   ].join('\n')
 }
 
+/** How many runs had each fault kind and app, so a report can say what the runs covered. */
+function describeMix(first: number, count: number): string {
+  const tally = new Map<string, number>()
+  const bump = (key: string): void => {
+    tally.set(key, (tally.get(key) ?? 0) + 1)
+  }
+  for (let seed = first; seed < first + count; seed++) {
+    const o = randomScenario(seed)
+    const f = Math.floor((o.validators - 1) / 3)
+    if (o.byzantine.length === f) bump(`f Byzantine (${o.byzantine[0]?.kind ?? 'none'})`)
+    else if (o.byzantine.length > 0) bump(`< f Byzantine`)
+    if (o.app === 'vm') bump('real VM')
+    if (o.crashes.length > 0) bump('crash/restart')
+    if (o.partitions.length > 0) bump('partitions')
+    if (o.validatorChanges.length > 0) bump('validator changes')
+    if (o.dropRate > 0) bump('message drops')
+    if (o.wire) bump('wire codec')
+  }
+  return [...tally]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `  ${k}: ${v} runs`)
+    .join('\n')
+}
+
 describe('consensus simulation, long', () => {
   if (replaySeed !== null) {
     const scenario = env['SCENARIO'] ?? 'random'
@@ -62,6 +86,7 @@ describe('consensus simulation, long', () => {
         if (result.violations.length > 0) failures.push(describeFailure(result))
       }
       console.log(summarise(results, Date.now() - started))
+      console.log(describeMix(firstSeed, runs))
       expect(failures).toEqual([])
     },
     Math.max(60_000, runs * 2_000),
