@@ -18,11 +18,12 @@ import type { Result } from '../../src/util/result.ts'
 import { checkInvariants } from '../../src/vm/index.ts'
 import type { Genesis } from '../../src/vm/genesis.ts'
 import { testKey } from '../support/fixtures.ts'
+import { K, testGenesis } from '../support/vm.ts'
 import { TEST_BLOCK_TXS_MAX, type SimApp } from './test-app.ts'
 
 /** Genesis-funded users of the VM simulation. */
 export const VM_USERS = 6
-const POINT_TYPE = 'SIM'
+const POINT_TYPE = 'ACME'
 const FUNDING = 1_000_000n
 /** Every sim tx stays valid up to this height (≤ TX_TTL_BLOCKS_MAX from genesis; runs stay below). */
 const TX_EXPIRY_HEIGHT = 1000
@@ -30,48 +31,19 @@ const TX_EXPIRY_HEIGHT = 1000
 const users: KeyPair[] = Array.from({ length: VM_USERS }, (_, i) =>
   keyPairOf(testKey(`sim-user-${i}`).secretKey),
 )
-const issuer = keyPairOf(testKey('sim-issuer').secretKey)
-const operator = keyPairOf(testKey('sim-operator').secretKey)
+const operator = keyPairOf(K.op1.secretKey)
 
-/** The genesis document of a VM simulation with these validators (compressed public keys). */
+/** The genesis document of a VM simulation with these validators (compressed public keys): the
+ * shared test genesis (`test/support/vm.ts`) with one operator (quorum 1) and funded users. */
 export function vmGenesis(chainId: string, time: bigint, validators: Uint8Array[]): Genesis {
-  return {
+  return testGenesis({
     chainId,
     genesisTime: time,
     validators,
     operators: [operator.publicKey],
     operatorQuorum: 1,
-    oracles: [operator.publicKey],
-    universal: {
-      symbol: 'UNI',
-      name: 'Universal',
-      decimals: 2,
-      expirySeconds: 0n,
-      transferable: true,
-    },
-    enterprises: [
-      {
-        address: issuer.address,
-        name: 'Sim',
-        isIssuer: true,
-        isAcceptor: true,
-        settlementAccount: issuer.address,
-      },
-    ],
-    pointTypes: [
-      {
-        symbol: POINT_TYPE,
-        name: 'Sim points',
-        issuer: issuer.address,
-        decimals: 0,
-        expirySeconds: 0n,
-        transferable: true,
-        convertible: false,
-        maxSupply: null,
-      },
-    ],
     balances: users.map((u) => ({ account: u.address, pointType: POINT_TYPE, amount: FUNDING })),
-  }
+  })
 }
 
 const options = (chainId: string, label: string) => ({
