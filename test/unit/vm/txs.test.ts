@@ -9,14 +9,11 @@ import { describe, expect, it } from 'vitest'
 import type { SignedTx } from '../../../src/codec/tx.ts'
 import { toHex } from '../../../src/util/bytes.ts'
 import {
-  executeBlock,
-  keys,
   readBalance,
   readPointType,
   readRate,
   readOrder,
   readMarket,
-  type TxErrorCode,
 } from '../../../src/vm/index.ts'
 import { K, TestChain, digest, tx } from '../../support/vm.ts'
 import { expectFailure } from '../../support/vm-expect.ts'
