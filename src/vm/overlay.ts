@@ -88,7 +88,7 @@ export class Overlay implements StateReader {
 
   /** `write` by key string. */
   writeK<T>(schema: Schema<T>, k: string, value: T, encoded: Uint8Array | null = null): void {
-    this.#set(k, { value, schema: schema, encoded })
+    this.#set(k, { value, schema, encoded })
   }
 
   /** Deletes `key`. */
