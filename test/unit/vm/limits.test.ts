@@ -7,8 +7,8 @@
  * orders (all on one side, so the auctions clear nothing) and 1,000 markets over 32 extra point
  * types. The limits are written out here as literals, not read from the code under test. The
  * failing tx is then executed alone in a block and its write set compared with an empty block's
- * (test/support/vm-expect.ts). A second place or create after freeing one slot succeeds, so the
- * failure is caused by the limit and not by something else in the tx.
+ * (test/support/vm-expect.ts). A place after one cancel succeeds, and the 1,000th create succeeds
+ * just before the 1,001st fails, so each failure is caused by the limit and not by something else.
  */
 import { describe, expect, it } from 'vitest'
 import type { SignedTx } from '../../../src/codec/tx.ts'
@@ -63,7 +63,7 @@ describe('TX_BOOK_FULL', () => {
     expect(readMarket(chain.state, 'ACME', 'UNI')?.openOrders).toBe(BOOK_LIMIT - 1)
     expectAllOk(chain, [sell()])
     expect(readMarket(chain.state, 'ACME', 'UNI')?.openOrders).toBe(BOOK_LIMIT)
-  }, 30_000)
+  }, 120_000)
 })
 
 describe('TX_MARKET_LIMIT', () => {
@@ -99,5 +99,5 @@ describe('TX_MARKET_LIMIT', () => {
     expectFailure(chain, create([base, quote]), 'TX_MARKET_LIMIT')
     // An existing market is still reported as such, before the limit.
     expectFailure(chain, create(pairs[0]!), 'TX_MARKET_EXISTS')
-  }, 30_000)
+  }, 120_000)
 })
