@@ -14,6 +14,7 @@
  */
 import { loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
+import { pathToFileURL } from 'node:url'
 import { clearCallAuction, type AuctionOrder } from '../src/vm/auction.ts'
 import { machineLine } from './harness.ts'
 
@@ -32,7 +33,7 @@ function prng(seed: number): () => number {
   }
 }
 
-type Shape = 'clustered' | 'spread'
+export type Shape = 'clustered' | 'spread'
 
 function randomBook(n: number, shape: Shape, seed: number): AuctionOrder[] {
   const next = prng(seed)
@@ -97,34 +98,47 @@ function time(
   return { wallMs: median(wall), cpuMs: median(cpu) }
 }
 
-const rows: Record<string, string | number>[] = []
-for (const shape of ['clustered', 'spread'] as const) {
-  for (const n of SIZES) {
-    const orders = randomBook(n, shape, SEED + n)
-    const repeats = n >= 1_000_000 ? 3 : n >= 100_000 ? 5 : 15
-    const warmUp = n < 1_000_000
-    let volume = 0n
-    const auction = time(
-      () => {
-        volume = clearCallAuction(orders, 10_500n, 10_500n).volume
-      },
-      repeats,
-      warmUp,
-    )
-    const base = time(() => floor(orders), repeats, warmUp)
-    const nLogN = n * Math.log2(n)
-    rows.push({
-      book: shape,
-      orders: n,
-      'auction ms': Number(auction.wallMs.toFixed(1)),
-      'auction cpu ms': Number(auction.cpuMs.toFixed(1)),
-      'cpu ns per n·log2 n': Number(((auction.cpuMs * 1e6) / nLogN).toFixed(1)),
-      'floor ms': Number(base.wallMs.toFixed(1)),
-      'auction / floor': Number((auction.wallMs / base.wallMs).toFixed(2)),
-      volume: volume.toString(),
-    })
+/** Measures every shape at every size; one row per (shape, size). Also used by bench/vm.ts. */
+export function measureAuctions(
+  shapes: readonly Shape[] = ['clustered', 'spread'],
+): Record<string, string | number>[] {
+  const rows: Record<string, string | number>[] = []
+  for (const shape of shapes) for (const n of SIZES) rows.push(measure(shape, n))
+  return rows
+}
+
+function measure(shape: Shape, n: number): Record<string, string | number> {
+  const orders = randomBook(n, shape, SEED + n)
+  const repeats = n >= 1_000_000 ? 3 : n >= 100_000 ? 5 : 15
+  const warmUp = n < 1_000_000
+  let volume = 0n
+  const auction = time(
+    () => {
+      volume = clearCallAuction(orders, 10_500n, 10_500n).volume
+    },
+    repeats,
+    warmUp,
+  )
+  const base = time(() => floor(orders), repeats, warmUp)
+  const nLogN = n * Math.log2(n)
+  return {
+    book: shape,
+    orders: n,
+    'auction ms': Number(auction.wallMs.toFixed(1)),
+    'auction cpu ms': Number(auction.cpuMs.toFixed(1)),
+    'cpu ns per n·log2 n': Number(((auction.cpuMs * 1e6) / nLogN).toFixed(1)),
+    'floor ms': Number(base.wallMs.toFixed(1)),
+    'auction / floor': Number((auction.wallMs / base.wallMs).toFixed(2)),
+    volume: volume.toString(),
   }
 }
-console.log(`call auction: ${machineLine()}, load average ${loadavg()[0]!.toFixed(2)}`)
-console.log('median of repeats (15 at 10k, 5 at 100k, 3 at 1M), after a warm-up run below 1M')
-console.table(rows)
+
+/** Prints the auction table (the header lines name the machine and the repeats). */
+export function printAuctions(rows: Record<string, string | number>[]): void {
+  console.log(`call auction: ${machineLine()}, load average ${loadavg()[0]!.toFixed(2)}`)
+  console.log('median of repeats (15 at 10k, 5 at 100k, 3 at 1M), after a warm-up run below 1M')
+  console.table(rows)
+}
+
+// Run directly (npm run bench:auction), not when imported by bench/vm.ts.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) printAuctions(measureAuctions())

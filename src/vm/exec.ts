@@ -7,10 +7,10 @@ import { AMOUNT_MAX, RATE_DECIMALS } from '../core/limits.ts'
 import type { BurnReason, BurnRecord } from '../core/records.ts'
 import { assert } from '../util/assert.ts'
 import { toHex } from '../util/bytes.ts'
-import { err, type Result } from '../util/result.ts'
-import { HOLDER_KIND, keys, type HolderKind } from './keys.ts'
+import { err, type Ok, type Result } from '../util/result.ts'
+import { HOLDER_KIND, keyStrings, keys, type HolderKind } from './keys.ts'
 import { NEVER_EXPIRES, RATE_ONE } from './limits.ts'
-import { creditLots, creditLotsCapped, debitLots, expiriesOf, totalOf, type Debit } from './lots.ts'
+import { creditLots, creditLotsCapped, debitLots, totalOf, type Debit } from './lots.ts'
 import { keyString } from './memory-state.ts'
 import type { Overlay } from './overlay.ts'
 import {
@@ -34,6 +34,12 @@ export function fail<T>(code: TxErrorCode, message: string): Result<T, TxError> 
 /** The shared empty event list of txs that emit nothing (frozen: never pushed to). */
 export const NO_EVENTS: VmEvent[] = Object.freeze([]) as unknown as VmEvent[]
 
+/** The shared success of a step without a value (frozen: one object for every tx). */
+export const OK_NULL: Ok<null> = Object.freeze({ ok: true, value: null })
+
+/** The shared empty lot list (frozen). */
+const NO_LOTS: readonly Lot[] = Object.freeze([])
+
 /** Burn details beyond the holder, type and amount. */
 export interface BurnDetails {
   readonly reason: BurnReason
@@ -53,8 +59,8 @@ export class Exec {
   /** The current tx's events; NO_EVENTS (shared, frozen) until the first emit. */
   txEvents: VmEvent[] = NO_EVENTS
   txIndex = 0
-  /** Point type keys by symbol, built once per block (the same few types recur in every tx). */
-  readonly #typeKeys = new Map<string, { key: Uint8Array; k: string }>()
+  /** Point type key strings by symbol, built once per block (the same few types recur). */
+  readonly #typeKeys = new Map<string, string>()
 
   constructor(state: Overlay, ctx: BlockContext) {
     this.state = state
@@ -79,13 +85,12 @@ export class Exec {
 
   /** The point type `symbol`, or undefined. */
   pointType(symbol: string): PointType | undefined {
-    let cached = this.#typeKeys.get(symbol)
-    if (cached === undefined) {
-      const key = keys.pointType(symbol)
-      cached = { key, k: keyString(key) }
-      this.#typeKeys.set(symbol, cached)
+    let k = this.#typeKeys.get(symbol)
+    if (k === undefined) {
+      k = keyString(keys.pointType(symbol))
+      this.#typeKeys.set(symbol, k)
     }
-    return this.state.read(POINT_TYPE_SCHEMA, cached.key, cached.k)
+    return this.state.readK(POINT_TYPE_SCHEMA, k)
   }
 
   /** Saves a point type. */
@@ -98,10 +103,9 @@ export class Exec {
   accountLots(
     address: Uint8Array,
     symbol: string,
-    key = keys.balance(address, symbol),
-    k = keyString(key),
+    k = keyStrings.balance(address, symbol),
   ): readonly Lot[] {
-    return this.state.read(BALANCE_SCHEMA, key, k)?.lots ?? []
+    return this.state.readK(BALANCE_SCHEMA, k)?.lots ?? NO_LOTS
   }
 
   /** Replaces an account's lots, keeping the expiry index in step. */
@@ -110,11 +114,10 @@ export class Exec {
     symbol: string,
     before: readonly Lot[],
     after: Lot[],
-    key = keys.balance(address, symbol),
-    k = keyString(key),
+    k = keyStrings.balance(address, symbol),
   ): void {
-    if (after.length === 0) this.state.remove(key, k)
-    else this.state.write(BALANCE_SCHEMA, key, { lots: after }, null, k)
+    if (after.length === 0) this.state.removeK(k)
+    else this.state.writeK(BALANCE_SCHEMA, k, { lots: after })
     this.reindex(HOLDER_KIND.account, address, symbol, before, after)
   }
 
@@ -126,23 +129,39 @@ export class Exec {
     before: readonly Lot[],
     after: readonly Lot[],
   ): void {
-    if (!hasExpiring(before) && !hasExpiring(after)) return
-    const old = expiriesOf(before)
-    const now = expiriesOf(after)
-    const nowSet = new Set(now)
-    const oldSet = new Set(old)
-    for (const e of old) if (!nowSet.has(e)) this.state.remove(keys.expiry(e, kind, holder, symbol))
-    for (const e of now) {
-      if (!oldSet.has(e))
-        this.state.write(MARKER_SCHEMA, keys.expiry(e, kind, holder, symbol), 0, MARKER_BYTES)
+    // Both lists ascend by expiry with distinct expiries: one merge finds the differences.
+    let i = 0
+    let j = 0
+    let last = -1n
+    while (i < before.length || j < after.length) {
+      const a = i < before.length ? before[i]![0] : null
+      const b = j < after.length ? after[j]![0] : null
+      const next = a !== null && (b === null || a <= b) ? a : b!
+      assert(next >= last, 'lots ascend by expiry')
+      last = next
+      if (a === next && b === next) {
+        i++
+        j++
+      } else if (a === next) {
+        if (a !== NEVER_EXPIRES) this.state.removeK(keyStrings.expiry(a, kind, holder, symbol))
+        i++
+      } else {
+        if (next !== NEVER_EXPIRES)
+          this.state.writeK(
+            MARKER_SCHEMA,
+            keyStrings.expiry(next, kind, holder, symbol),
+            0,
+            MARKER_BYTES,
+          )
+        j++
+      }
     }
   }
 
   /** Debits an account's live lots, earliest expiry first. */
   debitAccount(address: Uint8Array, symbol: string, amount: bigint): Result<Debit, TxError> {
-    const key = keys.balance(address, symbol)
-    const k = keyString(key)
-    const before = this.accountLots(address, symbol, key, k)
+    const k = keyStrings.balance(address, symbol)
+    const before = this.accountLots(address, symbol, k)
     const debit = debitLots(before, amount, this.ctx.time)
     if (debit === null) {
       return fail(
@@ -150,22 +169,21 @@ export class Exec {
         `needed ${amount} ${symbol}, available ${liveTotal(before, this.ctx.time)}`,
       )
     }
-    this.setAccountLots(address, symbol, before, debit.kept, key, k)
+    this.setAccountLots(address, symbol, before, debit.kept, k)
     return { ok: true, value: debit }
   }
 
   /** Credits lots to an account (lots keep their expiry). */
   creditAccount(address: Uint8Array, symbol: string, lots: readonly Lot[]): Result<null, TxError> {
-    const key = keys.balance(address, symbol)
-    const k = keyString(key)
-    const before = this.accountLots(address, symbol, key, k)
+    const k = keyStrings.balance(address, symbol)
+    const before = this.accountLots(address, symbol, k)
     const after = creditLots(before, lots)
     if (after === null)
       return fail('TX_TOO_MANY_LOTS', `account would hold too many lots of ${symbol}`)
     if (totalOf(after) > AMOUNT_MAX)
       return fail('TX_AMOUNT_OVERFLOW', `balance of ${symbol} overflows`)
-    this.setAccountLots(address, symbol, before, after, key, k)
-    return { ok: true, value: null }
+    this.setAccountLots(address, symbol, before, after, k)
+    return OK_NULL
   }
 
   /** Credits lots to an account from a block phase, which cannot fail (see creditLotsCapped). */
@@ -216,11 +234,6 @@ export class Exec {
     this.savePointType(updated)
     return updated
   }
-}
-
-function hasExpiring(lots: readonly Lot[]): boolean {
-  for (const lot of lots) if (lot[0] !== NEVER_EXPIRES) return true
-  return false
 }
 
 function liveTotal(lots: readonly Lot[], time: bigint): bigint {

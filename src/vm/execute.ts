@@ -11,7 +11,7 @@ import { assert, assertNever } from '../util/assert.ts'
 import { err, ok, type Result } from '../util/result.ts'
 import { Exec, NO_EVENTS } from './exec.ts'
 import { applyValidatorUpdate } from './governance.ts'
-import { keys } from './keys.ts'
+import { keyStrings } from './keys.ts'
 import { applyCancel, applyCreateMarket, applyPlace } from './market.ts'
 import { keyString } from './memory-state.ts'
 import { Overlay } from './overlay.ts'
@@ -103,9 +103,8 @@ export function applyTx(
       message: `expiresAtHeight ${tx.expiresAtHeight} too far`,
     })
   }
-  const replayKey = keys.txId(tx.expiresAtHeight, signed.txId)
-  const replayString = keyString(replayKey)
-  if (x.state.get(replayKey, replayString) !== undefined) {
+  const replayKey = keyStrings.txId(tx.expiresAtHeight, signed.txId)
+  if (x.state.getK(replayKey) !== undefined) {
     return err({ code: 'TX_DUPLICATE', message: 'tx already committed' })
   }
   const checked = validateTxStatic(tx, x.ctx.chainId, height)
@@ -124,7 +123,7 @@ export function applyTx(
     accepted.length = acceptedBefore
     x.blockEvents.length = blockEventsBefore
   }
-  x.state.write(MARKER_SCHEMA, replayKey, 0, MARKER_BYTES, replayString)
+  x.state.writeK(MARKER_SCHEMA, replayKey, 0, MARKER_BYTES)
   if (!outcome.ok) return outcome
   return ok({ txId: signed.txId, ok: true, code: null, events: x.txEvents, index: x.txIndex })
 }

@@ -185,6 +185,59 @@ export const keys = {
   raw: (prefix: number, ...parts: readonly Uint8Array[]): Uint8Array => build(prefix, ...parts),
 } as const
 
+/*
+ * Key strings (`keyString` of a key) built straight from the fields, for the execution hot paths:
+ * one reused char-code array per layout and one string, no intermediate byte arrays. Each equals
+ * `keyString(keys.<name>(...))` (test/unit/vm/state.test.ts).
+ */
+const balanceScratch = new Array<number>(1 + 20 + SYMBOL_KEY_BYTES).fill(0)
+const txIdScratch = new Array<number>(1 + 4 + 32).fill(0)
+const expiryScratch = new Array<number>(1 + 8 + 1 + HOLDER_KEY_BYTES + SYMBOL_KEY_BYTES).fill(0)
+
+function put(out: number[], offset: number, bytes: Uint8Array): void {
+  for (let i = 0; i < bytes.length; i++) out[offset + i] = bytes[i]!
+}
+
+function putU32(out: number[], offset: number, value: number): void {
+  assert(Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff, `u32 ${value}`)
+  out[offset] = value >>> 24
+  out[offset + 1] = (value >>> 16) & 255
+  out[offset + 2] = (value >>> 8) & 255
+  out[offset + 3] = value & 255
+}
+
+function putU64(out: number[], offset: number, value: bigint): void {
+  assert(value >= 0n && value < 1n << 64n, `u64 ${value}`)
+  putU32(out, offset, Number(value >> 32n))
+  putU32(out, offset + 4, Number(value & 0xffff_ffffn))
+}
+
+/** Key strings of the hot namespaces (see above). */
+export const keyStrings = {
+  balance: (address: Uint8Array, symbol: string): string => {
+    balanceScratch[0] = PREFIX.balance
+    put(balanceScratch, 1, fixed(address, 20, 'address'))
+    put(balanceScratch, 21, symbolBytes(symbol))
+    return String.fromCharCode.apply(null, balanceScratch)
+  },
+  txId: (expiresAtHeight: number, txId: Uint8Array): string => {
+    txIdScratch[0] = PREFIX.txId
+    putU32(txIdScratch, 1, expiresAtHeight)
+    put(txIdScratch, 5, fixed(txId, 32, 'tx id'))
+    return String.fromCharCode.apply(null, txIdScratch)
+  },
+  expiry: (expiresAt: bigint, kind: HolderKind, holder: Uint8Array, symbol: string): string => {
+    assert(holder.length === 20 || holder.length === 32, `holder id of ${holder.length} bytes`)
+    expiryScratch.fill(0)
+    expiryScratch[0] = PREFIX.expiry
+    putU64(expiryScratch, 1, expiresAt)
+    expiryScratch[9] = kind
+    put(expiryScratch, 10, holder)
+    put(expiryScratch, 10 + HOLDER_KEY_BYTES, symbolBytes(symbol))
+    return String.fromCharCode.apply(null, expiryScratch)
+  },
+} as const
+
 /** The exclusive upper bound of all keys starting with `prefix` (prefix must not be all 0xff). */
 export function prefixEnd(prefix: Uint8Array): Uint8Array {
   const out = prefix.slice()

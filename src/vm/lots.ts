@@ -11,8 +11,10 @@ import type { Lot } from './schemas.ts'
 
 /** Sum of the lots' amounts. */
 export function totalOf(lots: readonly Lot[]): bigint {
-  let sum = 0n
-  for (const lot of lots) sum += lot[1]
+  if (lots.length === 0) return 0n
+  // Starting from the first amount saves a bigint allocation for the common single lot.
+  let sum = lots[0]![1]
+  for (let i = 1; i < lots.length; i++) sum += lots[i]![1]
   return sum
 }
 
@@ -35,6 +37,7 @@ export interface Debit {
  */
 export function debitLots(lots: readonly Lot[], amount: bigint, time: bigint): Debit | null {
   assert(amount > 0n, `debit of ${amount}`)
+  if (lots.length === 1) return debitSingle(lots[0]!, amount, time)
   const kept: Lot[] = []
   const taken: Lot[] = []
   let left = amount
@@ -54,11 +57,20 @@ export function debitLots(lots: readonly Lot[], amount: bigint, time: bigint): D
   return { kept, taken }
 }
 
+/** `debitLots` of a single lot (the common case): no loop and no conservation sums. */
+function debitSingle(lot: Lot, amount: bigint, time: bigint): Debit | null {
+  const [expiresAt, held] = lot
+  if (expiresAt <= time || held < amount) return null
+  if (held === amount) return { kept: [], taken: [lot] }
+  return { kept: [[expiresAt, held - amount]], taken: [[expiresAt, amount]] }
+}
+
 /**
  * Adds `incoming` lots to `lots`, merging equal expiries. Returns null when the result would hold
  * more than LOTS_PER_HOLDER_MAX lots.
  */
 export function creditLots(lots: readonly Lot[], incoming: readonly Lot[]): Lot[] | null {
+  if (incoming.length === 1 && lots.length <= 1) return creditSingle(lots[0], incoming[0]!)
   const out: Lot[] = []
   let i = 0
   let j = 0
@@ -85,6 +97,13 @@ export function creditLots(lots: readonly Lot[], incoming: readonly Lot[]): Lot[
   if (out.length > LOTS_PER_HOLDER_MAX) return null
   assert(totalOf(out) === totalOf(lots) + totalOf(incoming), 'credit conserves points')
   return out
+}
+
+/** `creditLots` of one lot into at most one lot (the common case; 2 ≤ LOTS_PER_HOLDER_MAX). */
+function creditSingle(lot: Lot | undefined, incoming: Lot): Lot[] {
+  if (lot === undefined) return [incoming]
+  if (lot[0] === incoming[0]) return [[lot[0], lot[1] + incoming[1]]]
+  return lot[0] < incoming[0] ? [lot, incoming] : [incoming, lot]
 }
 
 /** The lot expiry of points credited at `time` under a policy of `expirySeconds` (0: never). */

@@ -12,8 +12,25 @@ import { assert } from '../util/assert.ts'
 /** The latin1 string of a key: its order is the byte order of the key. */
 export function keyString(key: Uint8Array): string {
   assert(key.length <= STATE_KEY_BYTES_MAX, `key of ${key.length} bytes`)
-  // One call builds a flat string (appending char by char builds rope strings and garbage).
-  return String.fromCharCode.apply(null, key as unknown as number[])
+  // One call builds a flat string (appending char by char builds rope strings and garbage);
+  // `apply` over a packed array of small integers is faster than over the typed array itself.
+  let scratch = scratchByLength[key.length]
+  if (scratch === undefined) {
+    scratch = new Array<number>(key.length).fill(0)
+    scratchByLength[key.length] = scratch
+  }
+  for (let i = 0; i < key.length; i++) scratch[i] = key[i]!
+  return String.fromCharCode.apply(null, scratch)
+}
+
+/** Reused char-code arrays by key length (a key string is built from one in a single call). */
+const scratchByLength: (number[] | undefined)[] = []
+
+/** The key bytes of a `keyString` (its inverse). */
+export function keyBytesOf(k: string): Uint8Array {
+  const out = new Uint8Array(k.length)
+  for (let i = 0; i < k.length; i++) out[i] = k.charCodeAt(i)
+  return out
 }
 
 /** Index of the first element of `sorted` that is ≥ `target`. */

@@ -3,6 +3,10 @@
  * their decoded values (a typed cache, so a balance read twice in a block is decoded once), a
  * per-tx journal rolls a failed tx back, and `writeSet()` ends the block with one sorted WriteSet.
  * Spec: docs/protocol/vm.md#execution.
+ *
+ * Keys are held as key strings (`keyString`: one char per byte, so string order is byte order);
+ * the hot paths pass key strings built without intermediate byte arrays (`*K` methods), and key
+ * bytes are made only for the write set and range results.
  */
 import { decodeCanonical, encodeCanonical } from '../codec/canonical.ts'
 import type { Schema } from '../codec/schema.ts'
@@ -10,7 +14,7 @@ import type { StateChange, StateEntry, StateReader, WriteSet } from '../core/sta
 import { STATE_VALUE_BYTES_MAX } from '../core/state.ts'
 import { assert } from '../util/assert.ts'
 import { equalBytes } from '../util/bytes.ts'
-import { keyString } from './memory-state.ts'
+import { keyBytesOf, keyString } from './memory-state.ts'
 
 /** A base state that can also be read by key string (MemoryState does; others need not). */
 interface KeyStringReader {
@@ -22,12 +26,13 @@ function hasKeyStringReads(state: StateReader): state is StateReader & KeyString
 }
 
 interface Entry {
-  readonly key: Uint8Array
   /** The decoded value, or null when the key is deleted. */
   readonly value: unknown
   readonly schema: Schema<unknown> | null
   encoded: Uint8Array | null
 }
+
+const DELETED: Entry = Object.freeze({ value: null, schema: null, encoded: null })
 
 /** A write-buffering view over a base state, with tx-level rollback. */
 export class Overlay implements StateReader {
@@ -45,22 +50,30 @@ export class Overlay implements StateReader {
     this.#baseByString = hasKeyStringReads(base) ? base : null
   }
 
-  #baseGet(key: Uint8Array, k: string): Uint8Array | undefined {
-    return this.#baseByString === null ? this.#base.get(key) : this.#baseByString.getByKeyString(k)
+  #baseGet(k: string, key?: Uint8Array): Uint8Array | undefined {
+    if (this.#baseByString !== null) return this.#baseByString.getByKeyString(k)
+    return this.#base.get(key ?? keyBytesOf(k))
   }
 
   /** Decoded value at `key`, or undefined when absent. */
-  read<T>(schema: Schema<T>, key: Uint8Array, k = keyString(key)): T | undefined {
+  read<T>(schema: Schema<T>, key: Uint8Array): T | undefined {
+    return this.readK(schema, keyString(key), key)
+  }
+
+  /** Decoded value at the key whose key string is `k`, or undefined when absent. */
+  readK<T>(schema: Schema<T>, k: string, key?: Uint8Array): T | undefined {
     const written = this.#writes.get(k)
     if (written !== undefined) return written.value === null ? undefined : (written.value as T)
-    if (this.#decoded.has(k)) return this.#decoded.get(k) as T
-    const bytes = this.#baseGet(key, k)
+    const cached = this.#decoded.get(k)
+    if (cached !== undefined) return cached as T
+    const bytes = this.#baseGet(k, key)
     if (bytes === undefined) return undefined
     const decoded = decodeCanonical(schema, bytes, STATE_VALUE_BYTES_MAX)
     assert(
       decoded.ok,
       `corrupt state value at ${k.length}-byte key: ${decoded.ok || decoded.error.message}`,
     )
+    assert(decoded.value !== undefined, 'decoded state value is undefined')
     this.#decoded.set(k, decoded.value)
     return decoded.value
   }
@@ -69,23 +82,26 @@ export class Overlay implements StateReader {
    * Writes a decoded value (encoded once, when the block ends). `encoded`, when given, must be
    * the canonical encoding of `value` (constants such as index markers).
    */
-  write<T>(
-    schema: Schema<T>,
-    key: Uint8Array,
-    value: T,
-    encoded: Uint8Array | null = null,
-    k = keyString(key),
-  ): void {
-    this.#set(key, { key, value, schema, encoded }, k)
+  write<T>(schema: Schema<T>, key: Uint8Array, value: T, encoded: Uint8Array | null = null): void {
+    this.writeK(schema, keyString(key), value, encoded)
+  }
+
+  /** `write` by key string. */
+  writeK<T>(schema: Schema<T>, k: string, value: T, encoded: Uint8Array | null = null): void {
+    this.#set(k, { value, schema, encoded })
   }
 
   /** Deletes `key`. */
-  remove(key: Uint8Array, k = keyString(key)): void {
-    this.#set(key, { key, value: null, schema: null, encoded: null }, k)
+  remove(key: Uint8Array): void {
+    this.#set(keyString(key), DELETED)
   }
 
-  #set(key: Uint8Array, entry: Entry, k: string): void {
-    assert(k.length === key.length, 'key string matches the key')
+  /** Deletes the key whose key string is `k`. */
+  removeK(k: string): void {
+    this.#set(k, DELETED)
+  }
+
+  #set(k: string, entry: Entry): void {
     if (this.#inTx) {
       this.#journalKeys.push(k)
       this.#journalPrevious.push(this.#writes.get(k))
@@ -121,9 +137,14 @@ export class Overlay implements StateReader {
   }
 
   /** Raw bytes at `key` as seen through the overlay. */
-  get(key: Uint8Array, k = keyString(key)): Uint8Array | undefined {
+  get(key: Uint8Array): Uint8Array | undefined {
+    return this.getK(keyString(key), key)
+  }
+
+  /** Raw bytes at the key whose key string is `k`, as seen through the overlay. */
+  getK(k: string, key?: Uint8Array): Uint8Array | undefined {
     const written = this.#writes.get(k)
-    if (written === undefined) return this.#baseGet(key, k)
+    if (written === undefined) return this.#baseGet(k, key)
     return written.value === null ? undefined : encodeEntry(written)
   }
 
@@ -131,11 +152,10 @@ export class Overlay implements StateReader {
   range(start: Uint8Array, end: Uint8Array | null, limit: number): StateEntry[] {
     const s = keyString(start)
     const e = end === null ? null : keyString(end)
-    const mine: [string, Entry][] = []
-    for (const item of this.#writes) {
-      if (item[0] >= s && (e === null || item[0] < e)) mine.push(item)
-    }
-    mine.sort((a, b) => (a[0] < b[0] ? -1 : 1))
+    const mine: string[] = []
+    for (const k of this.#writes.keys()) if (k >= s && (e === null || k < e)) mine.push(k)
+    // Default sort compares UTF-16 code units: for key strings that is byte order.
+    mine.sort()
     const base = this.#base.range(start, end, limit + mine.length)
     const out: StateEntry[] = []
     let i = 0
@@ -144,14 +164,15 @@ export class Overlay implements StateReader {
       const b = base[i]
       const m = mine[j]
       const bk = b === undefined ? null : keyString(b.key)
-      if (m === undefined || (bk !== null && bk < m[0])) {
+      if (m === undefined || (bk !== null && bk < m)) {
         out.push(b!)
         i++
         continue
       }
-      if (bk === m[0]) i++
+      if (bk === m) i++
       j++
-      if (m[1].value !== null) out.push({ key: m[1].key, value: encodeEntry(m[1]) })
+      const entry = this.#writes.get(m)!
+      if (entry.value !== null) out.push({ key: keyBytesOf(m), value: encodeEntry(entry) })
     }
     return out
   }
@@ -159,17 +180,18 @@ export class Overlay implements StateReader {
   /** The block's changes: real changes only, ascending by key. */
   writeSet(): WriteSet {
     assert(!this.#inTx, 'write set inside a tx')
-    const sorted = [...this.#writes.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))
+    const sorted = [...this.#writes.keys()].sort()
     const out: StateChange[] = []
-    for (const [k, entry] of sorted) {
-      const before = this.#baseGet(entry.key, k)
+    for (const k of sorted) {
+      const entry = this.#writes.get(k)!
+      const before = this.#baseGet(k)
       if (entry.value === null) {
-        if (before !== undefined) out.push({ key: entry.key, value: null })
+        if (before !== undefined) out.push({ key: keyBytesOf(k), value: null })
         continue
       }
       const bytes = encodeEntry(entry)
       if (before === undefined || !equalBytes(before, bytes))
-        out.push({ key: entry.key, value: bytes })
+        out.push({ key: keyBytesOf(k), value: bytes })
     }
     return out
   }

@@ -7,7 +7,7 @@ import type { TxOf } from '../core/tx.ts'
 import { assert } from '../util/assert.ts'
 import { equalBytes } from '../util/bytes.ts'
 import { ok } from '../util/result.ts'
-import { convertAmount, fail, type Exec } from './exec.ts'
+import { OK_NULL, convertAmount, fail, type Exec } from './exec.ts'
 import { keys } from './keys.ts'
 import { expiryFor } from './lots.ts'
 import { RATE_SCHEMA, VOUCHER_SCHEMA, ROLE_SCHEMA, type PointType } from './schemas.ts'
@@ -72,7 +72,7 @@ export function applyTransfer(x: Exec, tx: TxOf<'points.transfer'>, m: TxMeta): 
   if (!credit.ok) return credit
   // No event: the tx body states the whole effect, and transfers are the hot path
   // (docs/protocol/vm.md#receipts-and-events).
-  return ok(null)
+  return OK_NULL
 }
 
 /** rate.set: an oracle sets the rate of an enterprise type to universal points; history kept. */

@@ -113,5 +113,6 @@ describe('expiry', () => {
       'burn order is the index order',
     ).toBe(true)
     expect(checkInvariants(chain.state)).toEqual([])
-  })
+    // About 10 s of CPU (100,001 genesis lots, 11 drain blocks); headroom for a shared machine.
+  }, 120_000)
 })

@@ -9,7 +9,17 @@ import { describe, expect, it } from 'vitest'
 import { u32 } from '../../../src/codec/schema.ts'
 import { encodeCanonical } from '../../../src/codec/canonical.ts'
 import { toHex } from '../../../src/util/bytes.ts'
-import { MemoryState, Overlay, checkTx, genesisWriteSet } from '../../../src/vm/index.ts'
+import {
+  HOLDER_KIND,
+  MemoryState,
+  Overlay,
+  checkTx,
+  genesisWriteSet,
+  keyString,
+  keys,
+} from '../../../src/vm/index.ts'
+import { keyStrings } from '../../../src/vm/keys.ts'
+import { keyBytesOf } from '../../../src/vm/memory-state.ts'
 import { CHAIN, K, TestChain, testGenesis, tx } from '../../support/vm.ts'
 
 const N = u32()
@@ -106,5 +116,35 @@ describe('genesis and checkTx', () => {
     expect(good.ok).toBe(true)
     expect(bad.ok ? 'ok' : bad.error.code).toBe('TX_INSUFFICIENT_BALANCE')
     expect(chain.state.entries().length).toBe(before)
+  })
+})
+
+describe('key strings of the hot paths', () => {
+  it('equal the key strings of the byte keys, and keyBytesOf inverts keyString', () => {
+    const address = new Uint8Array(20).map((_, i) => 0xf0 + (i % 16))
+    const orderId = new Uint8Array(32).map((_, i) => 255 - i)
+    // Hand-written layout: prefix 0x07, the address, "ACME" zero-padded to 16 bytes.
+    const balanceHex = '07' + toHex(address) + '41434d45' + '00'.repeat(12)
+    expect(toHex(keyBytesOf(keyStrings.balance(address, 'ACME')))).toBe(balanceHex)
+    expect(keyStrings.balance(address, 'ACME')).toBe(keyString(keys.balance(address, 'ACME')))
+    for (const height of [0, 1, 255, 65_536, 0xffff_ffff]) {
+      expect(keyStrings.txId(height, orderId), `height ${height}`).toBe(
+        keyString(keys.txId(height, orderId)),
+      )
+    }
+    for (const time of [0n, 1n, 1_700_000_000_000n, (1n << 64n) - 2n]) {
+      for (const [kind, holder] of [
+        [HOLDER_KIND.account, address],
+        [HOLDER_KIND.order, orderId],
+      ] as const) {
+        expect(keyStrings.expiry(time, kind, holder, 'EXP'), `time ${time} kind ${kind}`).toBe(
+          keyString(keys.expiry(time, kind, holder, 'EXP')),
+        )
+      }
+    }
+    for (const start of [0, 128]) {
+      const bytes = new Uint8Array(128).map((_, i) => start + i)
+      expect(keyBytesOf(keyString(bytes)), `bytes from ${start}`).toEqual(bytes)
+    }
   })
 })

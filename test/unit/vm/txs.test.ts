@@ -9,34 +9,14 @@ import { describe, expect, it } from 'vitest'
 import type { SignedTx } from '../../../src/codec/tx.ts'
 import { toHex } from '../../../src/util/bytes.ts'
 import {
-  executeBlock,
-  keys,
   readBalance,
   readPointType,
   readRate,
   readOrder,
   readMarket,
-  type TxErrorCode,
 } from '../../../src/vm/index.ts'
-import { CHAIN, K, TestChain, digest, tx } from '../../support/vm.ts'
-
-function expectFailure(
-  chain: TestChain,
-  signed: SignedTx,
-  code: TxErrorCode,
-  replayed = true,
-): void {
-  const ctx = { chainId: CHAIN, height: chain.height + 1, time: chain.time + 1000n }
-  const empty = executeBlock(chain.state, ctx, [])
-  const failed = executeBlock(chain.state, ctx, [signed])
-  expect(failed.receipts[0]?.code, failed.receipts[0]?.message).toBe(code)
-  expect(failed.receipts[0]?.ok).toBe(false)
-  const replayKey = toHex(keys.txId(signed.tx.expiresAtHeight, signed.txId))
-  const changed = failed.writeSet.filter((c) => toHex(c.key) !== replayKey)
-  expect(changed).toEqual(empty.writeSet)
-  expect(failed.writeSet.length - changed.length).toBe(replayed ? 1 : 0)
-  expect(failed.burns).toEqual(empty.burns)
-}
+import { K, TestChain, digest, tx } from '../../support/vm.ts'
+import { expectFailure } from '../../support/vm-expect.ts'
 
 function expectOk(chain: TestChain, txs: SignedTx[]): ReturnType<TestChain['block']> {
   const r = chain.block(txs)
