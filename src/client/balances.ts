@@ -150,8 +150,9 @@ function lotsAgree(proven: readonly VerifiedLot[], served: unknown, time: bigint
 }
 
 /**
- * Compares the node's JSON balances with the proven ones: the same point types, each amount equal
- * to the proven total (or to the amount available at the header's time), each lot equal.
+ * Compares the node's JSON balances with the proven ones: the same point types (a listed zero
+ * balance needs no entry), each amount equal to the proven total (or to the amount available at the
+ * header's time), each lot list equal (all lots, or the lots alive at the header's time).
  * A mismatch is `CLIENT_VALUE_MISMATCH`: the node's JSON is lying or inconsistent.
  */
 export function checkServedBalances(
@@ -160,14 +161,17 @@ export function checkServedBalances(
 ): Result<true, ClientError> {
   if (!Array.isArray(served)) return clientErr('CLIENT_MALFORMED', 'balances is not a list')
   const byType = new Map(proven.balances.map((b) => [b.pointType, b]))
-  if (served.length !== byType.size) {
-    const message = `node lists ${served.length} balances, the proofs show ${byType.size}`
-    return clientErr('CLIENT_VALUE_MISMATCH', message)
-  }
+  const matched = new Set<string>()
   for (const item of served as unknown[]) {
     const b = item as BalanceJson | null
     const want = typeof b?.pointType === 'string' ? byType.get(b.pointType) : undefined
+    // A zero balance needs no state entry.
+    if (!want && b?.amount === '0') continue
     if (!want) return clientErr('CLIENT_VALUE_MISMATCH', 'node lists an unproven balance')
+    if (matched.has(want.pointType)) {
+      return clientErr('CLIENT_VALUE_MISMATCH', `node lists ${want.pointType} twice`)
+    }
+    matched.add(want.pointType)
     const amounts = [want.amount.toString(), want.available.toString()]
     if (typeof b?.amount !== 'string' || !amounts.includes(b.amount)) {
       const message = `node says ${want.pointType} = ${String(b?.amount)}, the proof shows ${want.amount}`
@@ -176,6 +180,11 @@ export function checkServedBalances(
     if (b.lots !== undefined && !lotsAgree(want.lots, b.lots, proven.time)) {
       return clientErr('CLIENT_VALUE_MISMATCH', `node's lots of ${want.pointType} differ`)
     }
+  }
+  const missing = proven.balances.find((b) => !matched.has(b.pointType))
+  if (missing) {
+    const message = `node's balances leave out ${missing.pointType}, which the proofs show`
+    return clientErr('CLIENT_VALUE_MISMATCH', message)
   }
   return ok(true)
 }

@@ -343,12 +343,15 @@ describe('verified state and balances', () => {
     const jsonCases: [string, unknown][] = [
       ['amount raised', balances.map((b, i) => (i === 0 ? { ...b, amount: '1000750' } : b))],
       ['balance hidden', balances.slice(1)],
+      ['balance listed twice', [...balances, balances[0]!]],
       ['balance invented', [...balances, { pointType: 'BETA', amount: '1', lots: [] }]],
       [
         'lot altered',
         balances.map((b, i) => (i === 0 ? { ...b, lots: [{ amount: '1', expiresAt: null }] } : b)),
       ],
     ]
+    const zero = [...balances, { pointType: 'BETA', amount: '0', lots: [] }]
+    expect(codeOf(checkServedBalances(proven.value, zero)), 'a listed zero balance').toBe('OK')
     for (const [what, tampered] of jsonCases) {
       expect(codeOf(checkServedBalances(proven.value, tampered)), what).toBe(
         'CLIENT_VALUE_MISMATCH',
