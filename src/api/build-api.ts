@@ -256,7 +256,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     logger: deps.logger ?? false,
     bodyLimit: API_BODY_BYTES_MAX,
     // Path parameters up to a 128-byte state key in hex (the router answers 414 above this).
-    maxParamLength: API_PARAM_CHARS_MAX,
+    routerOptions: { maxParamLength: API_PARAM_CHARS_MAX },
     // Router-level rejections (bad URL encoding, over-long parameters) get coded bodies too.
     frameworkErrors: (error, _request, reply) => {
       const code =

@@ -317,7 +317,7 @@ describe('GET /v1/issuances', () => {
   })
 
   it('rejects a missing or bad voucher', async () => {
-    await expectError('/v1/issuances', 400, 'API_BAD_QUERY')
+    await expectError('/v1/issuances', 400, 'API_BAD_REQUEST')
     await expectError('/v1/issuances?voucher=abcd', 400, 'API_BAD_QUERY')
   })
 })
