@@ -94,6 +94,11 @@ function installErrorHandling(app: FastifyInstance): void {
 
 function errorCodeOf(error: FastifyError): string {
   if (error.validation) return 'API_BAD_REQUEST'
+  // A coded API error thrown by a read (e.g. `API_NOT_READY` from a NodeError) keeps its code.
+  const thrown = (error as { code?: unknown }).code
+  if (typeof thrown === 'string' && thrown.startsWith('API_') && httpStatusOf(thrown) !== 500) {
+    return thrown
+  }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return 'API_PAYLOAD_TOO_LARGE'
