@@ -1,5 +1,5 @@
 /**
- * The light client's coded errors (SPEC §10; docs/api-client.md). Every rejection of node data is a
+ * The light client's coded errors (SPEC §10; docs/api.md#light-client). Every rejection of node data is a
  * value with a code, never an exception: a lying or broken node is an expected input.
  * Browser-safe.
  */

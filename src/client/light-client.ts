@@ -1,6 +1,6 @@
 /**
  * `LightClient`: the verifying client of one node's HTTP API (SPEC §10; the read contract in
- * docs/api-client.md). It trusts nothing the node says: headers are checked by commit certificate
+ * docs/api.md#light-client). It trusts nothing the node says: headers are checked by commit certificate
  * against the validator set followed from the trusted genesis set, and every value by a Merkle or
  * state proof under a certified header. Every failure is a coded `ClientError` in a `Result`.
  * Browser-safe: `fetch`, no node:* imports.

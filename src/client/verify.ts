@@ -1,5 +1,5 @@
 /**
- * Pure verification of what a node serves (SPEC §10; docs/api-client.md; the read contract of the
+ * Pure verification of what a node serves (SPEC §10; docs/api.md#light-client; the read contract of the
  * API): headers by commit certificate against a trusted validator set, validator sets by hash, tx
  * inclusion by Merkle proofs under the certified header, and state values by state proofs under its
  * state root. Every bad input gives a coded `ClientError`; nothing here throws on node data.

@@ -2,7 +2,7 @@
  * Light-client test support: a real chain built in-process from the production code (genesis from
  * `buildGenesis`, blocks from `ChainApp` over the real VM and state tree, commit certificates signed
  * with the validators' secp256k1 keys), and a server of the API read contract (/work/API-CONTRACT.md,
- * docs/api-client.md) over it, usable as an in-memory `fetch` or behind node:http. Validator set
+ * docs/api.md#light-client) over it, usable as an in-memory `fetch` or behind node:http. Validator set
  * changes are scheduled by the test (the header fields carry them; the VM is not involved).
  */
 import { createServer, type Server } from 'node:http'
