@@ -15,6 +15,8 @@ import type { Registry } from 'prom-client'
 import { isHex, fromHex, toHex } from '../util/bytes.ts'
 import type { Result } from '../util/result.ts'
 import { ERROR_BODY_SCHEMA, errorBody, httpStatusOf } from './errors.ts'
+import { registerEventRoutes, type EventHub } from './events.ts'
+import { installRequestMetrics } from './request-metrics.ts'
 
 /** Largest request body, in bytes (a signed tx is at most ~8 KiB; hex doubles it). */
 export const API_BODY_BYTES_MAX = 64 * 1024
@@ -47,6 +49,8 @@ export interface ApiDeps {
   /** Origins allowed by CORS (the console on another origin); none by default. */
   readonly corsOrigins?: readonly string[]
   readonly logger?: boolean
+  /** Server-sent event streams (`/v1/events/*`); absent: the routes are not served. */
+  readonly events?: EventHub
 }
 
 const HEALTH_SCHEMA = {
@@ -200,7 +204,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   })
   app.removeContentTypeParser(['text/plain'])
   installErrorHandling(app)
+  installRequestMetrics(app, deps.metrics)
   await registerPlugins(app, deps)
+  if (deps.events) registerEventRoutes(app, deps.events)
   registerSystemRoutes(app, deps)
   registerTxRoutes(app, deps)
   return app
