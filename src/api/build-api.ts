@@ -201,6 +201,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     bodyLimit: API_BODY_BYTES_MAX,
     // Reject unknown properties instead of silently dropping them; never coerce types.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    // Malformed URLs (bad percent-encoding) fail before routing: answer them with the coded body too.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      void reply.code(400).send(errorBody('API_BAD_REQUEST', error.message))
+    },
   })
   app.removeContentTypeParser(['text/plain'])
   installErrorHandling(app)

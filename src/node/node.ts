@@ -52,6 +52,8 @@ export interface NodeOptions {
   readonly verifierWorkers?: number
   /** Round-0 wait after a block before the next proposal. */
   readonly blockIntervalMs?: number
+  /** API request rate per client address (default: buildApi's 600 per minute); benches raise it. */
+  readonly apiRateLimit?: { readonly max: number; readonly timeWindowMs: number }
 }
 
 /** A committed block as the node reports it to listeners (SSE, tests). */
@@ -420,6 +422,7 @@ function buildHttp(
   return buildApi({
     chainId: genesis.chainId,
     corsOrigins: config.api.corsOrigins,
+    ...(options.apiRateLimit ? { rateLimit: options.apiRateLimit } : {}),
     events,
     metrics: buildNodeMetrics({
       height: () => status.height,

@@ -13,7 +13,7 @@ import type { SignedTx } from '../../src/codec/tx.ts'
 import { loadConfig } from '../../src/node/config.ts'
 import { loadGenesis } from '../../src/node/genesis-file.ts'
 import { loadNodeKey } from '../../src/node/key-file.ts'
-import { PointsNode } from '../../src/node/node.ts'
+import { PointsNode, type NodeOptions } from '../../src/node/node.ts'
 import { createTestnet } from '../../src/node/testnet.ts'
 
 /** Chain id of the live test node. */
@@ -27,7 +27,10 @@ export interface LiveNode {
 }
 
 /** Starts one validator producing a block every `blockIntervalMs` (empty blocks too). */
-export async function startLiveNode(blockIntervalMs = 50): Promise<LiveNode> {
+export async function startLiveNode(
+  blockIntervalMs = 50,
+  apiRateLimit?: NodeOptions['apiRateLimit'],
+): Promise<LiveNode> {
   const dir = mkdtempSync(join(tmpdir(), 'pointsnode-live-'))
   await createTestnet(dir, 1, LIVE_CHAIN_ID, BigInt(Date.now()))
   const home = join(dir, 'node0')
@@ -39,6 +42,7 @@ export async function startLiveNode(blockIntervalMs = 50): Promise<LiveNode> {
     key: loadNodeKey(home),
     log: pino({ level: 'silent' }),
     blockIntervalMs,
+    ...(apiRateLimit ? { apiRateLimit } : {}),
   })
   return {
     node,
