@@ -6,7 +6,8 @@
  *   (goal ≥ 0.6: a balance read costs at most ~1.7× the framework's own per-request work).
  * The node is one validator in this process (LevelDB, consensus with 500 ms blocks, rate limit raised);
  * the load comes from a worker thread (its own event loop) running a fixed number of keep-alive
- * connections in a closed loop for a fixed duration per route.
+ * connections in a closed loop, alternating 1 s phases of the two routes (8 s each in total) so that
+ * the shared machine's load drift affects both alike.
  */
 import '../src/polyfills.ts'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -25,15 +26,27 @@ import { fmt, machineLine, printTable } from './harness.ts'
 const ACCOUNTS = 200
 const CONCURRENCY = 16
 const WARMUP_MS = 1_000
-const DURATION_MS = 5_000
+/** Rounds of (read, health) phases: alternating spreads the machine's load drift over both. */
+const ROUNDS = 8
+const PHASE_MS = 1_000
 const BALANCE_ROUTE = '/v1/accounts/{address}/balances'
 const FALLBACK_ROUTE = '/metrics'
 
-/** The load loop, run in a worker: CONCURRENCY keep-alive connections, each a closed request loop. */
+/** One timed phase of the load: its request paths (rotated) and whether it counts. */
+interface Phase {
+  readonly name: string
+  readonly paths: readonly string[]
+  readonly ms: number
+}
+
+/**
+ * The load loop, run in a worker: CONCURRENCY keep-alive connections, each a closed request loop,
+ * through the phases in order; a request counts for the phase it started in.
+ */
 const CLIENT_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
 const http = require('node:http')
-const { base, paths, concurrency, warmupMs, durationMs } = workerData
+const { base, phases, concurrency } = workerData
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency })
 function get(path) {
   return new Promise((resolve, reject) => {
@@ -46,50 +59,46 @@ function get(path) {
   })
 }
 async function run() {
-  const start = Date.now()
-  const measureFrom = start + warmupMs
-  const end = measureFrom + durationMs
-  let ok = 0, bad = 0, next = 0
-  async function loop() {
-    for (;;) {
-      const now = Date.now()
-      if (now >= end) return
-      const status = await get(paths[next++ % paths.length])
-      if (now < measureFrom) continue
-      if (status === 200) ok++
-      else bad++
+  const counts = {}
+  for (const phase of phases) {
+    counts[phase.name] ??= { ok: 0, bad: 0, ms: 0 }
+    const count = counts[phase.name]
+    const end = Date.now() + phase.ms
+    let next = 0
+    async function loop() {
+      while (Date.now() < end) {
+        const status = await get(phase.paths[next++ % phase.paths.length])
+        if (status === 200) count.ok++
+        else count.bad++
+      }
     }
+    const start = Date.now()
+    await Promise.all(Array.from({ length: concurrency }, loop))
+    count.ms += Date.now() - start
   }
-  await Promise.all(Array.from({ length: concurrency }, loop))
   agent.destroy()
-  parentPort.postMessage({ ok, bad, seconds: durationMs / 1000 })
+  parentPort.postMessage({ counts })
 }
 run().catch((error) => { parentPort.postMessage({ error: String(error) }) })
 `
 
-interface LoadResult {
+interface Count {
   readonly ok: number
   readonly bad: number
-  readonly seconds: number
-  readonly error?: string
+  /** Wall time of the phases, including the last in-flight requests. */
+  readonly ms: number
 }
 
-function load(base: string, paths: readonly string[]): Promise<LoadResult> {
+function load(base: string, phases: readonly Phase[]): Promise<Record<string, Count>> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(CLIENT_SOURCE, {
       eval: true,
-      workerData: {
-        base,
-        paths,
-        concurrency: CONCURRENCY,
-        warmupMs: WARMUP_MS,
-        durationMs: DURATION_MS,
-      },
+      workerData: { base, phases, concurrency: CONCURRENCY },
     })
-    worker.once('message', (result: LoadResult) => {
+    worker.once('message', (result: { counts?: Record<string, Count>; error?: string }) => {
       void worker.terminate()
-      if (result.error !== undefined) reject(new Error(result.error))
-      else resolve(result)
+      if (result.counts) resolve(result.counts)
+      else reject(new Error(result.error ?? 'load worker failed'))
     })
     worker.once('error', reject)
   })
@@ -136,21 +145,30 @@ async function main(): Promise<void> {
     const readName = hasBalances
       ? `GET ${BALANCE_ROUTE} (${ACCOUNTS} funded accounts)`
       : `GET ${FALLBACK_ROUTE} (fallback: this build serves no ${BALANCE_ROUTE})`
-    const read = await load(node.apiUrl, readPaths)
-    const trivial = await load(node.apiUrl, ['/health'])
-    const readRate = read.ok / read.seconds
-    const trivialRate = trivial.ok / trivial.seconds
+    const phases: Phase[] = [
+      { name: 'warmup-read', paths: readPaths, ms: WARMUP_MS },
+      { name: 'warmup-health', paths: ['/health'], ms: WARMUP_MS },
+    ]
+    for (let i = 0; i < ROUNDS; i++) {
+      phases.push({ name: 'read', paths: readPaths, ms: PHASE_MS })
+      phases.push({ name: 'health', paths: ['/health'], ms: PHASE_MS })
+    }
+    const counts = await load(node.apiUrl, phases)
+    const read = counts['read']!
+    const health = counts['health']!
+    const readRate = read.ok / (read.ms / 1000)
+    const healthRate = health.ok / (health.ms / 1000)
     console.log(machineLine())
     console.log(
-      `one validator in process, ${CONCURRENCY} keep-alive connections from a worker thread, ` +
-        `${WARMUP_MS / 1000} s warm-up + ${DURATION_MS / 1000} s per route`,
+      `one validator in process (500 ms blocks), ${CONCURRENCY} keep-alive connections from a ` +
+        `worker thread, ${ROUNDS} alternating rounds of ${PHASE_MS / 1000} s per route after warm-up`,
     )
     printTable('API throughput', [
       [`${readName} req/s`, fmt(readRate)],
-      ['GET /health req/s (baseline)', fmt(trivialRate)],
-      ['ratio read / health (goal ≥ 0.6)', (readRate / trivialRate).toFixed(2)],
-      ['non-200 answers (read, health)', `${read.bad}, ${trivial.bad}`],
-      ['committed height during the run', String(node.height)],
+      ['GET /health req/s (baseline)', fmt(healthRate)],
+      ['ratio read / health (goal ≥ 0.6)', (readRate / healthRate).toFixed(2)],
+      ['non-200 answers (read, health)', `${read.bad}, ${health.bad}`],
+      ['committed height at the end', String(node.height)],
     ])
   } finally {
     await node.stop()

@@ -6,7 +6,8 @@
  * Method: fast-check (fixed seed) over fastify inject() against the API of a real running node
  * (PointsNode, one validator, rate limit raised). Routes, methods and parameter schemas are read from
  * the served /openapi.json, so every route that is added later is fuzzed without editing this test;
- * parameter values are generated to violate the declared schema (pattern, enum) where there is one.
+ * parameter values are generated to violate the declared schema (pattern, enum) where there is one,
+ * and where there is none they are malformed for any name, number, id or hex (odd characters, long).
  */
 import type { InjectOptions } from 'fastify'
 import fc from 'fast-check'
@@ -95,8 +96,12 @@ const anyBadValue = fc.oneof(
 function violating(schema: ParamSchema | undefined): fc.Arbitrary<string> {
   const pattern = schema?.pattern === undefined ? null : new RegExp(schema.pattern, 'u')
   const allowed = schema?.enum
+  if (pattern === null && allowed === undefined) {
+    // Nothing checkable declared: only values malformed for any name, number, id or hex.
+    return anyBadValue.filter((v) => v.length > 300 || !/^[A-Za-z0-9._~-]*$/.test(v))
+  }
   return anyBadValue.filter((v) => {
-    if (pattern && pattern.test(v)) return false
+    if (pattern?.test(v)) return false
     if (allowed?.includes(v)) return false
     return true
   })
