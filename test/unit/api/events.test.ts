@@ -271,6 +271,18 @@ describe('GET /v1/events/blocks', () => {
   })
 })
 
+describe('shutdown', () => {
+  it('ends open streams with a final event so that closing the API does not hang', async () => {
+    const served = await serve(2)
+    const stream = await subscribe(served, '/v1/events/blocks?from=1')
+    await stream.waitFor('two blocks', (e) => blocks(e).length >= 2)
+    await served.app.close()
+    await stream.waitFor('the final event', (e) => e.at(-1)?.event === 'end')
+    expect(JSON.parse(stream.events.at(-1)!.data)).toMatchObject({ reason: 'shutdown', next: 3 })
+    expect(served.hub.stats().subscribers).toBe(0)
+  })
+})
+
 describe('GET /v1/events/accounts/:address', () => {
   it("streams the account's txs with id height-index and resumes mid-block", async () => {
     const served = await serve(0)
