@@ -377,6 +377,8 @@ export function registerEventRoutes(app: FastifyInstance, hub: EventHub): void {
   app.get(
     '/v1/events/blocks',
     {
+      // A HEAD request would otherwise start a stream whose body is never sent.
+      exposeHeadRoute: false,
       schema: {
         description: 'Server-sent events: every committed block in height order.',
         querystring: QUERY_SCHEMA,
@@ -388,6 +390,7 @@ export function registerEventRoutes(app: FastifyInstance, hub: EventHub): void {
   app.get(
     '/v1/events/accounts/:address',
     {
+      exposeHeadRoute: false,
       schema: {
         description: "Server-sent events: an account's committed txs in chain order.",
         params: {

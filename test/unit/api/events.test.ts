@@ -211,6 +211,13 @@ describe('GET /v1/events/blocks', () => {
     })
   }
 
+  it('serves no HEAD stream (it would hold a subscriber slot without a body)', async () => {
+    const served = await serve(1)
+    const res = await served.app.inject({ method: 'HEAD', url: '/v1/events/blocks' })
+    expect(res.statusCode).toBe(404)
+    expect(served.hub.stats().subscribers).toBe(0)
+  })
+
   it('refuses subscribers beyond the maximum with 503 API_SUBSCRIBERS_FULL', async () => {
     const served = await serve(1, { subscribersMax: 2 })
     await subscribe(served, '/v1/events/blocks')
