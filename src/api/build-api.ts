@@ -20,6 +20,8 @@ import { registerQueryRoutes } from './query-routes.ts'
 import type { ReadModel } from './read-model.ts'
 import { COMMITTED_JSON } from './read-schemas.ts'
 import { registerVerifiableRoutes } from './verifiable-routes.ts'
+import { registerEventRoutes, type EventHub } from './events.ts'
+import { installRequestMetrics } from './request-metrics.ts'
 
 /** Largest request body, in bytes (a signed tx is at most ~8 KiB; hex doubles it). */
 export const API_BODY_BYTES_MAX = 64 * 1024
@@ -59,6 +61,8 @@ export interface ApiDeps {
   readonly read?: ReadModel
   /** Longest wait of `POST /v1/txs?wait=commit` before 504 `API_WAIT_TIMEOUT`; default 30 s. */
   readonly waitTimeoutMs?: number
+  /** Server-sent event streams (`/v1/events/*`); absent: the routes are not served. */
+  readonly events?: EventHub
 }
 
 /** Default longest wait of `?wait=commit`. */
@@ -274,7 +278,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   })
   app.removeContentTypeParser(['text/plain'])
   installErrorHandling(app)
+  installRequestMetrics(app, deps.metrics)
   await registerPlugins(app, deps)
+  if (deps.events) registerEventRoutes(app, deps.events)
   registerSystemRoutes(app, deps)
   registerTxRoutes(app, deps)
   if (deps.read) {

@@ -6,3 +6,4 @@
 export * from './build-api.ts'
 export * from './errors.ts'
 export * from './read-model.ts'
+export * from './events.ts'

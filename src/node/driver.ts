@@ -35,6 +35,8 @@ export class ConsensusDriver {
   #draining: Promise<void> | null = null
   #stopped = false
   dropped = 0
+  /** Rounds entered above round 0 since start (a metric). */
+  roundChanges = 0
 
   constructor(engine: Consensus, app: ChainApp, wal: WalStore, io: DriverIo) {
     this.#engine = engine
@@ -59,7 +61,10 @@ export class ConsensusDriver {
     await Promise.resolve()
     try {
       for (let event = this.#queue.shift(); event && !this.#stopped; event = this.#queue.shift()) {
+        const { currentHeight: height, currentRound: round } = this.#engine
         const effects = this.#engine.handle({ ...event, now: BigInt(Date.now()) })
+        if (this.#engine.currentHeight === height && this.#engine.currentRound > round)
+          this.roundChanges += this.#engine.currentRound - round
         await this.#run(effects)
       }
     } catch (error) {

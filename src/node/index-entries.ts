@@ -18,7 +18,7 @@ import type {
 import { toHex } from '../util/bytes.ts'
 
 /** Addresses a tx concerns besides its signer (receivers, acceptors, admitted enterprises). */
-function counterparties(tx: Tx): Uint8Array[] {
+export function counterparties(tx: Tx): Uint8Array[] {
   switch (tx.kind) {
     case 'points.transfer':
     case 'points.issue':

@@ -7,8 +7,8 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import { buildApi } from '../api/build-api.ts'
+import { EventHub } from '../api/events.ts'
 import { buildGenesis, ChainApp, type ChainExecution } from '../chain/index.ts'
 import { Consensus } from '../consensus/consensus.ts'
 import { blockHashOf, decodeConsensusMessage } from '../consensus/messages.ts'
@@ -32,6 +32,8 @@ import { encodeReceipt } from '../vm/types.ts'
 import type { NodeConfig } from './config.ts'
 import { ConsensusDriver } from './driver.ts'
 import { deriveIndexEntries } from './index-entries.ts'
+import { ledgerEventSource } from './event-source.ts'
+import { buildNodeMetrics } from './metrics.ts'
 import { Mempool } from './mempool.ts'
 import { VerifierPool } from './verifier.ts'
 import { WalStore } from './wal-store.ts'
@@ -52,6 +54,8 @@ export interface NodeOptions {
   readonly verifierWorkers?: number
   /** Round-0 wait after a block before the next proposal. */
   readonly blockIntervalMs?: number
+  /** API request rate per client address (default: buildApi's 600 per minute); benches raise it. */
+  readonly apiRateLimit?: { readonly max: number; readonly timeWindowMs: number }
 }
 
 /** A committed block as the node reports it to listeners (SSE, tests). */
@@ -218,36 +222,6 @@ export class PointsNode {
   }
 }
 
-function metricsFor(node: () => PointsNode | null): Registry {
-  const registry = new Registry()
-  collectDefaultMetrics({ register: registry })
-  new Gauge({
-    name: 'pointsnode_height',
-    help: 'committed height',
-    registers: [registry],
-    collect() {
-      this.set(node()?.height ?? 0)
-    },
-  })
-  new Gauge({
-    name: 'pointsnode_mempool_txs',
-    help: 'pooled txs',
-    registers: [registry],
-    collect() {
-      this.set(node()?.mempool.size ?? 0)
-    },
-  })
-  new Gauge({
-    name: 'pointsnode_peers',
-    help: 'connected peers',
-    registers: [registry],
-    collect() {
-      this.set(node()?.p2p.peers().length ?? 0)
-    },
-  })
-  return registry
-}
-
 /** Mutable facts of a running node, shared by its parts. */
 interface Status {
   height: number
@@ -255,6 +229,7 @@ interface Status {
   p2p: P2pNode | null
   node: PointsNode | null
   syncer: BlockSyncer | null
+  committedTxs: number
 }
 
 /** Stores and state opened at start. */
@@ -323,6 +298,7 @@ function buildDriver(options: NodeOptions, opened: Opened, mempool: Mempool, sta
       await commitToLedger(ledger, block, certificate, execution, validatorSets)
       status.height = block.header.height
       status.lastHash = execution.blockHash
+      status.committedTxs += execution.txs.length
       mempool.onCommitted(
         execution.txs.map((t) => t.txId),
         status.height + 1,
@@ -427,6 +403,22 @@ function buildSyncer(
   })
 }
 
+/** The SSE hub over the ledger's blocks and the node's commits. */
+function eventHubOf(ledger: Ledger, status: Status): EventHub {
+  return new EventHub(
+    ledgerEventSource(
+      ledger,
+      () => status.height,
+      (listener) => {
+        assert(status.node, 'event subscribers arrive after the node started')
+        return status.node.onCommitted((block) => {
+          listener(block.height)
+        })
+      },
+    ),
+  )
+}
+
 function buildHttp(
   options: NodeOptions,
   parts: { app: ChainApp; driver: ConsensusDriver; mempool: Mempool; status: Status },
@@ -434,10 +426,21 @@ function buildHttp(
 ) {
   const { genesis, config } = options
   const { app, driver, mempool, status } = parts
+  const events = eventHubOf(opened.ledger, status)
   return buildApi({
     chainId: genesis.chainId,
     corsOrigins: config.api.corsOrigins,
-    metrics: metricsFor(() => status.node),
+    ...(options.apiRateLimit ? { rateLimit: options.apiRateLimit } : {}),
+    events,
+    metrics: buildNodeMetrics({
+      height: () => status.height,
+      roundChanges: () => driver.roundChanges,
+      mempoolTxs: () => mempool.size,
+      committedTxs: () => status.committedTxs,
+      verifyQueue: () => mempool.stats().pending,
+      peers: () => status.p2p?.peers().filter((p) => p.connected).length ?? 0,
+      eventSubscribers: () => events.stats().subscribers,
+    }),
     health: () => ({
       height: status.height,
       inSync: !(status.syncer?.isBehind() ?? false),
@@ -484,6 +487,7 @@ async function startNode(options: NodeOptions): Promise<PointsNode> {
     p2p: null,
     node: null,
     syncer: null,
+    committedTxs: 0,
   }
   const mempool = new Mempool({
     chainId: genesis.chainId,

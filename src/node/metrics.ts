@@ -1,0 +1,81 @@
+/**
+ * The node's Prometheus registry: committed height, round changes, mempool size, committed txs (a
+ * counter: tx/s is its `rate()`), signature-verification queue depth, connected peers, event-stream
+ * subscribers, plus the process defaults. Request latency per route is added by the API
+ * (src/api/request-metrics.ts) to the same registry. Values are read when scraped.
+ * Spec: SPEC §9 (metrics); docs/api-events.md#metrics.
+ */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+
+/** What the metrics read from the running node (each call is cheap). */
+export interface NodeMetricsView {
+  /** Committed height. */
+  height(): number
+  /** Round changes since start (rounds above 0 entered at some height). */
+  roundChanges(): number
+  /** Txs in the mempool. */
+  mempoolTxs(): number
+  /** Txs committed since start. */
+  committedTxs(): number
+  /** Mempool adds waiting for signature verification. */
+  verifyQueue(): number
+  /** Connected peers. */
+  peers(): number
+  /** Open event-stream subscribers. */
+  eventSubscribers(): number
+}
+
+/** Metric names this registry exports (documented in docs/api-events.md). */
+export const NODE_METRIC_NAMES = [
+  'pointsnode_height',
+  'pointsnode_round_changes_total',
+  'pointsnode_mempool_txs',
+  'pointsnode_committed_txs_total',
+  'pointsnode_verify_queue',
+  'pointsnode_peers',
+  'pointsnode_event_subscribers',
+] as const
+
+function gauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read())
+    },
+  })
+}
+
+/** A counter that mirrors a monotonic total kept elsewhere. */
+function counter(registry: Registry, name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset()
+      this.inc(read())
+    },
+  })
+}
+
+/** Builds the registry over `view`. */
+export function buildNodeMetrics(view: NodeMetricsView): Registry {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  gauge(registry, 'pointsnode_height', 'committed height', () => view.height())
+  counter(registry, 'pointsnode_round_changes_total', 'rounds above 0 entered', () =>
+    view.roundChanges(),
+  )
+  gauge(registry, 'pointsnode_mempool_txs', 'pooled txs', () => view.mempoolTxs())
+  counter(registry, 'pointsnode_committed_txs_total', 'committed txs', () => view.committedTxs())
+  gauge(registry, 'pointsnode_verify_queue', 'mempool adds waiting for signature checks', () =>
+    view.verifyQueue(),
+  )
+  gauge(registry, 'pointsnode_peers', 'connected peers', () => view.peers())
+  gauge(registry, 'pointsnode_event_subscribers', 'open event streams', () =>
+    view.eventSubscribers(),
+  )
+  return registry
+}
