@@ -14,7 +14,12 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } f
 import type { Registry } from 'prom-client'
 import { isHex, fromHex, toHex } from '../util/bytes.ts'
 import type { Result } from '../util/result.ts'
+import { decodeSignedTx } from '../codec/tx.ts'
 import { ERROR_BODY_SCHEMA, errorBody, httpStatusOf } from './errors.ts'
+import { registerQueryRoutes } from './query-routes.ts'
+import type { ReadModel } from './read-model.ts'
+import { COMMITTED_JSON } from './read-schemas.ts'
+import { registerVerifiableRoutes } from './verifiable-routes.ts'
 
 /** Largest request body, in bytes (a signed tx is at most ~8 KiB; hex doubles it). */
 export const API_BODY_BYTES_MAX = 64 * 1024
@@ -47,7 +52,14 @@ export interface ApiDeps {
   /** Origins allowed by CORS (the console on another origin); none by default. */
   readonly corsOrigins?: readonly string[]
   readonly logger?: boolean
+  /** The read side (blocks, proofs, lists, reports); without it only the routes above exist. */
+  readonly read?: ReadModel
+  /** Longest wait of `POST /v1/txs?wait=commit` before 504 `API_WAIT_TIMEOUT`; default 30 s. */
+  readonly waitTimeoutMs?: number
 }
+
+/** Default longest wait of `?wait=commit`. */
+export const WAIT_TIMEOUT_MS_DEFAULT = 30_000
 
 const HEALTH_SCHEMA = {
   type: 'object',
@@ -133,6 +145,7 @@ function registerSystemRoutes(app: FastifyInstance, deps: ApiDeps): void {
 }
 
 const SUBMIT_RESPONSES = {
+  200: COMMITTED_JSON,
   202: { type: 'object', required: ['txId'], properties: { txId: { type: 'string' } } },
   400: ERROR_BODY_SCHEMA,
   409: ERROR_BODY_SCHEMA,
@@ -141,6 +154,19 @@ const SUBMIT_RESPONSES = {
   422: ERROR_BODY_SCHEMA,
   429: ERROR_BODY_SCHEMA,
   503: ERROR_BODY_SCHEMA,
+  504: ERROR_BODY_SCHEMA,
+} as const
+
+const WAIT_QUERY = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    wait: {
+      type: 'string',
+      enum: ['commit'],
+      description: 'answer 200 `{ txId, height, index }` once committed (504 after a bounded time)',
+    },
+  },
 } as const
 
 const SUBMIT_JSON_SCHEMA = {
@@ -153,24 +179,55 @@ const SUBMIT_JSON_SCHEMA = {
       tx: { type: 'string', description: 'hex of the signed tx `[txBytes, signature]`' },
     },
   },
+  querystring: WAIT_QUERY,
   response: SUBMIT_RESPONSES,
 } as const
 
 const SUBMIT_RAW_SCHEMA = {
   description: 'Submit a signed tx as raw bytes (`application/msgpack`).',
   consumes: ['application/msgpack', 'application/octet-stream'],
+  querystring: WAIT_QUERY,
   response: SUBMIT_RESPONSES,
 } as const
 
+/**
+ * Waits until `txId` is committed and answers `{ txId, height, index }`, or 504 after the bound.
+ */
+async function answerWhenCommitted(
+  deps: ApiDeps,
+  txId: Uint8Array,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  if (!deps.read) {
+    return reply.code(503).send(errorBody('API_NOT_READY', 'this node cannot wait for commits'))
+  }
+  const timeoutMs = deps.waitTimeoutMs ?? WAIT_TIMEOUT_MS_DEFAULT
+  const at = await deps.read.waitForTx(txId, timeoutMs)
+  if (!at) {
+    const message = `tx not committed within ${timeoutMs} ms (it may still commit)`
+    return reply.code(504).send(errorBody('API_WAIT_TIMEOUT', message))
+  }
+  return reply.code(200).send({ txId: toHex(txId), ...at })
+}
+
 function registerTxRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  const submit = async (bytes: Uint8Array, reply: FastifyReply): Promise<FastifyReply> => {
+  const submit = async (
+    bytes: Uint8Array,
+    wait: boolean,
+    reply: FastifyReply,
+  ): Promise<FastifyReply> => {
     const result = await deps.submitTx(bytes)
     if (!result.ok) {
       const { code, message } = result.error
+      // A duplicate is pooled or committed already: waiting for it is still meaningful.
+      const decoded = code === 'TX_DUPLICATE' && wait ? decodeSignedTx(bytes) : null
+      if (decoded?.ok) return answerWhenCommitted(deps, decoded.value.txId, reply)
       return reply.code(httpStatusOf(code)).send(errorBody(code, message))
     }
+    if (wait) return answerWhenCommitted(deps, result.value.txId, reply)
     return reply.code(202).send({ txId: toHex(result.value.txId) })
   }
+  const waits = (query: unknown): boolean => (query as { wait?: string }).wait === 'commit'
   app.post('/v1/txs', { schema: SUBMIT_JSON_SCHEMA }, async (request, reply) => {
     const { tx } = request.body as { tx: string }
     if (tx.length === 0 || !isHex(tx)) {
@@ -178,7 +235,7 @@ function registerTxRoutes(app: FastifyInstance, deps: ApiDeps): void {
         .code(400)
         .send(errorBody('API_BAD_REQUEST', 'tx must be non-empty lowercase hex'))
     }
-    return submit(fromHex(tx), reply)
+    return submit(fromHex(tx), waits(request.query), reply)
   })
   app.post('/v1/txs/raw', { schema: SUBMIT_RAW_SCHEMA }, async (request, reply) => {
     if (!(request.body instanceof Uint8Array)) {
@@ -186,7 +243,7 @@ function registerTxRoutes(app: FastifyInstance, deps: ApiDeps): void {
         .code(415)
         .send(errorBody('API_UNSUPPORTED_MEDIA_TYPE', 'send application/msgpack'))
     }
-    return submit(new Uint8Array(request.body), reply)
+    return submit(new Uint8Array(request.body), waits(request.query), reply)
   })
 }
 
@@ -203,5 +260,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await registerPlugins(app, deps)
   registerSystemRoutes(app, deps)
   registerTxRoutes(app, deps)
+  if (deps.read) {
+    registerVerifiableRoutes(app, deps.read)
+    registerQueryRoutes(app, deps.read)
+  }
   return app
 }

@@ -12,6 +12,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   API_RATE_LIMITED: 429,
   API_NOT_READY: 503,
   API_TIMEOUT: 504,
+  API_WAIT_TIMEOUT: 504,
+  API_NOT_ACCEPTABLE: 406,
   API_INTERNAL: 500,
   TX_DUPLICATE: 409,
   TX_NOT_FOUND: 404,
@@ -27,10 +29,14 @@ const STATUS_BY_PREFIX: readonly (readonly [string, number])[] = [
   ['API_', 400],
 ]
 
+/** Codes ending in `_NOT_FOUND` (e.g. `API_BLOCK_NOT_FOUND`, `API_MARKET_NOT_FOUND`) are 404. */
+const NOT_FOUND_SUFFIX = '_NOT_FOUND'
+
 /** The HTTP status for an error code; unknown codes are server errors (500). */
 export function httpStatusOf(code: string): number {
   const exact = STATUS_BY_CODE[code]
   if (exact !== undefined) return exact
+  if (code.endsWith(NOT_FOUND_SUFFIX) && /^[A-Z]+_/.test(code)) return 404
   for (const [prefix, status] of STATUS_BY_PREFIX) if (code.startsWith(prefix)) return status
   return 500
 }

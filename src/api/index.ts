@@ -5,3 +5,4 @@
  */
 export * from './build-api.ts'
 export * from './errors.ts'
+export * from './read-model.ts'

@@ -46,7 +46,8 @@ export interface ChainAppHost {
   isVerified(txId: Uint8Array, signature: Uint8Array): boolean
 }
 
-function toConsensusUpdates(result: BlockExecution): ValidatorUpdate[] {
+/** The validator updates of an execution as consensus applies them (add: power 1, remove: 0). */
+export function toConsensusUpdates(result: BlockExecution): ValidatorUpdate[] {
   return result.validatorUpdates.map((u) => ({
     publicKey: u.publicKey,
     power: u.action === 'add' ? 1 : 0,

@@ -9,8 +9,10 @@ import { decodeSignedTx } from '../codec/tx.ts'
 import {
   BLOCK_SCHEMA,
   CERTIFICATE_SCHEMA,
+  VALIDATOR_SET_SCHEMA,
   type Block,
   type CommitCertificate,
+  type Validator,
 } from '../core/block.ts'
 import type { BurnRecord } from '../core/records.ts'
 import { STATE_KEY_BYTES_MAX, STATE_VALUE_BYTES_MAX, type WriteSet } from '../core/state.ts'
@@ -27,6 +29,7 @@ import {
   stateKey,
   txKey,
   u32Key,
+  validatorSetKey,
 } from './keys.ts'
 import type { KvOp } from './kv.ts'
 import type { IndexEntries } from './records.ts'
@@ -50,6 +53,33 @@ export interface CommitInput {
   /** One opaque receipt per tx, when the VM produces them. */
   readonly receipts?: readonly Uint8Array[]
   readonly indexEntries: IndexEntries
+  /**
+   * Validator sets to keep by hash (the sets this block's header names and the one the next header
+   * will name); the caller computes each hash (`validatorsHashOf`). Rewriting a known set is harmless.
+   */
+  readonly validatorSets?: readonly ValidatorSetEntry[]
+}
+
+/** A validator set with its hash, as stored under `v ‖ hash`. */
+export interface ValidatorSetEntry {
+  readonly hash: Uint8Array
+  readonly validators: readonly Validator[]
+}
+
+/** The batch operations that store validator sets by hash. */
+export function validatorSetOps(sets: readonly ValidatorSetEntry[]): KvOp[] {
+  const seen = new Set<string>()
+  const ops: KvOp[] = []
+  for (const set of sets) {
+    assert(set.hash.length === 32, 'validator set hash is 32 bytes')
+    assert(set.validators.length > 0, 'validator set is non-empty')
+    const id = toHex(set.hash)
+    if (seen.has(id)) continue
+    seen.add(id)
+    const value = encodeCanonical(VALIDATOR_SET_SCHEMA, [...set.validators])
+    ops.push({ type: 'put', key: validatorSetKey(set.hash), value })
+  }
+  return ops
 }
 
 /** Asserts that `writeSet` has unique ascending keys of legal sizes. */

@@ -18,6 +18,7 @@ export const PREFIX = {
   receipts: utf8('r'),
   tx: utf8('t'),
   state: utf8('s'),
+  validatorSet: utf8('v'),
   burn: utf8('u'),
   history: utf8('xa'),
   burnByIssuer: utf8('xi'),
@@ -84,6 +85,9 @@ export const receiptsKey = (height: number): Uint8Array =>
 export const txKey = (txId: Uint8Array): Uint8Array => concatBytes(PREFIX.tx, txId)
 /** `s ‖ stateKey`: a persisted state entry. */
 export const stateKey = (key: Uint8Array): Uint8Array => concatBytes(PREFIX.state, key)
+/** `v ‖ validatorsHash`: a validator set by its hash. */
+export const validatorSetKey = (hash: Uint8Array): Uint8Array =>
+  concatBytes(PREFIX.validatorSet, hash)
 /** `u ‖ height ‖ index`: a burn record. */
 export const burnKey = (height: number, index: number): Uint8Array =>
   concatBytes(PREFIX.burn, u32Key(height), u32Key(index))

@@ -8,15 +8,37 @@
  */
 import { merkleProof, type MerkleStep } from '../codec/merkle.ts'
 import { decodeSignedTx } from '../codec/tx.ts'
-import type { BlockHeader, CommitCertificate } from '../core/block.ts'
+import {
+  VALIDATOR_SET_SCHEMA,
+  VALIDATOR_COUNT_MAX,
+  type BlockHeader,
+  type CommitCertificate,
+  type Validator,
+} from '../core/block.ts'
 import type { StateEntry, WriteSet } from '../core/state.ts'
 import { assert } from '../util/assert.ts'
 import { equalBytes } from '../util/bytes.ts'
 import { NodeError } from '../util/errors.ts'
-import { coreOps, headOps, validateCommit, assertWriteSet, type CommitInput } from './commit.ts'
+import {
+  coreOps,
+  headOps,
+  validateCommit,
+  assertWriteSet,
+  validatorSetOps,
+  type CommitInput,
+  type ValidatorSetEntry,
+} from './commit.ts'
 import { checkLedgerIntegrity, streamState, type ComputeStateRoot } from './integrity.ts'
 import { assertUniqueKeys, burnOps, decodeStored, recordOps } from './indexes.ts'
-import { blockHashKey, headKey, readU32, receiptsKey, stateKey, txKey } from './keys.ts'
+import {
+  blockHashKey,
+  headKey,
+  readU32,
+  receiptsKey,
+  stateKey,
+  txKey,
+  validatorSetKey,
+} from './keys.ts'
 import type { KvOp, KvStore } from './kv.ts'
 import type { CommitWitness } from './witness.ts'
 import { LedgerQueries } from './queries.ts'
@@ -67,6 +89,8 @@ export interface GenesisInput {
   readonly genesisHash: Uint8Array
   readonly writeSet: WriteSet
   readonly stateRoot: Uint8Array
+  /** The genesis validator set(s) to keep by hash (`loadValidatorSet`). */
+  readonly validatorSets?: readonly ValidatorSetEntry[]
 }
 
 /** A tx with what a client needs to check its inclusion against a certified header. */
@@ -168,6 +192,7 @@ export class Ledger extends LedgerQueries {
           ? { type: 'del', key: stateKey(c.key) }
           : { type: 'put', key: stateKey(c.key), value: c.value },
       )
+      ops.push(...validatorSetOps(genesis.validatorSets ?? []))
       const head = {
         version: 1,
         height: 0,
@@ -195,6 +220,7 @@ export class Ledger extends LedgerQueries {
       })
       const ops = coreOps(input, blockHash, txIds)
       ops.push(...burnOps(input.burns), ...recordOps(input.indexEntries))
+      ops.push(...validatorSetOps(input.validatorSets ?? []))
       ops.push(...(await statsOps(this.kv, input.indexEntries.stats)))
       const height = input.block.header.height
       const stateRoot = input.block.header.stateRoot
@@ -278,6 +304,18 @@ export class Ledger extends LedgerQueries {
     return { ...at, signedTx, header: stored.block.header, certificate, proof }
   }
 
+  /**
+   * The validator set stored under `hash` (see `CommitInput.validatorSets`), or undefined.
+   * @throws {NodeError} `LEDGER_CORRUPT` when the stored value does not decode.
+   */
+  async loadValidatorSet(hash: Uint8Array): Promise<Validator[] | undefined> {
+    if (hash.length !== 32) return undefined
+    const value = await this.kv.get(validatorSetKey(hash))
+    if (value === undefined) return undefined
+    const bytesMax = VALIDATOR_COUNT_MAX * 40 + 16
+    return decodeOrCorrupt(VALIDATOR_SET_SCHEMA, value, bytesMax, 'LEDGER_CORRUPT', 'validator set')
+  }
+
   /** Streams the persisted state (ascending keys), for rebuilding the in-memory state and tree. */
   loadState(): AsyncIterable<StateEntry> {
     return streamState(this.kv)
@@ -305,4 +343,4 @@ export class Ledger extends LedgerQueries {
 }
 
 /** Re-exported so callers need one import for commits. */
-export type { CommitInput }
+export type { CommitInput, ValidatorSetEntry }

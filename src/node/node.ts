@@ -39,6 +39,8 @@ import { BlockSyncer, buildSyncHandler, REAL_SYNC_TIMERS, syncSourceOfLedger } f
 import type { ConsensusMessage } from '../consensus/messages.ts'
 import type { WalRecord } from '../consensus/wal.ts'
 import { BLOCK_BYTES_MAX, BLOCK_TX_COUNT_MAX } from '../core/block.ts'
+import { NodeReadModel } from './read-model.ts'
+import { ValidatorSetTracker, validatorSetEntry } from './validator-sets.ts'
 
 /** What `startNode` needs. */
 export interface NodeOptions {
@@ -67,6 +69,7 @@ interface Restored {
   readonly lastBlock: Block
   readonly lastCertificate: CommitCertificate | null
   readonly validators: readonly Validator[]
+  readonly genesisBlock: Block
 }
 
 async function restore(ledger: Ledger, genesis: Genesis): Promise<Restored> {
@@ -79,6 +82,7 @@ async function restore(ledger: Ledger, genesis: Genesis): Promise<Restored> {
       genesisHash,
       writeSet: g.value.writeSet,
       stateRoot: g.value.tree.root(),
+      validatorSets: [validatorSetEntry(g.value.validators)],
     })
     return {
       state: g.value.state,
@@ -86,6 +90,7 @@ async function restore(ledger: Ledger, genesis: Genesis): Promise<Restored> {
       lastBlock: g.value.block,
       lastCertificate: null,
       validators: g.value.validators,
+      genesisBlock: g.value.block,
     }
   }
   if (head.height === 0 && !equalBytes(head.blockHash, genesisHash)) {
@@ -104,6 +109,7 @@ async function restore(ledger: Ledger, genesis: Genesis): Promise<Restored> {
       lastBlock: g.value.block,
       lastCertificate: null,
       validators: g.value.validators,
+      genesisBlock: g.value.block,
     }
   }
   const stored = await ledger.loadBlock(head.height)
@@ -116,6 +122,7 @@ async function restore(ledger: Ledger, genesis: Genesis): Promise<Restored> {
     lastBlock: stored.block,
     lastCertificate: certificate,
     validators: g.value.validators,
+    genesisBlock: g.value.block,
   }
 }
 
@@ -308,11 +315,12 @@ function buildDriver(options: NodeOptions, opened: Opened, mempool: Mempool, sta
     },
     wal: opened.walRecords,
   })
+  const validatorSets = new ValidatorSetTracker(restored.validators)
   const driver = new ConsensusDriver(engine, app, opened.wal, {
     broadcast: (bytes) => status.p2p?.broadcast(bytes),
     send: (to, bytes) => status.p2p?.send(to, bytes),
     commit: async (block, certificate, execution) => {
-      await commitToLedger(ledger, block, certificate, execution)
+      await commitToLedger(ledger, block, certificate, execution, validatorSets)
       status.height = block.header.height
       status.lastHash = execution.blockHash
       mempool.onCommitted(
@@ -422,6 +430,7 @@ function buildSyncer(
 function buildHttp(
   options: NodeOptions,
   parts: { app: ChainApp; driver: ConsensusDriver; mempool: Mempool; status: Status },
+  opened: Opened,
 ) {
   const { genesis, config } = options
   const { app, driver, mempool, status } = parts
@@ -439,6 +448,11 @@ function buildHttp(
       mempoolTxs: mempool.size,
     }),
     submitTx: submitter(driver, mempool, status),
+    read: new NodeReadModel({
+      ledger: opened.ledger,
+      chain: app,
+      genesisBlock: opened.restored.genesisBlock,
+    }),
   })
 }
 
@@ -479,7 +493,7 @@ async function startNode(options: NodeOptions): Promise<PointsNode> {
   const { app, driver } = buildDriver(options, opened, mempool, status)
   const p2p = await startTransport(options, opened, driver, mempool, status)
   status.p2p = p2p
-  const api = await buildHttp(options, { app, driver, mempool, status })
+  const api = await buildHttp(options, { app, driver, mempool, status }, opened)
   const node = new PointsNode({
     submit: submitter(driver, mempool, status),
     api,
@@ -519,8 +533,10 @@ async function commitToLedger(
   block: Block,
   certificate: CommitCertificate,
   execution: ChainExecution,
+  validatorSets: ValidatorSetTracker,
 ): Promise<void> {
   await ledger.commitBlock({
+    validatorSets: validatorSets.onCommit(execution),
     block,
     certificate,
     writeSet: execution.result.writeSet,
