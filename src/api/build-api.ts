@@ -9,6 +9,7 @@
  */
 import cors from '@fastify/cors'
 import rateLimit from '@fastify/rate-limit'
+import fastifyStatic from '@fastify/static'
 import swagger from '@fastify/swagger'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify'
 import type { Registry } from 'prom-client'
@@ -56,6 +57,8 @@ export interface ApiDeps {
   readonly read?: ReadModel
   /** Longest wait of `POST /v1/txs?wait=commit` before 504 `API_WAIT_TIMEOUT`; default 30 s. */
   readonly waitTimeoutMs?: number
+  /** Folder of the built web console (`npm run build:console`), served at `/console/`. */
+  readonly consoleDir?: string
 }
 
 /** Default longest wait of `?wait=commit`. */
@@ -263,6 +266,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   if (deps.read) {
     registerVerifiableRoutes(app, deps.read)
     registerQueryRoutes(app, deps.read)
+  }
+  if (deps.consoleDir !== undefined) {
+    // The web console (docs/console.md): static files only; it talks to the API like any client.
+    await app.register(fastifyStatic, { root: deps.consoleDir, prefix: '/console/', redirect: true })
   }
   return app
 }

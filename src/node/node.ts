@@ -52,6 +52,8 @@ export interface NodeOptions {
   readonly verifierWorkers?: number
   /** Round-0 wait after a block before the next proposal. */
   readonly blockIntervalMs?: number
+  /** Folder of the built web console to serve at `/console/` (none: not served). */
+  readonly consoleDir?: string
 }
 
 /** A committed block as the node reports it to listeners (SSE, tests). */
@@ -437,6 +439,7 @@ function buildHttp(
   return buildApi({
     chainId: genesis.chainId,
     corsOrigins: config.api.corsOrigins,
+    ...(options.consoleDir !== undefined ? { consoleDir: options.consoleDir } : {}),
     metrics: metricsFor(() => status.node),
     health: () => ({
       height: status.height,
