@@ -269,7 +269,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   }
   if (deps.consoleDir !== undefined) {
     // The web console (docs/console.md): static files only; it talks to the API like any client.
-    await app.register(fastifyStatic, { root: deps.consoleDir, prefix: '/console/', redirect: true })
+    await app.register(fastifyStatic, {
+      root: deps.consoleDir,
+      prefix: '/console/',
+      redirect: true,
+    })
   }
   return app
 }
