@@ -481,7 +481,9 @@ function mallsCard(s: Session, refresh: () => void): HTMLElement {
         )
     }
   }
-  return card('Malls', 'malls', h('div', { class: 'catalogue' }, ...malls))
+  const section = card('Malls', 'malls', h('div', { class: 'catalogue' }, ...malls))
+  section.classList.add('wide')
+  return section
 }
 
 async function renderHistory(s: Session, el: HTMLElement): Promise<void> {

@@ -4,7 +4,6 @@
  * redemptions at its mall, export the settlement report (CSV) and see its statistics.
  */
 import { sha256 } from '@noble/hashes/sha2.js'
-import { formatDecimal } from '../../src/codec/json.ts'
 import {
   NAME_LENGTH_MAX,
   REF_LENGTH_MAX,
@@ -279,11 +278,8 @@ function statsCard(s: Session): HTMLElement {
     fill(
       out,
       table(
-        ['Counter', 'Universal value'],
-        Object.entries(got.value.totals).map(([k, v]) => [
-          k,
-          formatDecimal(BigInt(v), s.pointTypes.get(s.universal)?.decimals ?? 0),
-        ]),
+        ['Counter', 'Minor units of my point types'],
+        Object.entries(got.value.totals).map(([k, v]) => [k, v]),
       ),
     )
     return ok('statistics loaded')

@@ -73,7 +73,6 @@ function chart(perDay: Map<number, bigint>): SVGSVGElement {
 function statsCard(s: Session): HTMLElement {
   const out = h('div', { id: 'platform-stats' })
   const form = txForm('platform-stats-form', 'Show exchange statistics', ...periodRows(7))
-  const uniDecimals = (): number => s.pointTypes.get(s.universal)?.decimals ?? 0
   onSubmit(form, async () => {
     const q = periodQuery(form)
     if (!q.ok) return q
@@ -82,19 +81,18 @@ function statsCard(s: Session): HTMLElement {
     for (const e of s.enterprises) {
       const got = await s.api.get<StatsJson>(`/v1/stats/enterprises/${e.address}?${q.value}`)
       if (!got.ok) return got
-      rows.push([
-        e.name,
-        ...COUNTERS.map((c) => formatDecimal(BigInt(got.value.totals[c]), uniDecimals())),
-      ])
+      rows.push([e.name, ...COUNTERS.map((c) => got.value.totals[c])])
       for (const d of got.value.days) {
         const sum = COUNTERS.reduce((acc, c) => acc + BigInt(d[c]), 0n)
         perDay.set(d.day, (perDay.get(d.day) ?? 0n) + sum)
       }
     }
     fill(out, chart(perDay), table(['Enterprise', ...COUNTERS], rows))
-    return ok(`statistics of ${rows.length} enterprises (universal value)`)
+    return ok(`statistics of ${rows.length} enterprises (minor units of their point types)`)
   })
-  return card('Exchange statistics', 'stats-card', form, out)
+  const section = card('Exchange statistics', 'stats-card', form, out)
+  section.classList.add('wide')
+  return section
 }
 
 function recordsCard(s: Session): HTMLElement {
