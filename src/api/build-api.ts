@@ -25,6 +25,9 @@ import { registerVerifiableRoutes } from './verifiable-routes.ts'
 /** Largest request body, in bytes (a signed tx is at most ~8 KiB; hex doubles it). */
 export const API_BODY_BYTES_MAX = 64 * 1024
 
+/** Longest path parameter, in characters: a 128-byte state key in hex. */
+export const API_PARAM_CHARS_MAX = 256
+
 /** What the node reports at `/health`. */
 export interface HealthReport {
   readonly height: number
@@ -255,6 +258,15 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ?? false,
     bodyLimit: API_BODY_BYTES_MAX,
+    // Path parameters up to a 128-byte state key in hex (the router answers 414 above this).
+    routerOptions: { maxParamLength: API_PARAM_CHARS_MAX },
+    // Router-level rejections (bad URL encoding, over-long parameters) get coded bodies too.
+    frameworkErrors: (error, _request, reply) => {
+      const code =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'API_URI_TOO_LONG' : 'API_BAD_REQUEST'
+      const raw = reply as unknown as FastifyReply
+      void raw.code(httpStatusOf(code)).send(errorBody(code, error.message))
+    },
     // Reject unknown properties instead of silently dropping them; never coerce types.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   })

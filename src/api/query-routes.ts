@@ -55,6 +55,7 @@ function listRoute<K>(
     item: Record<string, unknown>
     params?: string[]
     query?: Record<string, unknown>
+    required?: string[]
     key: (request: FastifyRequest) => Parsed<K>
     read: (key: K, page: PageQuery) => Promise<ReadResult<ViewPage>>
   },
@@ -65,6 +66,7 @@ function listRoute<K>(
     querystring: {
       ...PAGE_QUERY,
       properties: { ...PAGE_QUERY.properties, ...(spec.query ?? {}) },
+      ...(spec.required ? { required: spec.required } : {}),
     },
     response: { 200: pageOf(spec.item), ...errors(400, 404) },
   }
@@ -194,6 +196,7 @@ function registerRecordLists(app: FastifyInstance, read: ReadModel): void {
     description: 'The issuances a voucher digest backs.',
     item: ISSUANCE_ITEM,
     query: { voucher: str('voucher digest (32 bytes hex)') },
+    required: ['voucher'],
     key: (r) => parseBytes(query(r).voucher, 32, 'API_BAD_QUERY', 'voucher'),
     read: (voucher, page) => read.issuances(voucher, page),
   })
@@ -217,6 +220,8 @@ function burnFilter(q: Query): Parsed<Parameters<ReadModel['burns']>[0]> {
   if (!period.ok) return period
   return { ok: true, value: { by: 'time', fromMs: period.value[0], toMs: period.value[1] } }
 }
+
+const CSV = { type: 'string', description: 'RFC 4180 CSV with a header row' } as const
 
 const PERIOD_QUERY = {
   type: 'object',
@@ -248,8 +253,15 @@ function registerReports(app: FastifyInstance, read: ReadModel): void {
       schema: {
         description: `${describe} JSON, or CSV with \`Accept: text/csv\`.`,
         querystring: PERIOD_QUERY,
-        produces: ['application/json', 'text/csv'],
-        response: { 200: SETTLEMENT_JSON, ...errors(400) },
+        response: {
+          200: {
+            content: {
+              'application/json': { schema: SETTLEMENT_JSON },
+              'text/csv': { schema: CSV },
+            },
+          },
+          ...errors(400),
+        },
       },
     },
     (request, reply) => settlement(request, reply, wantsCsv(request.headers.accept)),
@@ -260,8 +272,7 @@ function registerReports(app: FastifyInstance, read: ReadModel): void {
       schema: {
         description: `${describe} CSV (RFC 4180).`,
         querystring: PERIOD_QUERY,
-        produces: ['text/csv'],
-        response: { 200: { type: 'string' }, ...errors(400) },
+        response: { 200: { content: { 'text/csv': { schema: CSV } } }, ...errors(400) },
       },
     },
     (request, reply) => settlement(request, reply, true),

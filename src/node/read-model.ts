@@ -48,6 +48,7 @@ import type { MemoryState } from '../vm/memory-state.ts'
 import { readMarket, readOrder, readPointType, readRate, readValue } from '../vm/queries.ts'
 import {
   BALANCE_SCHEMA,
+  BOOK_SCHEMA,
   CONFIG_SCHEMA,
   ENTERPRISE_SCHEMA,
   MARKET_SCHEMA,
@@ -333,7 +334,7 @@ export class NodeReadModel implements ReadModel {
     const start = keys.bookPrefix(base, quote)
     return Promise.resolve(
       statePage(state, start, prefixEnd(start), page, (e) => {
-        const order = readOrder(state, e.value)
+        const order = readOrder(state, decodeState(BOOK_SCHEMA, e.value))
         if (!order) throw new NodeError('STATE_CORRUPT', `book entry without order`)
         return omit(order, 'escrow')
       }),
