@@ -135,9 +135,12 @@ export class HeaderFollower {
 
   async #walk(target: number): Promise<Result<VerifiedHeader | null, ClientError>> {
     let last: VerifiedHeader | null = null
-    let pending: BlockHeader[] = []
-    while (this.#anchor.height + pending.length < target) {
-      const from = this.#anchor.height + pending.length + 1
+    // The last linked header above the anchor (not yet certified); only it is kept, so a long walk
+    // holds one header, not the whole chain.
+    const linked: { previous: BlockHeader | undefined } = { previous: undefined }
+    const next = (): number => (linked.previous?.height ?? this.#anchor.height) + 1
+    while (next() <= target) {
+      const from = next()
       const limit = Math.min(FOLLOW_PAGE, target - from + 1)
       const page = await this.#source.blocks(from, limit)
       if (!page.ok) return page
@@ -145,11 +148,11 @@ export class HeaderFollower {
         return clientErr('CLIENT_NOT_FOUND', `the node has no block ${from} (walking to ${target})`)
       }
       for (const view of page.value.slice(0, limit)) {
-        const step = await this.#step(view, pending, target)
+        const step = await this.#step(view, linked, target)
         if (!step.ok) return step
         if (step.value === null) continue
         last = step.value
-        pending = []
+        linked.previous = undefined
       }
     }
     return ok(last)
@@ -158,15 +161,14 @@ export class HeaderFollower {
   /** Links one header; certifies it (and moves the anchor) at set changes and at the target. */
   async #step(
     view: BlockViewJson,
-    pending: BlockHeader[],
+    linked: { previous: BlockHeader | undefined },
     target: number,
   ): Promise<Result<VerifiedHeader | null, ClientError>> {
     const header = decodeHeaderHex(view.headerHex)
     if (!header.ok) return header
-    const previous = pending.at(-1)
-    const linked = this.#link(header.value, previous)
-    if (!linked.ok) return linked
-    pending.push(header.value)
+    const links = this.#link(header.value, linked.previous)
+    if (!links.ok) return links
+    linked.previous = header.value
     const h = header.value
     const changes = !equalBytes(h.validatorsHash, h.nextValidatorsHash)
     if (!changes && h.height !== target) return ok(null)

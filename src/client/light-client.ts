@@ -99,6 +99,16 @@ export class LightClient {
     this.#trusted = options
   }
 
+  /** The validator sets followed so far: `[first height, set hash hex]`, ascending. */
+  followedSets(): readonly (readonly [number, string])[] {
+    return this.#follower?.epochs ?? []
+  }
+
+  /** The highest height whose certificate the client has checked while following the chain. */
+  get verifiedHeight(): number {
+    return this.#follower?.verifiedHeight ?? 0
+  }
+
   /** The header source over the node's API (`/v1/blocks`, `/v1/validator-sets/:hash`). */
   #source(): HeaderSource {
     return {
