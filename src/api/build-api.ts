@@ -281,11 +281,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   }
   if (deps.consoleDir !== undefined) {
     // The web console (docs/console.md): static files only; it talks to the API like any client.
-    await app.register(fastifyStatic, {
-      root: deps.consoleDir,
-      prefix: '/console/',
-      redirect: true,
-    })
+    await app.register(fastifyStatic, { root: deps.consoleDir, prefix: '/console/' })
+    app.get('/console', { schema: { hide: true } }, (_request, reply) =>
+      reply.redirect('/console/', 301),
+    )
   }
   return app
 }
