@@ -155,7 +155,7 @@ export function keyPanel(s: Session, role: string, changed: () => void): HTMLEle
       h(
         'p',
         { class: 'muted' },
-        `Keys are created and encrypted in this browser; the private key never leaves it. Use a ${role} key on this page.`,
+        `Keys are created and encrypted in this browser; the private key never leaves it. Use ${role} key on this page.`,
       ),
       h(
         'div',

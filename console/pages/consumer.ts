@@ -235,6 +235,20 @@ function convertCard(s: Session, rates: Map<string, bigint>, refresh: () => void
   )
 }
 
+/**
+ * A price in ticks (quote minor units per base minor unit, times 10^priceDecimals) as whole quote
+ * points per whole base point.
+ */
+function perWhole(s: Session, market: MarketJson, ticks: bigint): string {
+  const baseDecimals = s.pointTypes.get(market.base)?.decimals ?? 0
+  const quoteDecimals = s.pointTypes.get(market.quote)?.decimals ?? 0
+  const text = formatDecimal(
+    ticks * 10n ** BigInt(baseDecimals),
+    market.priceDecimals + quoteDecimals,
+  )
+  return text.includes('.') ? text.replace(/\.?0+$/, '') : text
+}
+
 async function marketDetails(
   s: Session,
   market: MarketJson,
@@ -248,7 +262,8 @@ async function marketDetails(
   ])
   const mine = book.ok ? book.value.orders.filter((o) => o.owner === s.key?.addressHex) : []
   const priceText = (p: string): string =>
-    `${formatDecimal(BigInt(p), market.priceDecimals)} ${market.quote}/${market.base}`
+    `${formatDecimal(BigInt(p), market.priceDecimals)} ${market.quote}/${market.base} ` +
+    `(${perWhole(s, market, BigInt(p))} ${market.quote} per ${market.base})`
   const cancel = (o: OrderJson): HTMLElement => {
     const b = h('button', { type: 'button', class: 'secondary' }, 'Cancel')
     b.addEventListener('click', () => {
@@ -368,7 +383,7 @@ async function marketCard(s: Session, refresh: () => void): Promise<HTMLElement>
           ['buy', `buy ${market.base} with ${market.quote}`],
         ]),
       ),
-      row(`Price (${market.quote} per ${market.base} unit)`, input('price')),
+      row(`Price (${market.quote} minor units per ${market.base} minor unit)`, input('price')),
       row(`Quantity (${market.base})`, input('quantity')),
     ],
   )
@@ -390,7 +405,9 @@ async function marketCard(s: Session, refresh: () => void): Promise<HTMLElement>
     h(
       'p',
       { class: 'muted' },
-      `${market.id}: last price ${formatDecimal(BigInt(last), market.priceDecimals)}, lot ${fmt(s, market.base, market.lotSize)}`,
+      `${market.id}: last price ${formatDecimal(BigInt(last), market.priceDecimals)} ` +
+        `(${perWhole(s, market, BigInt(last))} ${market.quote} per ${market.base}), ` +
+        `lot ${fmt(s, market.base, market.lotSize)}`,
     ),
     form,
     details,
@@ -536,7 +553,7 @@ export async function renderConsumer(s: Session, root: HTMLElement): Promise<voi
     void renderConsumer(s, root)
   }
   const rates = await ratesOf(s)
-  const sections: HTMLElement[] = [keyPanel(s, 'consumer', rerender)]
+  const sections: HTMLElement[] = [keyPanel(s, 'a consumer', rerender)]
   if (s.key) {
     sections.push(
       accountCard(s, refresh),

@@ -292,7 +292,7 @@ export function renderEnterprise(s: Session, root: HTMLElement): void {
   const rerender = (): void => {
     renderEnterprise(s, root)
   }
-  const sections: HTMLElement[] = [keyPanel(s, 'enterprise', rerender)]
+  const sections: HTMLElement[] = [keyPanel(s, 'an enterprise', rerender)]
   if (s.key) {
     const me = s.enterprises.find((e) => e.address === s.key?.addressHex)
     const redemptions = h('div', { id: 'redemptions' })

@@ -322,7 +322,7 @@ export async function renderPlatform(s: Session, root: HTMLElement): Promise<voi
     recordsCard(s),
     settlementCard(s),
     await ratesCard(s),
-    keyPanel(s, 'platform operator (or oracle)', rerender),
+    keyPanel(s, 'an operator (or oracle)', rerender),
   ]
   if (s.key) sections.push(adminCard(s))
   fill(root, ...sections)
