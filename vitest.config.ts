@@ -23,6 +23,11 @@ export default defineConfig({
       },
       { extends: true, test: { name: 'sim', include: ['test/sim/**/*.long.test.ts'] } },
       {
+        // The web console in headless Chromium (issue #10): `npm run test:console`; CI runs it too.
+        extends: true,
+        test: { name: 'browser', include: ['test/e2e/**/*.browser.test.ts'], testTimeout: 120_000 },
+      },
+      {
         extends: true,
         test: {
           name: 'e2e',

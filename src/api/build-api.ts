@@ -9,6 +9,7 @@
  */
 import cors from '@fastify/cors'
 import rateLimit from '@fastify/rate-limit'
+import fastifyStatic from '@fastify/static'
 import swagger from '@fastify/swagger'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify'
 import type { Registry } from 'prom-client'
@@ -63,6 +64,8 @@ export interface ApiDeps {
   readonly waitTimeoutMs?: number
   /** Server-sent event streams (`/v1/events/*`); absent: the routes are not served. */
   readonly events?: EventHub
+  /** Folder of the built web console (`npm run build:console`), served at `/console/`. */
+  readonly consoleDir?: string
 }
 
 /** Default longest wait of `?wait=commit`. */
@@ -286,6 +289,13 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   if (deps.read) {
     registerVerifiableRoutes(app, deps.read)
     registerQueryRoutes(app, deps.read)
+  }
+  if (deps.consoleDir !== undefined) {
+    // The web console (docs/console.md): static files only; it talks to the API like any client.
+    await app.register(fastifyStatic, { root: deps.consoleDir, prefix: '/console/' })
+    app.get('/console', { schema: { hide: true } }, (_request, reply) =>
+      reply.redirect('/console/', 301),
+    )
   }
   return app
 }

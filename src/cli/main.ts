@@ -11,7 +11,7 @@ import { createNodeKey, loadNodeKey } from '../node/key-file.ts'
 import { loadGenesis } from '../node/genesis-file.ts'
 import { PointsNode } from '../node/node.ts'
 import { createTestnet } from '../node/testnet.ts'
-import { runDev } from '../node/dev.ts'
+import { CONSOLE_DIST_DIR, runDev } from '../node/dev.ts'
 import { pino } from 'pino'
 import { toHex } from '../util/bytes.ts'
 import { NodeError } from '../util/errors.ts'
@@ -191,6 +191,8 @@ async function cmdDev(args: string[], io: Io): Promise<number> {
   nodes.forEach((node, i) => {
     io.out(`validator ${i}: pointsnode API listening at ${node.apiUrl}`)
   })
+  if (existsSync(CONSOLE_DIST_DIR)) io.out(`web console: ${nodes[0]!.apiUrl}/console/`)
+  else io.out('web console: not built (run `npm run build:console`)')
   io.out(
     `demo accounts: ${join(dir, 'demo-accounts.json')}; operator key: ${join(dir, 'operator-key.json')}`,
   )

@@ -33,7 +33,13 @@ export class HttpTransport {
   /** `baseUrl` without a trailing slash is preferred; one is removed. */
   constructor(baseUrl: string, fetchImpl?: FetchLike, timeoutMs = REQUEST_TIMEOUT_MS) {
     this.#baseUrl = baseUrl.replace(/\/+$/, '')
-    this.#fetch = fetchImpl ?? ((url, init) => globalThis.fetch(url, init))
+    // The cast is needed under the DOM lib (console/tsconfig.json), where `body` types differ.
+    type Init = Parameters<typeof globalThis.fetch>[1]
+    this.#fetch =
+      fetchImpl ??
+      ((url, init) =>
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+        globalThis.fetch(url, init as Init))
     this.#timeoutMs = timeoutMs
   }
 

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { Logger } from 'pino'
 import { keyPairOf } from '../client/keys.ts'
 import { fromHex, toHex } from '../util/bytes.ts'
@@ -60,8 +61,23 @@ async function seedDemo(nodes: readonly PointsNode[], dir: string, log: Logger):
   log.info(summary, 'demo data committed')
 }
 
+/** Where `npm run build:console` puts the web console. */
+export const CONSOLE_DIST_DIR = fileURLToPath(new URL('../../dist/console/', import.meta.url))
+
+/** Options of `runDev`: the console folder to serve (default: the build, when present) and CORS. */
+export interface DevOptions {
+  readonly consoleDir?: string
+  readonly corsOrigins?: readonly string[]
+}
+
 /** Starts (creating on first use) the dev consortium under `dir`; returns the running nodes. */
-export async function runDev(dir: string, log: Logger): Promise<PointsNode[]> {
+export async function runDev(
+  dir: string,
+  log: Logger,
+  options: DevOptions = {},
+): Promise<PointsNode[]> {
+  const consoleDir =
+    options.consoleDir ?? (existsSync(CONSOLE_DIST_DIR) ? CONSOLE_DIST_DIR : undefined)
   const fresh = !existsSync(join(dir, 'node0'))
   if (fresh) await createTestnet(dir, DEV_VALIDATORS, DEV_CHAIN_ID, BigInt(Date.now()))
   const nodes: PointsNode[] = []
@@ -69,10 +85,12 @@ export async function runDev(dir: string, log: Logger): Promise<PointsNode[]> {
     const home = join(dir, `node${i}`)
     const config = loadConfig(home)
     if (!config.ok) throw new NodeError(config.error.code, config.error.message)
+    const cors = options.corsOrigins ?? config.value.api.corsOrigins
     const child = log.child({ node: i })
     nodes.push(
       await PointsNode.start({
-        config: config.value,
+        config: { ...config.value, api: { ...config.value.api, corsOrigins: cors } },
+        ...(consoleDir !== undefined ? { consoleDir } : {}),
         genesis: loadGenesis(home),
         key: loadNodeKey(home),
         log: child,

@@ -56,6 +56,8 @@ export interface NodeOptions {
   readonly blockIntervalMs?: number
   /** API request rate per client address (default: buildApi's 600 per minute); benches raise it. */
   readonly apiRateLimit?: { readonly max: number; readonly timeWindowMs: number }
+  /** Folder of the built web console to serve at `/console/` (none: not served). */
+  readonly consoleDir?: string
 }
 
 /** A committed block as the node reports it to listeners (SSE, tests). */
@@ -441,6 +443,7 @@ function buildHttp(
       peers: () => status.p2p?.peers().filter((p) => p.connected).length ?? 0,
       eventSubscribers: () => events.stats().subscribers,
     }),
+    ...(options.consoleDir !== undefined ? { consoleDir: options.consoleDir } : {}),
     health: () => ({
       height: status.height,
       inSync: !(status.syncer?.isBehind() ?? false),
