@@ -9,7 +9,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { request, Agent } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -170,15 +170,18 @@ export async function startNode(home: string, profileDir: string | null): Promis
   const child = spawn(process.execPath, [...flags, BIN, 'start', '--home', home], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
-    env: { ...process.env, POINTSNODE_LOG_LEVEL: 'warn' },
+    env: { ...process.env, POINTSNODE_LOG_LEVEL: process.env['BENCH_NODE_LOG_LEVEL'] ?? 'warn' },
   })
   assertPid(child)
   trackGroup(child.pid)
   let stdout = ''
   const proc = { home, child, apiUrl: '', profileDir, stderr: '' }
+  const log = createWriteStream(join(home, 'node.log'))
   child.stderr.on('data', (chunk: Buffer) => {
     proc.stderr = (proc.stderr + chunk.toString()).slice(-8_000)
+    log.write(chunk)
   })
+  child.once('exit', () => log.end())
   child.stdout.on('data', (chunk: Buffer) => {
     stdout += chunk.toString()
   })

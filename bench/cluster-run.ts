@@ -139,6 +139,8 @@ export interface StepOptions {
   readonly concurrency: number
   readonly signAhead: boolean
   readonly timeoutMs: number
+  /** Submission window: the generator stops submitting after it. */
+  readonly submitMs: number
   readonly rssEveryMs?: number
 }
 
@@ -158,6 +160,7 @@ export async function runStep(cluster: BenchCluster, options: StepOptions): Prom
     outFile: join(outDir, `run-${options.run}.json`),
     signAhead: options.signAhead,
     drainMs: 20_000,
+    submitMs: options.submitMs,
   }
   const child = spawn(process.execPath, ['--import', 'tsx', LOADGEN, JSON.stringify(config)], {
     stdio: ['ignore', 'pipe', 'pipe'],

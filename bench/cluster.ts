@@ -13,10 +13,10 @@
  * 5. Prints the table and the ratios of issue #9: committed tx/s ÷ (2-worker verify rate ÷ 4) for
  *    4 validators, committed tx/s ÷ 2-worker verify rate for `--dev` (one validator).
  *
- * Flags: --validators N (4) | --dev (1 validator) | --txs N (max-rate step, 8000) | --accounts N
+ * Flags: --validators N (4) | --dev (1 validator) | --txs N (max-rate step, 6000) | --accounts N
  * (1000) | --seed N (1) | --duration S (per offered step, 10) | --offered r1,r2,... (sweep; writes
  * docs/bench/cluster-<n>v.csv and .svg) | --concurrency N (256) | --profile (node 0 under --cpu-prof,
- * top self-time functions printed) | --no-half. Every process it starts is killed on the way out.
+ * top self-time functions printed) | --no-half | --keep (keep the homes and node logs). Every process it starts is killed on the way out.
  */
 import '../src/polyfills.ts'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
@@ -47,7 +47,7 @@ const dev = flag(args, 'dev') !== undefined
 const validators = dev ? 1 : num('validators', 4)
 const seed = num('seed', 1)
 const accounts = num('accounts', 1000)
-const maxTxs = num('txs', 8000)
+const maxTxs = num('txs', 6000)
 const duration = num('duration', 10)
 const concurrency = num('concurrency', 256)
 const profile = flag(args, 'profile') !== undefined
@@ -56,8 +56,10 @@ const offered = (flag(args, 'offered') ?? '')
   .split(',')
   .filter((s) => s !== '')
   .map(Number)
-/** Per step: signing plus submission plus drain stays under a minute. */
+/** Per step: signing, at most 30 s of submission and 20 s of drain; killed after 90 s. */
 const STEP_TIMEOUT_MS = 90_000
+const SUBMIT_MS = 30_000
+const VERIFY_JOBS = 4000
 const STEP_TXS_MAX = 40_000
 
 function cell(n: number, digits = 0): string {
@@ -106,7 +108,14 @@ function printProfiles(summaries: readonly ProfileSummary[]): void {
 
 async function runSteps(cluster: BenchCluster): Promise<StepRun[]> {
   const runs: StepRun[] = []
-  const common = { seed, accounts, concurrency, signAhead: false, timeoutMs: STEP_TIMEOUT_MS }
+  const common = {
+    seed,
+    accounts,
+    concurrency,
+    signAhead: false,
+    timeoutMs: STEP_TIMEOUT_MS,
+    submitMs: SUBMIT_MS,
+  }
   let run = 1
   const max = await runStep(cluster, {
     ...common,
@@ -174,9 +183,9 @@ async function main(): Promise<void> {
   console.log(
     `validators ${validators}, accounts ${accounts}, seed ${seed}, max-rate txs ${maxTxs}`,
   )
-  const verify = await measureVerifyRates(seed, 6000)
+  const verify = await measureVerifyRates(seed, VERIFY_JOBS)
   console.log(
-    `verify rate (VerifierPool, 6,000 transfers): 1 worker ${fmt(verify.one)}/s, 2 workers ${fmt(verify.two)}/s`,
+    `verify rate (VerifierPool, ${fmt(VERIFY_JOBS)} transfers, best of 2): 1 worker ${fmt(verify.one)}/s, 2 workers ${fmt(verify.two)}/s`,
   )
   const profileDir = profile ? mkdtempSync(join(tmpdir(), 'pointsnode-prof-')) : null
   let cluster: BenchCluster | null = null
@@ -205,7 +214,8 @@ async function main(): Promise<void> {
   } finally {
     if (cluster) {
       await stopBenchCluster(cluster)
-      removeDir(cluster.testnet.dir)
+      if (flag(args, 'keep') === undefined) removeDir(cluster.testnet.dir)
+      else console.log(`kept ${cluster.testnet.dir} (node.log in every home)`)
     }
     if (profileDir !== null && flag(args, 'keep-profile') === undefined) removeDir(profileDir)
   }

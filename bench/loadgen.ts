@@ -35,6 +35,8 @@ export interface LoadConfig {
   readonly signAhead: boolean
   /** Longest wait for the mempools to drain after the last submission. */
   readonly drainMs: number
+  /** Submission stops after this long even if txs are left (they count as not submitted). */
+  readonly submitMs: number
 }
 
 /** What the load generator writes to `outFile`. */
@@ -188,7 +190,8 @@ async function run(): Promise<void> {
   let signedUpTo = Math.min(count, chunk)
   await signChunk(0, signedUpTo, signed)
   console.log(`SIGNED ${Math.round(now() - signStart)}`)
-  const records: [string, number, number, number][] = new Array(count)
+  type TxRecord = [string, number, number, number]
+  const records: (TxRecord | undefined)[] = new Array<TxRecord | undefined>(count)
   const sub = submitter() as Submitter & { errors: string[] }
   void pollHeights()
   const startMs = now()
@@ -200,7 +203,7 @@ async function run(): Promise<void> {
     inFlight--
     wake?.()
   }
-  while (next < count) {
+  while (next < count && now() - startMs < config.submitMs) {
     if (config.signAhead && next >= signedUpTo - rate && signedUpTo < count) {
       const to = Math.min(count, signedUpTo + chunk)
       await signChunk(signedUpTo, to, signed)
@@ -234,9 +237,10 @@ async function run(): Promise<void> {
   console.log(`END ${endMs}`)
   sub.close()
   const statusCounts: Record<string, number> = {}
-  for (const r of records) statusCounts[String(r[2])] = (statusCounts[String(r[2])] ?? 0) + 1
+  const sent = records.filter((r): r is TxRecord => r !== undefined)
+  for (const r of sent) statusCounts[String(r[2])] = (statusCounts[String(r[2])] ?? 0) + 1
   const result: LoadResult = {
-    txs: records,
+    txs: sent,
     heights: [...heights.entries()],
     startMs,
     endSubmitMs,
