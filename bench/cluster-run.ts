@@ -29,6 +29,8 @@ import {
 } from './cluster-lib.ts'
 import type { LoadConfig, LoadResult } from './loadgen.ts'
 
+/** Longest time the load generator may take to pre-sign before its submission window starts. */
+const SIGN_TIMEOUT_MS = 90_000
 const LOADGEN = new URL('./loadgen.ts', import.meta.url).pathname
 
 /** Verify rates (signatures per second) of the node's verifier pool. */
@@ -185,7 +187,14 @@ export async function runStep(cluster: BenchCluster, options: StepOptions): Prom
     for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
       const line = buffered.slice(0, nl)
       buffered = buffered.slice(nl + 1)
-      if (line.startsWith('SIGNED ')) signMs = Number(line.slice(7))
+      if (line.startsWith('SIGNED ')) {
+        signMs = Number(line.slice(7))
+        // Signing time is not part of the budget: the submission window starts now.
+        clearTimeout(timer)
+        timer = setTimeout(() => {
+          killGroup(pid)
+        }, options.timeoutMs)
+      }
       if (line.startsWith('START ')) {
         cpuBefore = pids().map(procSample)
         t0 = performance.now()
@@ -205,9 +214,9 @@ export async function runStep(cluster: BenchCluster, options: StepOptions): Prom
     }
   })
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
-  const timer = setTimeout(() => {
+  let timer = setTimeout(() => {
     killGroup(pid)
-  }, options.timeoutMs)
+  }, options.timeoutMs + SIGN_TIMEOUT_MS)
   const code = await exited
   clearTimeout(timer)
   if (rss.timer) clearInterval(rss.timer)
@@ -256,12 +265,19 @@ export interface StepStats {
 function commitTimeOf(heights: readonly [number, number][]): (h: number) => number | undefined {
   // A height may be skipped between two polls: its commit time is the first poll at or above it.
   const sorted = [...heights].sort((a, b) => a[0] - b[0])
+  const suffixMin = sorted.map((e) => e[1])
+  for (let i = suffixMin.length - 2; i >= 0; i--) {
+    suffixMin[i] = Math.min(suffixMin[i]!, suffixMin[i + 1]!)
+  }
   return (h) => {
-    let best: number | undefined
-    for (const [height, at] of sorted) {
-      if (height >= h && (best === undefined || at < best)) best = at
+    let lo = 0
+    let hi = sorted.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (sorted[mid]![0] < h) lo = mid + 1
+      else hi = mid
     }
-    return best
+    return lo < sorted.length ? suffixMin[lo] : undefined
   }
 }
 

@@ -13,7 +13,7 @@
  * 5. Prints the table and the ratios of issue #9: committed tx/s ÷ (2-worker verify rate ÷ 4) for
  *    4 validators, committed tx/s ÷ 2-worker verify rate for `--dev` (one validator).
  *
- * Flags: --validators N (4) | --dev (1 validator) | --txs N (max-rate step, 6000) | --accounts N
+ * Flags: --validators N (4) | --dev (1 validator) | --txs N (max-rate step, 4000) | --accounts N
  * (1000) | --seed N (1) | --duration S (per offered step, 10) | --offered r1,r2,... (sweep; writes
  * docs/bench/cluster-<n>v.csv and .svg) | --concurrency N (256) | --profile (node 0 under --cpu-prof,
  * top self-time functions printed) | --no-half | --keep (keep the homes and node logs). Every process it starts is killed on the way out.
@@ -47,7 +47,7 @@ const dev = flag(args, 'dev') !== undefined
 const validators = dev ? 1 : num('validators', 4)
 const seed = num('seed', 1)
 const accounts = num('accounts', 1000)
-const maxTxs = num('txs', 6000)
+const maxTxs = num('txs', 4000)
 const duration = num('duration', 10)
 const concurrency = num('concurrency', 256)
 const profile = flag(args, 'profile') !== undefined
@@ -56,8 +56,8 @@ const offered = (flag(args, 'offered') ?? '')
   .split(',')
   .filter((s) => s !== '')
   .map(Number)
-/** Per step: signing, at most 30 s of submission and 20 s of drain; killed after 90 s. */
-const STEP_TIMEOUT_MS = 90_000
+/** Per step after signing: at most 30 s of submission and 20 s of drain; killed after 60 s. */
+const STEP_TIMEOUT_MS = 60_000
 const SUBMIT_MS = 30_000
 const VERIFY_JOBS = 4000
 const STEP_TXS_MAX = 40_000
