@@ -300,7 +300,10 @@ export function analyseStep(step: StepRun, commits: CommitMap): StepStats {
     lastCommit = Math.max(lastCommit, when)
   }
   latencies.sort((a, b) => a - b)
-  const accepts = r.txs.map((t) => t[3]).sort((a, b) => a - b)
+  const accepts = r.txs
+    .filter((t) => t[2] >= 0)
+    .map((t) => t[3])
+    .sort((a, b) => a - b)
   const windowHeights = [...commits.roundOfHeight.keys()].filter((h) => {
     const at = timeOf(h)
     return at !== undefined && at >= r.startMs && at <= r.endMs

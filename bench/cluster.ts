@@ -56,8 +56,8 @@ const offered = (flag(args, 'offered') ?? '')
   .split(',')
   .filter((s) => s !== '')
   .map(Number)
-/** Per step after signing: at most 30 s of submission and 20 s of drain; killed after 60 s. */
-const STEP_TIMEOUT_MS = 60_000
+/** Per step after signing: at most 30 s of submission and 20 s of drain; killed after 70 s. */
+const STEP_TIMEOUT_MS = 70_000
 const SUBMIT_MS = 30_000
 const VERIFY_JOBS = 4000
 const STEP_TXS_MAX = 40_000

@@ -41,7 +41,7 @@ export interface LoadConfig {
 
 /** What the load generator writes to `outFile`. */
 export interface LoadResult {
-  /** [txId hex, submit time (epoch ms), HTTP status (0: connection error), response time (ms)]. */
+  /** [txId hex, submit time (epoch ms), HTTP status (0: connection error, -1: no answer), response time (ms)]. */
   readonly txs: [string, number, number, number][]
   /** [height, first time node 0 reported it (epoch ms)]. */
   readonly heights: [number, number][]
@@ -224,14 +224,20 @@ async function run(): Promise<void> {
     const tx = signed[i]!
     const at = now()
     inFlight++
+    // Status -1 until the node answers (an answer may still be outstanding when the run ends).
+    records[i] = [tx.id, at, -1, NaN]
     void sub.submit(i, tx.bytes).then((status) => {
       records[i] = [tx.id, at, status, now() - at]
       done()
     })
   }
-  while (inFlight > 0) await new Promise((r) => setTimeout(r, 5))
+  const submitEnd = now()
+  // Outstanding submissions and the drain share one bounded window.
+  while (inFlight > 0 && now() < submitEnd + config.drainMs) {
+    await new Promise((r) => setTimeout(r, 5))
+  }
   const endSubmitMs = now()
-  await drain(endSubmitMs)
+  await drain(submitEnd)
   polling = false
   const endMs = now()
   console.log(`END ${endMs}`)
