@@ -136,7 +136,12 @@ async function runSteps(cluster: BenchCluster): Promise<StepRun[]> {
   for (const [i, rate] of rates.entries()) {
     const count = Math.min(STEP_TXS_MAX, Math.round(rate * duration))
     const label = half && i === 0 ? 'half of max' : `offered ${rate}`
-    runs.push(await runStep(cluster, { ...common, label, rate, count, run: run++ }))
+    try {
+      runs.push(await runStep(cluster, { ...common, label, rate, count, run: run++ }))
+    } catch (error) {
+      // Report the steps that ran; a failed step is named in the output.
+      console.log(`step ${label} failed: ${String(error).slice(0, 500)}`)
+    }
   }
   return runs
 }

@@ -16,7 +16,7 @@ import { Agent, request } from 'node:http'
 import { signedTx } from '../src/client/tx-builder.ts'
 import type { KeyPair } from '../src/client/keys.ts'
 import { toHex } from '../src/util/bytes.ts'
-import { benchAccounts, getJson, sourceAddress, type Health } from './cluster-lib.ts'
+import { benchAccounts, getJson, sourceAddress, until, type Health } from './cluster-lib.ts'
 
 /** What the parent asks for. */
 export interface LoadConfig {
@@ -85,12 +85,12 @@ let pollCount = 0
 const heights = new Map<number, number>()
 let latestHealth: Health | null = null
 
-async function pollOnce(url: string): Promise<Health> {
+async function pollOnce(url: string, timeoutMs = 5_000): Promise<Health> {
   // Polls use the top source addresses of this run's block (far from the submission addresses).
   const address = `127.${1 + (config.run % 250)}.251.${1 + (Math.floor(pollCount++ / 400) % 250)}`
   const agent = new Agent({ keepAlive: false, localAddress: address })
   try {
-    return await getJson<Health>(`${url}/health`, agent)
+    return await getJson<Health>(`${url}/health`, agent, timeoutMs)
   } finally {
     agent.destroy()
   }
@@ -173,7 +173,9 @@ function submitter(): Submitter {
 }
 
 async function currentHeight(): Promise<number> {
-  return (await pollOnce(node0)).height
+  // A busy node may answer slowly (its event loop is blocked while it checks a big block).
+  const health = await until('node 0 height', () => pollOnce(node0, 10_000), 60_000, 200)
+  return health.height
 }
 
 async function signChunk(from: number, to: number, out: { id: string; bytes: Uint8Array }[]) {
