@@ -191,7 +191,7 @@ export async function startNode(home: string, profileDir: string | null): Promis
       if (child.exitCode !== null) throw new Error(`node exited ${child.exitCode}: ${proc.stderr}`)
       return Promise.resolve(/listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1])
     },
-    30_000,
+    90_000,
   ).catch((error: unknown) => {
     throw new Error(`${String(error)}; stderr: ${proc.stderr}`)
   })
