@@ -244,6 +244,8 @@ export interface StepStats {
   readonly submitted: number
   readonly accepted: number
   readonly committedTxs: number
+  /** Txs in node 0's ledger but committed after the run's window (no commit time). */
+  readonly committedLate: number
   readonly committedPerSecond: number
   readonly p50: number
   readonly p95: number
@@ -289,12 +291,16 @@ export function analyseStep(step: StepRun, commits: CommitMap): StepStats {
   let lastCommit = r.startMs
   const heightsHit = new Set<number>()
   let accepted = 0
+  let committedLate = 0
   for (const [id, at, status] of r.txs) {
     if (status === 202) accepted++
     const h = commits.heightOfTx.get(id)
     if (h === undefined) continue
     const when = timeOf(h)
-    if (when === undefined) continue
+    if (when === undefined) {
+      committedLate++
+      continue
+    }
     heightsHit.add(h)
     latencies.push(when - at)
     lastCommit = Math.max(lastCommit, when)
@@ -322,6 +328,7 @@ export function analyseStep(step: StepRun, commits: CommitMap): StepStats {
     submitted: r.txs.length / Math.max(0.001, (lastSubmit - r.startMs) / 1000),
     accepted,
     committedTxs: latencies.length,
+    committedLate,
     committedPerSecond: latencies.length / Math.max(0.001, (lastCommit - r.startMs) / 1000),
     p50: percentile(latencies, 50),
     p95: percentile(latencies, 95),

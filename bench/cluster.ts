@@ -70,13 +70,13 @@ function printSteps(stats: readonly StepStats[]): void {
   console.log('\n### Load steps\n')
   const nodeCols = Array.from({ length: validators }, (_, i) => `CPU n${i} %`)
   console.log(
-    `| step | offered tx/s | submitted tx/s | accepted | committed | committed tx/s | p50 ms | p95 ms | p99 ms | accept p50/p99 ms | heights | round 0 % | txs/block | ${nodeCols.join(' | ')} | CPU loadgen % | RSS n0 MiB |`,
+    `| step | offered tx/s | submitted tx/s | accepted | committed (+ after window) | committed tx/s | p50 ms | p95 ms | p99 ms | accept p50/p99 ms | heights | round 0 % | txs/block | ${nodeCols.join(' | ')} | CPU loadgen % | RSS n0 MiB |`,
   )
   console.log(`|---|${'---:|'.repeat(15 + validators)}`)
   for (const s of stats) {
     const cpu = s.cpuPercent.map((c) => cell(c))
     console.log(
-      `| ${s.label} | ${s.offered === 0 ? 'max' : fmt(s.offered)} | ${fmt(s.submitted)} | ${s.accepted} | ${s.committedTxs} | ${fmt(s.committedPerSecond)} | ${cell(s.p50)} | ${cell(s.p95)} | ${cell(s.p99)} | ${cell(s.acceptP50)}/${cell(s.acceptP99)} | ${s.heights} | ${cell(s.round0Percent)} | ${cell(s.txsPerBlock)} | ${cpu.join(' | ')} | ${cell(s.rssMiB[0] ?? NaN)} |`,
+      `| ${s.label} | ${s.offered === 0 ? 'max' : fmt(s.offered)} | ${fmt(s.submitted)} | ${s.accepted} | ${s.committedTxs} (+${s.committedLate}) | ${fmt(s.committedPerSecond)} | ${cell(s.p50)} | ${cell(s.p95)} | ${cell(s.p99)} | ${cell(s.acceptP50)}/${cell(s.acceptP99)} | ${s.heights} | ${cell(s.round0Percent)} | ${cell(s.txsPerBlock)} | ${cpu.join(' | ')} | ${cell(s.rssMiB[0] ?? NaN)} |`,
     )
   }
   for (const s of stats) {
