@@ -97,7 +97,8 @@ function inclusiveOfOwnCode(
   const visit = (id: number, open: ReadonlySet<string>): number => {
     const node = byId.get(id)
     if (!node) return 0
-    const own = node.callFrame.url.includes('/src/') ? name(node) : null
+    const url = node.callFrame.url
+    const own = url.includes('/src/') && !url.includes('/node_modules/') ? name(node) : null
     const inner = own !== null && !open.has(own) ? new Set([...open, own]) : open
     let us = selfUs.get(id) ?? 0
     for (const child of node.children ?? []) us += visit(child, inner)
