@@ -18,6 +18,7 @@ import {
   killGroup,
   percentile,
   procSample,
+  removeDir,
   startNode,
   stopNode,
   trackGroup,
@@ -101,14 +102,18 @@ export async function startBenchCluster(
       return node
     }),
   )
-  const failed = started.find((s) => s.status === 'rejected')
-  if (failed) {
+  try {
+    const failed = started.find((s) => s.status === 'rejected')
+    if (failed) throw failed.reason
+    nodes.sort((a, b) => testnet.homes.indexOf(a.home) - testnet.homes.indexOf(b.home))
+    await waitClusterReady(nodes)
+    return cluster
+  } catch (error) {
+    // The caller never sees this cluster: stop and remove it here.
     await stopBenchCluster(cluster)
-    throw failed.reason
+    removeDir(testnet.dir)
+    throw error
   }
-  nodes.sort((a, b) => testnet.homes.indexOf(a.home) - testnet.homes.indexOf(b.home))
-  await waitClusterReady(nodes)
-  return cluster
 }
 
 /** Stops every node (SIGINT, so profiles and the ledger close cleanly; SIGKILL after the grace). */
