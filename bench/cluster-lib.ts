@@ -1,0 +1,308 @@
+/**
+ * Shared parts of the cluster benchmarks (`bench/cluster.ts`, `bench/soak.ts`, `bench/loadgen.ts`):
+ * deterministic funded accounts, a testnet whose genesis funds them, real `bin/pointsnode start`
+ * processes in their own process groups (always killed), `/proc` CPU and RSS sampling, and reading
+ * a stopped node's ledger to learn at which height each tx committed. Issue #9.
+ *
+ * Everything binds or connects to loopback only. Node processes listen on 127.0.0.1; the load
+ * generator's client sockets use other 127/8 source addresses (see `sourceAddress`).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { request, Agent } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { keyPairOf, type KeyPair } from '../src/client/keys.ts'
+import { decodeSignedTx } from '../src/codec/tx.ts'
+import { isValidSecretKey } from '../src/crypto/secp256k1.ts'
+import { openLevelKvStore } from '../src/ledger/kv-level.ts'
+import { Ledger } from '../src/ledger/ledger.ts'
+import { loadGenesis, saveGenesis } from '../src/node/genesis-file.ts'
+import { buildTree } from '../src/state/tree.ts'
+import { toHex } from '../src/util/bytes.ts'
+
+/** The launcher of the real CLI. */
+export const BIN = new URL('../bin/pointsnode', import.meta.url).pathname
+/** Chain id of every bench testnet. */
+export const BENCH_CHAIN_ID = 'pointsnode-bench'
+/** Universal points each funded account starts with (transfers move 1 unit). */
+export const FUNDED_AMOUNT = 1_000_000_000n
+
+/** The `i`-th funded account of `seed`: its secret key is sha256("pointsnode-bench/seed/i[/k]"). */
+export function benchAccount(seed: number, i: number): KeyPair {
+  for (let k = 0; ; k++) {
+    const label = `pointsnode-bench/${seed}/${i}` + (k === 0 ? '' : `/${k}`)
+    const secret = new Uint8Array(createHash('sha256').update(label).digest())
+    if (isValidSecretKey(secret)) return keyPairOf(secret)
+  }
+}
+
+/** `count` funded accounts of `seed`. */
+export function benchAccounts(seed: number, count: number): KeyPair[] {
+  return Array.from({ length: count }, (_, i) => benchAccount(seed, i))
+}
+
+/** Polls `check` every `everyMs` until it yields a value; throws after `timeoutMs`. */
+export async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs: number,
+  everyMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check().catch(() => undefined)
+    if (value !== undefined) return value
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, everyMs))
+  }
+}
+
+/** What `/health` reports (the fields the bench reads). */
+export interface Health {
+  readonly height: number
+  readonly peers: number
+  readonly mempoolTxs: number
+}
+
+const keepAlive = new Agent({ keepAlive: true, maxSockets: 8 })
+
+/** GET a JSON document over loopback (optionally from a given source address). */
+export function getJson<T>(url: string, agent: Agent = keepAlive, timeoutMs = 5_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8')
+        if (res.statusCode !== 200) reject(new Error(`${url}: ${res.statusCode} ${text}`))
+        else resolve(JSON.parse(text) as T)
+      })
+      res.on('error', reject)
+    })
+    req.on('timeout', () => req.destroy(new Error(`${url}: timeout`)))
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+/**
+ * The client source address for the `count`-th request of load-generator run `run`. The node's API
+ * limits requests per client address (600 per minute, not configurable yet), so the load generator
+ * spreads its requests over many loopback source addresses, at most `perAddress` requests each: as if
+ * many clients submitted. 127.<run>.<hi>.<lo>; the whole 127/8 block is loopback on Linux.
+ */
+export function sourceAddress(run: number, count: number, perAddress: number): string {
+  const index = Math.floor(count / perAddress)
+  return `127.${1 + (run % 250)}.${Math.floor(index / 250) % 250}.${(index % 250) + 1}`
+}
+
+/** A testnet on disk: validator homes whose genesis funds the bench accounts. */
+export interface BenchTestnet {
+  readonly dir: string
+  readonly homes: readonly string[]
+}
+
+/** Creates `validators` homes with the real CLI, then re-writes their genesis to fund `accounts`. */
+export function createBenchTestnet(validators: number, accounts: readonly KeyPair[]): BenchTestnet {
+  const dir = mkdtempSync(join(tmpdir(), 'pointsnode-bench-'))
+  const args = [BIN, 'testnet', '--validators', String(validators), '--out', dir]
+  const result = spawnSync(process.execPath, [...args, '--chain-id', BENCH_CHAIN_ID], {
+    encoding: 'utf8',
+  })
+  if (result.status !== 0) throw new Error(`pointsnode testnet failed: ${result.stderr}`)
+  const homes = Array.from({ length: validators }, (_, i) => join(dir, `node${i}`))
+  const base = loadGenesis(homes[0]!)
+  const genesis = {
+    ...base,
+    balances: accounts.map((a) => ({
+      account: a.address,
+      pointType: 'UNI',
+      amount: FUNDED_AMOUNT,
+    })),
+  }
+  for (const home of homes) saveGenesis(home, genesis)
+  return { dir, homes }
+}
+
+/** One running `pointsnode start` process. */
+export interface NodeProc {
+  readonly home: string
+  readonly child: ChildProcess
+  readonly apiUrl: string
+  readonly profileDir: string | null
+  stderr: string
+}
+
+/** Every process group this process started; killed on exit whatever happens. */
+const groups = new Set<number>()
+
+/** Kills the process group of `pid` with `signal` (ignores groups that are gone). */
+export function killGroup(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
+  try {
+    process.kill(-pid, signal)
+  } catch {
+    // Already gone.
+  }
+  if (signal === 'SIGKILL') groups.delete(pid)
+}
+
+/** Registers a started process group for the exit-time kill. */
+export function trackGroup(pid: number): void {
+  groups.add(pid)
+}
+
+process.on('exit', () => {
+  for (const pid of groups) killGroup(pid)
+})
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const pid of groups) killGroup(pid)
+    process.exit(130)
+  })
+}
+
+/** Starts `pointsnode start --home home` in its own process group; resolves when its API listens. */
+export async function startNode(home: string, profileDir: string | null): Promise<NodeProc> {
+  const flags = profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]
+  const child = spawn(process.execPath, [...flags, BIN, 'start', '--home', home], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: { ...process.env, POINTSNODE_LOG_LEVEL: process.env['BENCH_NODE_LOG_LEVEL'] ?? 'warn' },
+  })
+  assertPid(child)
+  trackGroup(child.pid)
+  let stdout = ''
+  const proc = { home, child, apiUrl: '', profileDir, stderr: '' }
+  const log = createWriteStream(join(home, 'node.log'))
+  child.stderr.on('data', (chunk: Buffer) => {
+    proc.stderr = (proc.stderr + chunk.toString()).slice(-8_000)
+    log.write(chunk)
+  })
+  child.once('exit', () => log.end())
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString()
+  })
+  const apiUrl = await until(
+    `API of ${home}`,
+    () => {
+      if (child.exitCode !== null) throw new Error(`node exited ${child.exitCode}: ${proc.stderr}`)
+      return Promise.resolve(/listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1])
+    },
+    90_000,
+  ).catch((error: unknown) => {
+    throw new Error(`${String(error)}; stderr: ${proc.stderr}`)
+  })
+  return { ...proc, apiUrl, child }
+}
+
+function assertPid(child: ChildProcess): asserts child is ChildProcess & { pid: number } {
+  if (child.pid === undefined) throw new Error('spawn failed')
+}
+
+/** Waits until every node has `peers - 1` peers and height ≥ 1. */
+export async function waitClusterReady(nodes: readonly NodeProc[]): Promise<void> {
+  await until(
+    'every node connected and committing',
+    async () => {
+      const hs = await Promise.all(nodes.map((n) => getJson<Health>(`${n.apiUrl}/health`)))
+      return hs.every((h) => h.height >= 2 && h.peers >= nodes.length - 1) ? true : undefined
+    },
+    60_000,
+    250,
+  )
+}
+
+/**
+ * Stops a node: SIGINT (so a CPU profile is written), then SIGKILL of its group after `graceMs`.
+ */
+export async function stopNode(node: NodeProc, graceMs: number): Promise<void> {
+  const { child } = node
+  const pid = child.pid
+  if (pid === undefined) return
+  if (child.exitCode === null && child.signalCode === null) {
+    const ended = new Promise((resolve) => child.once('exit', resolve))
+    killGroup(pid, 'SIGINT')
+    await Promise.race([ended, new Promise((r) => setTimeout(r, graceMs))])
+  }
+  killGroup(pid, 'SIGKILL')
+}
+
+/** CPU time (user + system, ms) and RSS (bytes) of a process from /proc. */
+export interface ProcSample {
+  readonly cpuMs: number
+  readonly rssBytes: number
+}
+
+const TICK_MS = 10 // USER_HZ is 100 on Linux.
+
+/** Reads /proc/<pid>/stat; null when the process is gone. */
+export function procSample(pid: number): ProcSample | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // After "pid (comm) ": state is field 3, utime 14, stime 15, rss 24 (1-based in proc(5)).
+    const utime = Number(fields[14 - 3])
+    const stime = Number(fields[15 - 3])
+    const rssPages = Number(fields[24 - 3])
+    return { cpuMs: (utime + stime) * TICK_MS, rssBytes: rssPages * 4096 }
+  } catch {
+    return null
+  }
+}
+
+/** Where each tx committed according to one node's ledger. */
+export interface CommitMap {
+  readonly heightOfTx: Map<string, number>
+  /** Round of the certificate per height. */
+  readonly roundOfHeight: Map<number, number>
+  readonly txsOfHeight: Map<number, number>
+  readonly head: number
+}
+
+/** Opens a stopped node's ledger and maps every committed txId (hex) to its height. */
+export async function readCommits(home: string): Promise<CommitMap> {
+  const kv = await openLevelKvStore(join(home, 'data', 'ledger'))
+  const heightOfTx = new Map<string, number>()
+  const roundOfHeight = new Map<number, number>()
+  const txsOfHeight = new Map<number, number>()
+  try {
+    const ledger = await Ledger.open(kv, { computeStateRoot: (e) => buildTree(e).root() })
+    const head = ledger.head?.height ?? 0
+    for (let h = 1; h <= head; h++) {
+      const stored = await ledger.loadBlock(h)
+      if (!stored) continue
+      roundOfHeight.set(h, stored.block.header.round)
+      txsOfHeight.set(h, stored.block.txs.length)
+      for (const bytes of stored.block.txs) {
+        const decoded = decodeSignedTx(bytes)
+        if (decoded.ok) heightOfTx.set(toHex(decoded.value.txId), h)
+      }
+    }
+    return { heightOfTx, roundOfHeight, txsOfHeight, head }
+  } finally {
+    await kv.close()
+  }
+}
+
+/** Removes a bench folder. */
+export function removeDir(dir: string): void {
+  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true })
+}
+
+/** Percentile (nearest rank) of sorted values; NaN when empty. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
+  return sorted[rank]!
+}
+
+/** Parses `--name value` style flags: numbers, lists and booleans. */
+export function flag(args: readonly string[], name: string): string | undefined {
+  const at = args.indexOf(`--${name}`)
+  if (at < 0) return undefined
+  const next = args[at + 1]
+  return next === undefined || next.startsWith('--') ? 'true' : next
+}

@@ -1,0 +1,352 @@
+/**
+ * The cluster benchmark's steps, shared by `bench/cluster.ts` and `bench/soak.ts`: the machine's
+ * verify rate with the node's own `VerifierPool`, starting a funded testnet of real processes, one
+ * load-generator run in its own process with CPU sampled from /proc at its start and end, and the
+ * analysis that joins submit times, node 0's ledger (tx → height) and the height times. Issue #9.
+ */
+import { spawn } from 'node:child_process'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { signedTx } from '../src/client/tx-builder.ts'
+import { txVerifyJob } from '../src/crypto/tx-signature.ts'
+import type { VerifyJob } from '../src/crypto/verifier.ts'
+import { VerifierPool } from '../src/node/verifier.ts'
+import {
+  BENCH_CHAIN_ID,
+  benchAccounts,
+  createBenchTestnet,
+  killGroup,
+  percentile,
+  procSample,
+  removeDir,
+  startNode,
+  stopNode,
+  trackGroup,
+  waitClusterReady,
+  type BenchTestnet,
+  type CommitMap,
+  type NodeProc,
+  type ProcSample,
+} from './cluster-lib.ts'
+import type { LoadConfig, LoadResult } from './loadgen.ts'
+
+/** Longest time the load generator may take to pre-sign before its submission window starts. */
+const SIGN_TIMEOUT_MS = 90_000
+const LOADGEN = new URL('./loadgen.ts', import.meta.url).pathname
+
+/** Verify rates (signatures per second) of the node's verifier pool. */
+export interface VerifyRates {
+  readonly one: number
+  readonly two: number
+}
+
+/** Measures `VerifierPool` with 1 and 2 workers on `count` signed transfers (best of `rounds`). */
+export async function measureVerifyRates(
+  seed: number,
+  count: number,
+  rounds = 2,
+): Promise<VerifyRates> {
+  const keys = benchAccounts(seed + 1_000_000, 256)
+  const jobs: VerifyJob[] = []
+  for (let i = 0; i < count; i++) {
+    const from = keys[i % keys.length]!
+    const tx = signedTx(
+      from,
+      'points.transfer',
+      { pointType: 'UNI', to: keys[(i + 1) % keys.length]!.address, amount: 1n },
+      { chainId: BENCH_CHAIN_ID, expiresAtHeight: 1000, salt: Uint8Array.of(i & 255, i >> 8) },
+    )
+    jobs.push(txVerifyJob(tx))
+  }
+  const rate = async (size: number): Promise<number> => {
+    const pool = new VerifierPool(size)
+    try {
+      await pool.verifyBatch(jobs.slice(0, 1000))
+      let best = 0
+      for (let r = 0; r < rounds; r++) {
+        const start = performance.now()
+        const results = await pool.verifyBatch(jobs)
+        const seconds = (performance.now() - start) / 1000
+        if (!results.every((ok) => ok)) throw new Error('a bench signature did not verify')
+        best = Math.max(best, count / seconds)
+      }
+      return best
+    } finally {
+      await pool.close()
+    }
+  }
+  return { one: await rate(1), two: await rate(2) }
+}
+
+/** A started bench cluster. */
+export interface BenchCluster {
+  readonly testnet: BenchTestnet
+  readonly nodes: NodeProc[]
+}
+
+/** Creates the funded testnet and starts its validators (validator `profileIndex` with --cpu-prof). */
+export async function startBenchCluster(
+  validators: number,
+  seed: number,
+  accountCount: number,
+  profileDir: string | null,
+): Promise<BenchCluster> {
+  const testnet = createBenchTestnet(validators, benchAccounts(seed, accountCount))
+  const nodes: NodeProc[] = []
+  const cluster = { testnet, nodes }
+  // Started together; each one is recorded as soon as it runs, so a failure still stops the others.
+  const started = await Promise.allSettled(
+    testnet.homes.map(async (home, i) => {
+      const node = await startNode(home, i === 0 ? profileDir : null)
+      nodes.push(node)
+      return node
+    }),
+  )
+  try {
+    const failed = started.find((s) => s.status === 'rejected')
+    if (failed) throw failed.reason
+    nodes.sort((a, b) => testnet.homes.indexOf(a.home) - testnet.homes.indexOf(b.home))
+    await waitClusterReady(nodes)
+    return cluster
+  } catch (error) {
+    // The caller never sees this cluster: stop and remove it here.
+    await stopBenchCluster(cluster)
+    removeDir(testnet.dir)
+    throw error
+  }
+}
+
+/** Stops every node (SIGINT, so profiles and the ledger close cleanly; SIGKILL after the grace). */
+export async function stopBenchCluster(cluster: BenchCluster): Promise<void> {
+  await Promise.all(cluster.nodes.map((n) => stopNode(n, 15_000)))
+}
+
+/** One load-generator run and the /proc samples around its submission window. */
+export interface StepRun {
+  readonly label: string
+  readonly offered: number
+  readonly result: LoadResult
+  readonly signMs: number
+  readonly cpuBefore: (ProcSample | null)[]
+  readonly cpuAfter: (ProcSample | null)[]
+  /** Wall time between the two samples. */
+  readonly wallMs: number
+  /** RSS per validator sampled every `rssEveryMs` during the run (soak). */
+  readonly rssSeries: number[][]
+}
+
+/** Options of one load-generator run. */
+export interface StepOptions {
+  readonly label: string
+  readonly rate: number
+  readonly count: number
+  readonly run: number
+  readonly seed: number
+  readonly accounts: number
+  readonly concurrency: number
+  readonly signAhead: boolean
+  readonly timeoutMs: number
+  /** Submission window: the generator stops submitting after it. */
+  readonly submitMs: number
+  readonly rssEveryMs?: number
+}
+
+/** Runs the load generator as a child process against `cluster`; CPU of nodes and loadgen. */
+export async function runStep(cluster: BenchCluster, options: StepOptions): Promise<StepRun> {
+  const outDir = join(cluster.testnet.dir, 'runs')
+  mkdirSync(outDir, { recursive: true })
+  const config: LoadConfig = {
+    urls: cluster.nodes.map((n) => n.apiUrl),
+    chainId: BENCH_CHAIN_ID,
+    seed: options.seed,
+    accounts: options.accounts,
+    count: options.count,
+    rate: options.rate,
+    concurrency: options.concurrency,
+    run: options.run,
+    outFile: join(outDir, `run-${options.run}.json`),
+    signAhead: options.signAhead,
+    drainMs: 20_000,
+    submitMs: options.submitMs,
+  }
+  const child = spawn(process.execPath, ['--import', 'tsx', LOADGEN, JSON.stringify(config)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  })
+  const pid = child.pid
+  if (pid === undefined) throw new Error('loadgen spawn failed')
+  trackGroup(pid)
+  const pids = (): number[] => [...cluster.nodes.map((n) => n.child.pid ?? 0), pid]
+  let cpuBefore: (ProcSample | null)[] = []
+  let cpuAfter: (ProcSample | null)[] = []
+  let t0 = 0
+  let t1 = 0
+  let signMs = 0
+  let stderr = ''
+  const rssSeries: number[][] = []
+  const rss: { timer: NodeJS.Timeout | null } = { timer: null }
+  child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)))
+  let buffered = ''
+  child.stdout.on('data', (c: Buffer) => {
+    buffered += c.toString()
+    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+      const line = buffered.slice(0, nl)
+      buffered = buffered.slice(nl + 1)
+      if (line.startsWith('SIGNED ')) {
+        signMs = Number(line.slice(7))
+        // Signing time is not part of the budget: the submission window starts now.
+        clearTimeout(timer)
+        timer = setTimeout(() => {
+          killGroup(pid)
+        }, options.timeoutMs)
+      }
+      if (line.startsWith('START ')) {
+        cpuBefore = pids().map(procSample)
+        t0 = performance.now()
+        if (options.rssEveryMs !== undefined) {
+          const sample = (): void => {
+            rssSeries.push(cluster.nodes.map((n) => procSample(n.child.pid ?? 0)?.rssBytes ?? 0))
+          }
+          sample()
+          rss.timer = setInterval(sample, options.rssEveryMs)
+        }
+      }
+      if (line.startsWith('END ')) {
+        cpuAfter = pids().map(procSample)
+        t1 = performance.now()
+        if (rss.timer) clearInterval(rss.timer)
+      }
+    }
+  })
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+  let timer = setTimeout(() => {
+    killGroup(pid)
+  }, options.timeoutMs + SIGN_TIMEOUT_MS)
+  const code = await exited
+  clearTimeout(timer)
+  if (rss.timer) clearInterval(rss.timer)
+  killGroup(pid)
+  if (code !== 0) throw new Error(`loadgen ${options.label} exited ${code}: ${stderr}`)
+  const result = JSON.parse(readFileSync(config.outFile, 'utf8')) as LoadResult
+  const offered = options.rate
+  return {
+    label: options.label,
+    offered,
+    result,
+    signMs,
+    cpuBefore,
+    cpuAfter,
+    wallMs: t1 - t0,
+    rssSeries,
+  }
+}
+
+/** What one step measured. */
+export interface StepStats {
+  readonly label: string
+  readonly offered: number
+  /** Submissions per second actually achieved. */
+  readonly submitted: number
+  readonly accepted: number
+  readonly committedTxs: number
+  /** Txs in node 0's ledger but committed after the run's window (no commit time). */
+  readonly committedLate: number
+  readonly committedPerSecond: number
+  readonly p50: number
+  readonly p95: number
+  readonly p99: number
+  /** HTTP submit → 202 response, p50 and p99 (ms). */
+  readonly acceptP50: number
+  readonly acceptP99: number
+  readonly heights: number
+  readonly round0Percent: number
+  readonly txsPerBlock: number
+  /** CPU of each validator then the load generator, in % of one core over the window. */
+  readonly cpuPercent: number[]
+  readonly rssMiB: number[]
+  readonly statusCounts: Record<string, number>
+  readonly firstErrors: string[]
+  readonly signMs: number
+}
+
+function commitTimeOf(heights: readonly [number, number][]): (h: number) => number | undefined {
+  // A height may be skipped between two polls: its commit time is the first poll at or above it.
+  const sorted = [...heights].sort((a, b) => a[0] - b[0])
+  const suffixMin = sorted.map((e) => e[1])
+  for (let i = suffixMin.length - 2; i >= 0; i--) {
+    suffixMin[i] = Math.min(suffixMin[i]!, suffixMin[i + 1]!)
+  }
+  return (h) => {
+    let lo = 0
+    let hi = sorted.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (sorted[mid]![0] < h) lo = mid + 1
+      else hi = mid
+    }
+    return lo < sorted.length ? suffixMin[lo] : undefined
+  }
+}
+
+/** Joins one run with node 0's ledger. */
+export function analyseStep(step: StepRun, commits: CommitMap): StepStats {
+  const r = step.result
+  const timeOf = commitTimeOf(r.heights)
+  const latencies: number[] = []
+  let lastCommit = r.startMs
+  const heightsHit = new Set<number>()
+  let accepted = 0
+  let committedLate = 0
+  for (const [id, at, status] of r.txs) {
+    if (status === 202) accepted++
+    const h = commits.heightOfTx.get(id)
+    if (h === undefined) continue
+    const when = timeOf(h)
+    if (when === undefined) {
+      committedLate++
+      continue
+    }
+    heightsHit.add(h)
+    latencies.push(when - at)
+    lastCommit = Math.max(lastCommit, when)
+  }
+  latencies.sort((a, b) => a - b)
+  const accepts = r.txs
+    .filter((t) => t[2] >= 0)
+    .map((t) => t[3])
+    .sort((a, b) => a - b)
+  const windowHeights = [...commits.roundOfHeight.keys()].filter((h) => {
+    const at = timeOf(h)
+    return at !== undefined && at >= r.startMs && at <= r.endMs
+  })
+  const round0 = windowHeights.filter((h) => commits.roundOfHeight.get(h) === 0).length
+  const blockTxs = [...heightsHit].map((h) => commits.txsOfHeight.get(h) ?? 0)
+  const lastSubmit = Math.max(...r.txs.map((t) => t[1]))
+  const cpuPercent = step.cpuAfter.map((after, i) => {
+    const before = step.cpuBefore[i]
+    if (!after || !before || step.wallMs <= 0) return NaN
+    return (100 * (after.cpuMs - before.cpuMs)) / step.wallMs
+  })
+  return {
+    label: step.label,
+    offered: step.offered,
+    submitted: r.txs.length / Math.max(0.001, (lastSubmit - r.startMs) / 1000),
+    accepted,
+    committedTxs: latencies.length,
+    committedLate,
+    committedPerSecond: latencies.length / Math.max(0.001, (lastCommit - r.startMs) / 1000),
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    acceptP50: percentile(accepts, 50),
+    acceptP99: percentile(accepts, 99),
+    heights: windowHeights.length,
+    round0Percent: windowHeights.length === 0 ? NaN : (100 * round0) / windowHeights.length,
+    txsPerBlock: blockTxs.length === 0 ? 0 : blockTxs.reduce((a, b) => a + b, 0) / blockTxs.length,
+    cpuPercent,
+    rssMiB: step.cpuAfter.map((s) => (s ? s.rssBytes / 2 ** 20 : NaN)),
+    statusCounts: r.statusCounts,
+    firstErrors: r.firstErrors,
+    signMs: step.signMs,
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * `npm run bench:cluster`: the issue #9 cluster benchmark in one command with a fixed seed.
+ *
+ * 1. Measures this machine's verify rate with the node's own verifier (`VerifierPool`, 1 and 2
+ *    workers) in the same run: the ceiling every validator shares.
+ * 2. Creates a testnet (`bin/pointsnode testnet`) whose genesis funds `--accounts` deterministic
+ *    accounts, and starts one real `bin/pointsnode start` process per validator on 127.0.0.1.
+ * 3. Runs the load generator (`bench/loadgen.ts`, its own process): pre-signed UNI transfers over
+ *    HTTP at max rate, then at half of the measured maximum, then at each `--offered` rate.
+ * 4. Stops the nodes, reads node 0's ledger (tx → height) and joins it with the submit times and the
+ *    times node 0 first reported each height: committed tx/s, submit→commit p50/p95/p99, round-0
+ *    share, CPU per process (/proc utime+stime over the submission window) and RSS.
+ * 5. Prints the table and the ratios of issue #9: committed tx/s ÷ (2-worker verify rate ÷ 4) for
+ *    4 validators, committed tx/s ÷ 2-worker verify rate for `--dev` (one validator).
+ *
+ * Flags: --validators N (4) | --dev (1 validator) | --txs N (max-rate step, 4000) | --accounts N
+ * (1000) | --seed N (1) | --duration S (per offered step, 10) | --offered r1,r2,... (sweep; writes
+ * docs/bench/cluster-<n>v.csv and .svg) | --concurrency N (256) | --profile (node 0 under --cpu-prof,
+ * top self-time functions printed) | --no-half | --keep (keep the homes and node logs). Every process it starts is killed on the way out.
+ */
+import '../src/polyfills.ts'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { flag, readCommits, removeDir } from './cluster-lib.ts'
+import {
+  analyseStep,
+  measureVerifyRates,
+  runStep,
+  startBenchCluster,
+  stopBenchCluster,
+  type BenchCluster,
+  type StepRun,
+  type StepStats,
+} from './cluster-run.ts'
+import { fmt, machineLine } from './harness.ts'
+import { summariseProfileDir, sweepSvg, writeCsv, type ProfileSummary } from './report.ts'
+
+const args = process.argv.slice(2)
+const num = (name: string, fallback: number): number => {
+  const value = flag(args, name)
+  const n = value === undefined ? fallback : Number(value)
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number`)
+  return n
+}
+const dev = flag(args, 'dev') !== undefined
+const validators = dev ? 1 : num('validators', 4)
+const seed = num('seed', 1)
+const accounts = num('accounts', 1000)
+const maxTxs = num('txs', 4000)
+const duration = num('duration', 10)
+const concurrency = num('concurrency', 256)
+const profile = flag(args, 'profile') !== undefined
+const half = flag(args, 'no-half') === undefined
+const offered = (flag(args, 'offered') ?? '')
+  .split(',')
+  .filter((s) => s !== '')
+  .map(Number)
+/** Per step after signing: at most 30 s of submission and 20 s of drain; killed after 70 s. */
+const STEP_TIMEOUT_MS = 70_000
+const SUBMIT_MS = 30_000
+const VERIFY_JOBS = 4000
+const STEP_TXS_MAX = 40_000
+
+function cell(n: number, digits = 0): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : '-'
+}
+
+function printSteps(stats: readonly StepStats[]): void {
+  console.log('\n### Load steps\n')
+  const nodeCols = Array.from({ length: validators }, (_, i) => `CPU n${i} %`)
+  console.log(
+    `| step | offered tx/s | submitted tx/s | accepted | committed (+ after window) | committed tx/s | p50 ms | p95 ms | p99 ms | accept p50/p99 ms | heights | round 0 % | txs/block | ${nodeCols.join(' | ')} | CPU loadgen % | RSS n0 MiB |`,
+  )
+  console.log(`|---|${'---:|'.repeat(15 + validators)}`)
+  for (const s of stats) {
+    const cpu = s.cpuPercent.map((c) => cell(c))
+    console.log(
+      `| ${s.label} | ${s.offered === 0 ? 'max' : fmt(s.offered)} | ${fmt(s.submitted)} | ${s.accepted} | ${s.committedTxs} (+${s.committedLate}) | ${fmt(s.committedPerSecond)} | ${cell(s.p50)} | ${cell(s.p95)} | ${cell(s.p99)} | ${cell(s.acceptP50)}/${cell(s.acceptP99)} | ${s.heights} | ${cell(s.round0Percent)} | ${cell(s.txsPerBlock)} | ${cpu.join(' | ')} | ${cell(s.rssMiB[0] ?? NaN)} |`,
+    )
+  }
+  for (const s of stats) {
+    const bad = Object.entries(s.statusCounts).filter(([k]) => k !== '202')
+    if (bad.length > 0) {
+      console.log(`\n${s.label}: HTTP statuses ${JSON.stringify(s.statusCounts)}`)
+      for (const e of s.firstErrors) console.log(`  ${e.slice(0, 200)}`)
+    }
+  }
+}
+
+function printProfiles(summaries: readonly ProfileSummary[]): void {
+  for (const [i, s] of summaries.slice(0, 2).entries()) {
+    const busy = s.totalMs - s.idleMs
+    console.log(
+      `\n### Profile of validator 0, ${i === 0 ? 'busiest thread' : 'second thread'} (${fmt(busy)} ms busy of ${fmt(s.totalMs)} ms)\n`,
+    )
+    console.log('| function (self time) | ms | % of busy |')
+    console.log('|---|---:|---:|')
+    for (const row of s.top)
+      console.log(`| \`${row.name}\` | ${fmt(row.ms)} | ${row.percent.toFixed(1)} |`)
+    if (s.topInclusive.length === 0) continue
+    console.log('\n| src/ function (inclusive time) | ms | % of busy |')
+    console.log('|---|---:|---:|')
+    for (const row of s.topInclusive)
+      console.log(`| \`${row.name}\` | ${fmt(row.ms)} | ${row.percent.toFixed(1)} |`)
+  }
+}
+
+async function runSteps(cluster: BenchCluster): Promise<StepRun[]> {
+  const runs: StepRun[] = []
+  const common = {
+    seed,
+    accounts,
+    concurrency,
+    signAhead: false,
+    timeoutMs: STEP_TIMEOUT_MS,
+    submitMs: SUBMIT_MS,
+  }
+  let run = 1
+  const max = await runStep(cluster, {
+    ...common,
+    label: 'max',
+    rate: 0,
+    count: maxTxs,
+    run: run++,
+  })
+  runs.push(max)
+  const rates = [...offered]
+  if (half) {
+    // Half of the max step's committed rate, from its own numbers (no ledger needed yet).
+    const r = max.result
+    const accepted = r.txs.filter((t) => t[2] === 202).length
+    const seconds = (r.endMs - r.startMs) / 1000
+    rates.unshift(Math.max(1, Math.round(accepted / seconds / 2)))
+  }
+  for (const [i, rate] of rates.entries()) {
+    const count = Math.min(STEP_TXS_MAX, Math.round(rate * duration))
+    const label = half && i === 0 ? 'half of max' : `offered ${rate}`
+    try {
+      runs.push(await runStep(cluster, { ...common, label, rate, count, run: run++ }))
+    } catch (error) {
+      // Report the steps that ran; a failed step is named in the output.
+      console.log(`step ${label} failed: ${String(error).slice(0, 500)}`)
+    }
+  }
+  return runs
+}
+
+function writeSweep(stats: readonly StepStats[]): void {
+  const sweep = stats.filter((s) => s.offered > 0).sort((a, b) => a.offered - b.offered)
+  if (offered.length === 0 || sweep.length === 0) return
+  const dir = new URL('../docs/bench/', import.meta.url).pathname
+  mkdirSync(dir, { recursive: true })
+  const base = join(dir, `cluster-${validators}v`)
+  writeCsv(
+    `${base}.csv`,
+    ['offered_tps', 'committed_tps', 'p50_ms', 'p95_ms', 'p99_ms', 'round0_pct', 'heights'],
+    sweep.map((s) => [
+      s.offered,
+      s.committedPerSecond.toFixed(1),
+      s.p50.toFixed(0),
+      s.p95.toFixed(0),
+      s.p99.toFixed(0),
+      s.round0Percent.toFixed(0),
+      s.heights,
+    ]),
+  )
+  const title = `${validators} validator(s), ${accounts} accounts, seed ${seed}, ${new Date().toISOString().slice(0, 10)}`
+  writeFileSync(
+    `${base}.svg`,
+    sweepSvg(
+      sweep.map((s) => ({
+        offered: s.offered,
+        committed: s.committedPerSecond,
+        p50: s.p50,
+        p99: s.p99,
+      })),
+      title,
+    ),
+  )
+  console.log(`\nwrote ${base}.csv and ${base}.svg`)
+}
+
+async function main(): Promise<void> {
+  const started = performance.now()
+  console.log(`machine: ${machineLine()}`)
+  console.log(`command: npm run bench:cluster -- ${args.join(' ')}`)
+  console.log(
+    `validators ${validators}, accounts ${accounts}, seed ${seed}, max-rate txs ${maxTxs}`,
+  )
+  const verify = await measureVerifyRates(seed, VERIFY_JOBS)
+  console.log(
+    `verify rate (VerifierPool, ${fmt(VERIFY_JOBS)} transfers, best of 2): 1 worker ${fmt(verify.one)}/s, 2 workers ${fmt(verify.two)}/s`,
+  )
+  const profileDir = profile ? mkdtempSync(join(tmpdir(), 'pointsnode-prof-')) : null
+  let cluster: BenchCluster | null = null
+  try {
+    cluster = await startBenchCluster(validators, seed, accounts, profileDir)
+    console.log(`cluster up: ${cluster.nodes.map((n) => n.apiUrl).join(' ')}`)
+    const runs = await runSteps(cluster)
+    await stopBenchCluster(cluster)
+    const commits = await readCommits(cluster.testnet.homes[0]!)
+    const stats = runs.map((r) => analyseStep(r, commits))
+    printSteps(stats)
+    const best = Math.max(...stats.map((s) => s.committedPerSecond))
+    const ceiling = validators === 1 ? verify.two : verify.two / validators
+    console.log('\n### Ratios (issue #9)\n')
+    console.log('| measurement | value |')
+    console.log('|---|---:|')
+    console.log(`| verify rate, 1 worker /s | ${fmt(verify.one)} |`)
+    console.log(`| verify rate, 2 workers /s | ${fmt(verify.two)} |`)
+    console.log(`| best committed tx/s (${validators} validator(s)) | ${fmt(best)} |`)
+    const what =
+      validators === 1 ? '2-worker verify rate' : `(2-worker verify rate ÷ ${validators})`
+    console.log(`| committed tx/s ÷ ${what} | ${(best / ceiling).toFixed(3)} |`)
+    writeSweep(stats)
+    if (profileDir !== null) printProfiles(summariseProfileDir(profileDir, 15))
+    console.log(`\ntotal bench time ${((performance.now() - started) / 1000).toFixed(0)} s`)
+  } finally {
+    if (cluster) {
+      await stopBenchCluster(cluster)
+      if (flag(args, 'keep') === undefined) removeDir(cluster.testnet.dir)
+      else console.log(`kept ${cluster.testnet.dir} (node.log in every home)`)
+    }
+    if (profileDir !== null && flag(args, 'keep-profile') === undefined) removeDir(profileDir)
+  }
+}
+
+await main()

@@ -1,0 +1,278 @@
+/**
+ * The cluster benchmark's load generator, run as its own process by `bench/cluster.ts` and
+ * `bench/soak.ts` (never alone): signs `count` UNI transfers between the bench's funded accounts with
+ * the client tx builder (`signedTx`), submits them as raw bytes (`POST /v1/txs/raw`, keep-alive) round-
+ * robin to the validators at a fixed offered rate (or as fast as `concurrency` allows when the rate is
+ * 0), polls node 0's `/health` to time when each height first appears there, and waits for the
+ * mempools to drain. It writes every tx's id, submit time and HTTP status plus the height times to
+ * `outFile`; the orchestrator maps txs to heights from node 0's ledger after the run. Issue #9.
+ *
+ * Protocol with the parent: argv[2] is the JSON `LoadConfig`; stdout lines `SIGNED <ms>`,
+ * `START <epoch ms>`, `END <epoch ms>` mark the phases.
+ */
+import '../src/polyfills.ts'
+import { writeFileSync } from 'node:fs'
+import { Agent, request } from 'node:http'
+import { signedTx } from '../src/client/tx-builder.ts'
+import type { KeyPair } from '../src/client/keys.ts'
+import { toHex } from '../src/util/bytes.ts'
+import { benchAccounts, getJson, sourceAddress, until, type Health } from './cluster-lib.ts'
+
+/** What the parent asks for. */
+export interface LoadConfig {
+  readonly urls: readonly string[]
+  readonly chainId: string
+  readonly seed: number
+  readonly accounts: number
+  readonly count: number
+  /** Offered txs per second; 0 = as fast as `concurrency` allows. */
+  readonly rate: number
+  readonly concurrency: number
+  /** Distinct per load-generator run: selects the source addresses and the tx salts. */
+  readonly run: number
+  readonly outFile: string
+  /** Sign in chunks just ahead of submission (long runs) instead of all up front. */
+  readonly signAhead: boolean
+  /** Longest wait for the mempools to drain after the last submission. */
+  readonly drainMs: number
+  /** Submission stops after this long even if txs are left (they count as not submitted). */
+  readonly submitMs: number
+}
+
+/** What the load generator writes to `outFile`. */
+export interface LoadResult {
+  /** [txId hex, submit time (epoch ms), HTTP status (0: connection error, -1: no answer), response time (ms)]. */
+  readonly txs: [string, number, number, number][]
+  /** [height, first time node 0 reported it (epoch ms)]. */
+  readonly heights: [number, number][]
+  readonly startMs: number
+  readonly endSubmitMs: number
+  readonly endMs: number
+  readonly statusCounts: Record<string, number>
+  readonly firstErrors: string[]
+}
+
+const now = (): number => performance.timeOrigin + performance.now()
+const REQUESTS_PER_ADDRESS = 500
+const SIGN_CHUNK_SECONDS = 5
+const EXPIRY_HEIGHTS = 1000
+
+const config = JSON.parse(process.argv[2] ?? '{}') as LoadConfig
+const accounts = benchAccounts(config.seed, config.accounts)
+
+function salt(i: number): Uint8Array {
+  const out = new Uint8Array(8)
+  const view = new DataView(out.buffer)
+  view.setUint16(0, config.run)
+  view.setUint32(2, i)
+  return out
+}
+
+function sign(i: number, expiresAtHeight: number): { id: string; bytes: Uint8Array } {
+  const from: KeyPair = accounts[i % accounts.length]!
+  const to = accounts[(i + 1) % accounts.length]!
+  const tx = signedTx(
+    from,
+    'points.transfer',
+    { pointType: 'UNI', to: to.address, amount: 1n },
+    { chainId: config.chainId, expiresAtHeight, salt: salt(i) },
+  )
+  return { id: toHex(tx.txId), bytes: tx.signedBytes }
+}
+
+const node0 = config.urls[0]!
+let pollCount = 0
+const heights = new Map<number, number>()
+let latestHealth: Health | null = null
+
+async function pollOnce(url: string, timeoutMs = 5_000): Promise<Health> {
+  // Polls use the top source addresses of this run's block (far from the submission addresses).
+  const address = `127.${1 + (config.run % 250)}.251.${1 + (Math.floor(pollCount++ / 400) % 250)}`
+  const agent = new Agent({ keepAlive: false, localAddress: address })
+  try {
+    return await getJson<Health>(`${url}/health`, agent, timeoutMs)
+  } finally {
+    agent.destroy()
+  }
+}
+
+let polling = true
+async function pollHeights(): Promise<void> {
+  while (polling) {
+    const health = await pollOnce(node0).catch(() => null)
+    if (health) {
+      latestHealth = health
+      if (!heights.has(health.height)) heights.set(health.height, now())
+    }
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+interface Submitter {
+  submit(i: number, bytes: Uint8Array): Promise<number>
+  close(): void
+}
+
+function submitter(): Submitter {
+  let count = 0
+  const agents = new Map<string, Agent>()
+  const retired: Agent[] = []
+  const agentFor = (node: number): Agent => {
+    const address = sourceAddress(config.run, count++, REQUESTS_PER_ADDRESS)
+    const key = `${node}|${address}`
+    let agent = agents.get(key)
+    if (!agent) {
+      for (const [k, old] of agents) {
+        if (k.startsWith(`${node}|`)) {
+          agents.delete(k)
+          retired.push(old)
+        }
+      }
+      while (retired.length > 64) retired.shift()?.destroy()
+      agent = new Agent({ keepAlive: true, maxSockets: 64, localAddress: address })
+      agents.set(key, agent)
+    }
+    return agent
+  }
+  const errors: string[] = []
+  return {
+    submit(i, bytes) {
+      const node = i % config.urls.length
+      const agent = agentFor(node)
+      return new Promise((resolve) => {
+        const req = request(`${config.urls[node]!}/v1/txs/raw`, {
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/msgpack', 'content-length': bytes.length },
+        })
+        req.on('response', (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () => {
+            const status = res.statusCode ?? 0
+            if (status !== 202 && errors.length < 5) {
+              errors.push(`${status} ${Buffer.concat(chunks).toString()}`)
+            }
+            resolve(status)
+          })
+        })
+        req.on('error', (error) => {
+          if (errors.length < 5) errors.push(String(error))
+          resolve(0)
+        })
+        req.end(bytes)
+      })
+    },
+    close() {
+      for (const agent of [...agents.values(), ...retired]) agent.destroy()
+    },
+    get errors() {
+      return errors
+    },
+  } as Submitter & { errors: string[] }
+}
+
+async function currentHeight(): Promise<number> {
+  // A busy node may answer slowly (its event loop is blocked while it checks a big block).
+  const health = await until('node 0 height', () => pollOnce(node0, 10_000), 60_000, 200)
+  return health.height
+}
+
+async function signChunk(from: number, to: number, out: { id: string; bytes: Uint8Array }[]) {
+  const expires = (await currentHeight()) + EXPIRY_HEIGHTS
+  for (let i = from; i < to; i++) out[i] = sign(i, expires)
+}
+
+/** Submits every tx at its slot (`rate` > 0) or as fast as the concurrency allows. */
+async function run(): Promise<void> {
+  const { count, rate, concurrency } = config
+  const signed: { id: string; bytes: Uint8Array }[] = new Array(count)
+  const chunk = config.signAhead ? Math.max(1, rate * SIGN_CHUNK_SECONDS) : count
+  const signStart = now()
+  let signedUpTo = Math.min(count, chunk)
+  await signChunk(0, signedUpTo, signed)
+  console.log(`SIGNED ${Math.round(now() - signStart)}`)
+  type TxRecord = [string, number, number, number]
+  const records: (TxRecord | undefined)[] = new Array<TxRecord | undefined>(count)
+  const sub = submitter() as Submitter & { errors: string[] }
+  void pollHeights()
+  const startMs = now()
+  console.log(`START ${startMs}`)
+  let next = 0
+  let inFlight = 0
+  let wake: (() => void) | null = null
+  const done = (): void => {
+    inFlight--
+    wake?.()
+  }
+  while (next < count && now() - startMs < config.submitMs) {
+    if (config.signAhead && next >= signedUpTo - rate && signedUpTo < count) {
+      const to = Math.min(count, signedUpTo + chunk)
+      await signChunk(signedUpTo, to, signed)
+      signedUpTo = to
+    }
+    const due = rate > 0 ? startMs + (next * 1000) / rate : 0
+    const t = now()
+    if (inFlight >= concurrency || t < due) {
+      const waitMs = inFlight >= concurrency ? 50 : Math.min(50, due - t)
+      await new Promise<void>((r) => {
+        wake = r
+        setTimeout(r, waitMs)
+      })
+      wake = null
+      continue
+    }
+    const i = next++
+    const tx = signed[i]!
+    const at = now()
+    inFlight++
+    // Status -1 until the node answers (an answer may still be outstanding when the run ends).
+    records[i] = [tx.id, at, -1, NaN]
+    void sub.submit(i, tx.bytes).then((status) => {
+      records[i] = [tx.id, at, status, now() - at]
+      done()
+    })
+  }
+  const submitEnd = now()
+  // Outstanding submissions and the drain share one bounded window.
+  while (inFlight > 0 && now() < submitEnd + config.drainMs) {
+    await new Promise((r) => setTimeout(r, 5))
+  }
+  const endSubmitMs = now()
+  await drain(submitEnd)
+  polling = false
+  const endMs = now()
+  console.log(`END ${endMs}`)
+  sub.close()
+  const statusCounts: Record<string, number> = {}
+  const sent = records.filter((r): r is TxRecord => r !== undefined)
+  for (const r of sent) statusCounts[String(r[2])] = (statusCounts[String(r[2])] ?? 0) + 1
+  const result: LoadResult = {
+    txs: sent,
+    heights: [...heights.entries()],
+    startMs,
+    endSubmitMs,
+    endMs,
+    statusCounts,
+    firstErrors: sub.errors,
+  }
+  writeFileSync(config.outFile, JSON.stringify(result))
+}
+
+/** Waits until every node's mempool is empty and node 0 committed one more height (bounded). */
+async function drain(since: number): Promise<void> {
+  const deadline = since + config.drainMs
+  while (now() < deadline) {
+    const all = await Promise.all(config.urls.map((u) => pollOnce(u).catch(() => null)))
+    if (all.every((h) => h !== null && h.mempoolTxs === 0)) {
+      const target = (latestHealth?.height ?? 0) + 1
+      while (now() < deadline && (latestHealth?.height ?? 0) < target) {
+        await new Promise((r) => setTimeout(r, 20))
+      }
+      return
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+await run()

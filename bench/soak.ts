@@ -1,0 +1,125 @@
+/**
+ * `npm run bench:soak`: memory over a long run (issue #9, acceptance 4). Starts the funded 4-validator
+ * testnet of `bench:cluster`, measures the maximum rate with a short max-rate step (or takes
+ * `--rate R`), then offers half of it for `--minutes N` (default 10), sampling every validator's RSS
+ * from /proc every 10 s. Prints the samples and, per validator, the spread of the RSS after the first
+ * minute of warm-up as ±% around the mean ((max − min) / 2 / mean), plus committed tx/s and latency.
+ *
+ * Flags: --minutes N (10) | --rate R (skip the max-rate probe) | --validators N (4) | --accounts N
+ * (1000) | --seed N (1) | --keep. Every process it starts is killed on the way out.
+ */
+import '../src/polyfills.ts'
+import { flag, readCommits, removeDir } from './cluster-lib.ts'
+import {
+  analyseStep,
+  runStep,
+  startBenchCluster,
+  stopBenchCluster,
+  type BenchCluster,
+} from './cluster-run.ts'
+import { fmt, machineLine } from './harness.ts'
+
+const args = process.argv.slice(2)
+const num = (name: string, fallback: number): number => {
+  const value = flag(args, name)
+  const n = value === undefined ? fallback : Number(value)
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`)
+  return n
+}
+const minutes = num('minutes', 10)
+const validators = num('validators', 4)
+const accounts = num('accounts', 1000)
+const seed = num('seed', 1)
+const fixedRate = flag(args, 'rate')
+const SAMPLE_MS = 10_000
+const WARMUP_SAMPLES = 6
+const PROBE_TXS = 3000
+
+/** Spread of a series as ± % around its mean. */
+function spreadPercent(values: readonly number[]): number {
+  if (values.length === 0) return NaN
+  const mean = values.reduce((a, b) => a + b, 0) / values.length
+  return (100 * (Math.max(...values) - Math.min(...values))) / 2 / mean
+}
+
+async function probeRate(cluster: BenchCluster): Promise<number> {
+  const probe = await runStep(cluster, {
+    label: 'probe',
+    rate: 0,
+    count: PROBE_TXS,
+    run: 1,
+    seed,
+    accounts,
+    concurrency: 256,
+    signAhead: false,
+    timeoutMs: 90_000,
+    submitMs: 20_000,
+  })
+  const accepted = probe.result.txs.filter((t) => t[2] === 202).length
+  return accepted / ((probe.result.endMs - probe.result.startMs) / 1000)
+}
+
+function report(series: readonly number[][], perSample: number): void {
+  console.log('\n### RSS per validator (MiB), every 10 s\n')
+  console.log(`| t (s) | ${series[0]?.map((_, i) => `n${i}`).join(' | ') ?? ''} |`)
+  console.log(`|---|${'---:|'.repeat(series[0]?.length ?? 0)}`)
+  series.forEach((row, i) => {
+    const cells = row.map((b) => (b / 2 ** 20).toFixed(0))
+    console.log(`| ${(i * perSample) / 1000} | ${cells.join(' | ')} |`)
+  })
+  const steady = series.length > WARMUP_SAMPLES + 1 ? series.slice(WARMUP_SAMPLES) : series
+  console.log('\n### RSS spread (after the first minute)\n')
+  console.log('| validator | min MiB | max MiB | spread ±% |')
+  console.log('|---|---:|---:|---:|')
+  for (let v = 0; v < (series[0]?.length ?? 0); v++) {
+    const values = steady.map((row) => row[v]!).filter((b) => b > 0)
+    const mib = (b: number): string => (b / 2 ** 20).toFixed(0)
+    const line = `| n${v} | ${mib(Math.min(...values))} | ${mib(Math.max(...values))} | ${spreadPercent(values).toFixed(1)} |`
+    console.log(line)
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`machine: ${machineLine()}`)
+  console.log(`command: npm run bench:soak -- ${args.join(' ')}`)
+  let cluster: BenchCluster | null = null
+  try {
+    cluster = await startBenchCluster(validators, seed, accounts, null)
+    const max = fixedRate === undefined ? await probeRate(cluster) : Number(fixedRate) * 2
+    const rate = Math.max(1, Math.round(max / 2))
+    console.log(`max-rate probe ${fmt(max)} tx/s accepted; soak at ${rate} tx/s for ${minutes} min`)
+    const soak = await runStep(cluster, {
+      label: `soak ${minutes} min`,
+      rate,
+      count: Math.round(rate * minutes * 60),
+      run: 2,
+      seed,
+      accounts,
+      concurrency: 256,
+      signAhead: true,
+      timeoutMs: minutes * 60_000 + 120_000,
+      submitMs: minutes * 60_000,
+      rssEveryMs: SAMPLE_MS,
+    })
+    await stopBenchCluster(cluster)
+    const stats = analyseStep(soak, await readCommits(cluster.testnet.homes[0]!))
+    report(soak.rssSeries, SAMPLE_MS)
+    console.log('\n### Load\n')
+    console.log(
+      '| offered tx/s | committed tx/s | p50 ms | p99 ms | round 0 % | CPU per validator % |',
+    )
+    console.log('|---:|---:|---:|---:|---:|---|')
+    const cpu = stats.cpuPercent.slice(0, validators).map((c) => c.toFixed(0))
+    console.log(
+      `| ${rate} | ${fmt(stats.committedPerSecond)} | ${fmt(stats.p50)} | ${fmt(stats.p99)} | ${stats.round0Percent.toFixed(0)} | ${cpu.join(' / ')} |`,
+    )
+  } finally {
+    if (cluster) {
+      await stopBenchCluster(cluster)
+      if (flag(args, 'keep') === undefined) removeDir(cluster.testnet.dir)
+      else console.log(`kept ${cluster.testnet.dir}`)
+    }
+  }
+}
+
+await main()
