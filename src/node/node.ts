@@ -20,7 +20,7 @@ import { decodeSignedTx, type SignedTx } from '../codec/tx.ts'
 import { Ledger } from '../ledger/ledger.ts'
 import { openLevelKvStore } from '../ledger/kv-level.ts'
 import { FileCommitWitness } from '../ledger/witness.ts'
-import { startP2p, type P2pNode } from '../p2p/index.ts'
+import { startP2p, type P2pNode, type P2pStats } from '../p2p/index.ts'
 import { buildTree } from '../state/tree.ts'
 import { assert } from '../util/assert.ts'
 import { equalBytes, fromHex, isHex, toHex } from '../util/bytes.ts'
@@ -39,6 +39,14 @@ import { BlockSyncer, buildSyncHandler, REAL_SYNC_TIMERS, syncSourceOfLedger } f
 import type { ConsensusMessage } from '../consensus/messages.ts'
 import type { WalRecord } from '../consensus/wal.ts'
 import { BLOCK_BYTES_MAX, BLOCK_TX_COUNT_MAX } from '../core/block.ts'
+import type { ValidatorUpdate } from '../consensus/validators.ts'
+import {
+  admittedKeys,
+  advanceValidatorSets,
+  restoreValidatorSets,
+  sameKeys,
+  type ValidatorSets,
+} from './validator-sets.ts'
 
 /** What `startNode` needs. */
 export interface NodeOptions {
@@ -66,7 +74,7 @@ interface Restored {
   readonly tree: ReturnType<typeof buildTree>
   readonly lastBlock: Block
   readonly lastCertificate: CommitCertificate | null
-  readonly validators: readonly Validator[]
+  readonly sets: ValidatorSets
 }
 
 async function restore(ledger: Ledger, genesis: Genesis): Promise<Restored> {
@@ -85,7 +93,7 @@ async function restore(ledger: Ledger, genesis: Genesis): Promise<Restored> {
       tree: g.value.tree,
       lastBlock: g.value.block,
       lastCertificate: null,
-      validators: g.value.validators,
+      sets: genesisSets(g.value.validators),
     }
   }
   if (head.height === 0 && !equalBytes(head.blockHash, genesisHash)) {
@@ -103,7 +111,7 @@ async function restore(ledger: Ledger, genesis: Genesis): Promise<Restored> {
       tree,
       lastBlock: g.value.block,
       lastCertificate: null,
-      validators: g.value.validators,
+      sets: genesisSets(g.value.validators),
     }
   }
   const stored = await ledger.loadBlock(head.height)
@@ -115,8 +123,12 @@ async function restore(ledger: Ledger, genesis: Genesis): Promise<Restored> {
     tree,
     lastBlock: stored.block,
     lastCertificate: certificate,
-    validators: g.value.validators,
+    sets: await restoreValidatorSets(ledger, state, stored.block.header),
   }
+}
+
+function genesisSets(validators: readonly Validator[]): ValidatorSets {
+  return { last: validators, current: validators, next: validators }
 }
 
 /** Parses `p2p.peers` entries of the form `<publicKeyHex>@<multiaddr>`. */
@@ -235,19 +247,69 @@ function metricsFor(node: () => PointsNode | null): Registry {
     help: 'connected peers',
     registers: [registry],
     collect() {
-      this.set(node()?.p2p.peers().length ?? 0)
+      this.set(
+        node()
+          ?.p2p.peers()
+          .filter((p) => p.connected).length ?? 0,
+      )
     },
   })
+  for (const [stat, help] of P2P_METRICS) {
+    new Gauge({
+      name: `pointsnode_p2p_${stat.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(node()?.p2p.stats()[stat] ?? 0)
+      },
+    })
+  }
   return registry
 }
+
+/** Transport counters exported as metrics (`pointsnode_p2p_gater_denied`, ...). */
+const P2P_METRICS: readonly (readonly [keyof Omit<P2pStats, 'penaltiesByReason'>, string])[] = [
+  ['gaterDenied', 'connections refused by the gater'],
+  ['penalties', 'penalties given to peers'],
+  ['bans', 'peers banned'],
+  ['peersBanned', 'peers banned now'],
+  ['framesGarbage', 'garbage frames received'],
+  ['framesOversize', 'oversize frames received'],
+  ['consensusReceived', 'consensus frames received'],
+]
 
 /** Mutable facts of a running node, shared by its parts. */
 interface Status {
   height: number
   lastHash: Uint8Array
+  /** State root at `height` (the app's root moves ahead while a commit is being written). */
+  stateRoot: Uint8Array
   p2p: P2pNode | null
   node: PointsNode | null
   syncer: BlockSyncer | null
+  /** The validator sets around the committed head (advanced on every commit). */
+  sets: ValidatorSets
+  /** Configured observer keys, admitted besides the validators. */
+  readonly observers: readonly Uint8Array[]
+}
+
+/**
+ * Advances the validator sets past a committed block and, when the admitted keys change, updates
+ * the connection gater (new validators may connect; removed ones are disconnected).
+ */
+function onValidatorUpdates(status: Status, execution: ChainExecution, log: Logger): void {
+  const updates = execution.result.validatorUpdates.map((u): ValidatorUpdate => ({
+    publicKey: u.publicKey,
+    power: u.action === 'add' ? 1 : 0,
+  }))
+  const before = admittedKeys(status.sets, status.observers)
+  status.sets = advanceValidatorSets(status.sets, updates)
+  const after = admittedKeys(status.sets, status.observers)
+  if (sameKeys(before, after)) return
+  log.info({ height: status.height, admitted: after.map(toHex) }, 'validator set changed')
+  void status.p2p?.setAllowedPeers(after).catch((error: unknown) => {
+    log.error({ err: error }, 'gater update failed')
+  })
 }
 
 /** Stores and state opened at start. */
@@ -302,9 +364,9 @@ function buildDriver(options: NodeOptions, opened: Opened, mempool: Mempool, sta
     chain: {
       lastBlock: restored.lastBlock,
       lastCertificate: restored.lastCertificate,
-      lastValidators: restored.validators,
-      validators: restored.validators,
-      nextValidators: restored.validators,
+      lastValidators: restored.sets.last,
+      validators: restored.sets.current,
+      nextValidators: restored.sets.next,
     },
     wal: opened.walRecords,
   })
@@ -315,10 +377,12 @@ function buildDriver(options: NodeOptions, opened: Opened, mempool: Mempool, sta
       await commitToLedger(ledger, block, certificate, execution)
       status.height = block.header.height
       status.lastHash = execution.blockHash
+      status.stateRoot = execution.tree.root()
       mempool.onCommitted(
         execution.txs.map((t) => t.txId),
         status.height + 1,
       )
+      onValidatorUpdates(status, execution, log)
       status.node?.notify(status.height, {
         height: status.height,
         blockHash: toHex(execution.blockHash),
@@ -346,7 +410,7 @@ function startTransport(
     secretKey: options.key.secretKey,
     listen: [options.config.p2p.listen],
     knownPeers: parsePeers(options.config.p2p.peers),
-    allowedPublicKeys: opened.restored.validators.map((v) => v.publicKey),
+    allowedPublicKeys: admittedKeys(status.sets, status.observers),
     handlers: {
       onConsensusMessage: (from, bytes) => {
         const decoded = decodeConsensusMessage(bytes)
@@ -424,7 +488,7 @@ function buildHttp(
   parts: { app: ChainApp; driver: ConsensusDriver; mempool: Mempool; status: Status },
 ) {
   const { genesis, config } = options
-  const { app, driver, mempool, status } = parts
+  const { driver, mempool, status } = parts
   return buildApi({
     chainId: genesis.chainId,
     corsOrigins: config.api.corsOrigins,
@@ -435,7 +499,7 @@ function buildHttp(
       chainId: genesis.chainId,
       peers: status.p2p?.peers().filter((p) => p.connected).length ?? 0,
       blockHash: toHex(status.lastHash),
-      stateRoot: toHex(app.stateRoot),
+      stateRoot: toHex(status.stateRoot),
       mempoolTxs: mempool.size,
     }),
     submitTx: submitter(driver, mempool, status),
@@ -467,9 +531,12 @@ async function startNode(options: NodeOptions): Promise<PointsNode> {
   const status: Status = {
     height: restored.lastBlock.header.height,
     lastHash: blockHashOf(restored.lastBlock.header),
+    stateRoot: restored.tree.root(),
     p2p: null,
     node: null,
     syncer: null,
+    sets: restored.sets,
+    observers: config.p2p.observers.map((hex) => fromHex(hex)),
   }
   const mempool = new Mempool({
     chainId: genesis.chainId,
