@@ -123,7 +123,7 @@ async function restore(ledger: Ledger, genesis: Genesis): Promise<Restored> {
     tree,
     lastBlock: stored.block,
     lastCertificate: certificate,
-    sets: await restoreValidatorSets(ledger, state, stored.block.header),
+    sets: await restoreValidatorSets((h) => ledger.loadReceipts(h), state, stored.block.header),
   }
 }
 

@@ -12,13 +12,12 @@ import {
   type ValidatorUpdate,
 } from '../consensus/validators.ts'
 import type { BlockHeader, Validator } from '../core/block.ts'
-import type { Ledger } from '../ledger/ledger.ts'
 import { compareBytes, equalBytes, fromHex, isHex, toHex } from '../util/bytes.ts'
 import { NodeError } from '../util/errors.ts'
+import type { StateReader } from '../core/state.ts'
 import { keys } from '../vm/keys.ts'
 import { readValue } from '../vm/queries.ts'
 import { VALIDATORS_SCHEMA } from '../vm/schemas.ts'
-import type { MemoryState } from '../vm/memory-state.ts'
 import { RECEIPT_SCHEMA, type VmEvent } from '../vm/types.ts'
 
 /** Most bytes of one stored receipt that is decoded here. */
@@ -44,10 +43,16 @@ function attribute(event: VmEvent, name: string): string | undefined {
   return event.attributes.find(([k]) => k === name)?.[1]
 }
 
+/** Reads the stored receipts of a committed block (`Ledger.loadReceipts`). */
+export type LoadReceipts = (height: number) => Promise<readonly Uint8Array[] | undefined>
+
 /** The validator changes a committed block accepted, in block order, read from its receipts. */
-export async function acceptedUpdates(ledger: Ledger, height: number): Promise<ValidatorUpdate[]> {
+export async function acceptedUpdates(
+  loadReceipts: LoadReceipts,
+  height: number,
+): Promise<ValidatorUpdate[]> {
   if (height < 1) return []
-  const receipts = (await ledger.loadReceipts(height)) ?? []
+  const receipts = (await loadReceipts(height)) ?? []
   const updates: ValidatorUpdate[] = []
   for (const bytes of receipts) {
     const receipt = decodeCanonical(RECEIPT_SCHEMA, bytes, RECEIPT_DECODE_BYTES_MAX)
@@ -86,9 +91,9 @@ export function undoUpdates(
  * @throws {NodeError} LEDGER_VALIDATORS_MISMATCH when the result disagrees with the header.
  */
 export async function restoreValidatorSets(
-  ledger: Ledger,
-  state: MemoryState,
-  head: BlockHeader,
+  loadReceipts: LoadReceipts,
+  state: StateReader,
+  head: Pick<BlockHeader, 'height' | 'validatorsHash' | 'nextValidatorsHash'>,
 ): Promise<ValidatorSets> {
   const stored = readValue(state, VALIDATORS_SCHEMA, keys.validators())
   if (!stored) throw new NodeError('LEDGER_CORRUPT', 'no validator set in the state')
@@ -97,11 +102,11 @@ export async function restoreValidatorSets(
   const current =
     stored.changedHeight < height || height === 0
       ? next
-      : undoUpdates(next, await acceptedUpdates(ledger, height))
+      : undoUpdates(next, await acceptedUpdates(loadReceipts, height))
   const last =
     stored.changedHeight < height - 1 || height <= 1
       ? current
-      : undoUpdates(current, await acceptedUpdates(ledger, height - 1))
+      : undoUpdates(current, await acceptedUpdates(loadReceipts, height - 1))
   if (
     height > 0 &&
     (!equalBytes(validatorsHashOf(last), head.validatorsHash) ||

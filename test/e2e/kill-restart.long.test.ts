@@ -10,7 +10,7 @@ import { killRestartUnderLoad, startLoadCluster } from '../support/kill-restart.
 let cluster: Cluster | undefined
 beforeAll(async () => {
   cluster = await startLoadCluster()
-}, 120_000)
+}, 400_000)
 afterAll(async () => {
   if (cluster) await destroyCluster(cluster)
 })

@@ -13,8 +13,11 @@ import { killRestartUnderLoad, startLoadCluster } from '../support/kill-restart.
 let cluster: Cluster | undefined
 beforeAll(async () => {
   cluster = await startLoadCluster()
-}, 120_000)
+}, 400_000)
 afterAll(async () => {
+  if (process.env['E2E_KEEP_LOGS'] && cluster) {
+    for (const n of cluster.nodes) console.error(`==== ${n.home}\n${n.stderr.slice(-6000)}`)
+  }
   if (cluster) await destroyCluster(cluster)
 })
 
@@ -23,5 +26,5 @@ describe('kill -9 and restart under load', () => {
     const timings = await killRestartUnderLoad(cluster!, 5)
     console.info('kill/restart quick:', JSON.stringify(timings))
     expect(timings.cycleMs).toHaveLength(5)
-  }, 240_000)
+  }, 900_000)
 })

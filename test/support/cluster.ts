@@ -91,7 +91,7 @@ export async function startNode(node: NodeProcess): Promise<void> {
       return Promise.resolve(/listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1])
       // Generous: on a loaded 2-core machine four processes compiling TypeScript start slowly.
     },
-    90_000,
+    180_000,
   )
 }
 

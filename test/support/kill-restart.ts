@@ -42,37 +42,61 @@ export async function startLoadCluster(): Promise<Cluster> {
   return cluster
 }
 
+/** Heights of every node (-1 when down), for failure messages. */
+async function heightsOf(cluster: Cluster): Promise<number[]> {
+  return Promise.all(
+    cluster.nodes.map(async (n) => (await health(n.apiUrl).catch(() => null))?.height ?? -1),
+  )
+}
+
+/** Runs `step`; on failure adds the nodes' heights and the client's counters to the error. */
+async function step<T>(cluster: Cluster, load: Load, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (error) {
+    const heights = await heightsOf(cluster)
+    const detail = `heights ${heights.join(',')}; seen committed ${load.seenCommitted.size} of ${load.transfers.size}`
+    throw new Error(`${error instanceof Error ? error.message : String(error)} (${detail})`, {
+      cause: error,
+    })
+  }
+}
+
 async function oneCycle(cluster: Cluster, load: Load, cycle: number): Promise<void> {
   const victim = cluster.nodes[cycle % cluster.nodes.length]!
   const others = cluster.nodes.filter((n) => n !== victim)
   load.setDown(victim, true)
   await killNode(victim)
-  const start = Math.max(
-    ...(await Promise.all(others.map(async (n) => (await health(n.apiUrl)).height))),
-  )
+  const start = Math.max(...(await heightsOf(cluster)))
   const seenBefore = load.seenCommitted.size
-  await until(
-    `cycle ${cycle}: three validators commit without the fourth, and txs are seen committed`,
-    async () => {
-      const hs = await Promise.all(others.map((n) => health(n.apiUrl)))
-      return hs.every((h) => h.height >= start + 3) && load.seenCommitted.size > seenBefore
-        ? true
-        : undefined
-    },
-    60_000,
+  await step(cluster, load, () =>
+    until(
+      `cycle ${cycle}: three validators commit past ${start + 3} without the fourth, and txs are seen committed`,
+      async () => {
+        const hs = await Promise.all(others.map((n) => health(n.apiUrl)))
+        return hs.every((h) => h.height >= start + 3) && load.seenCommitted.size > seenBefore
+          ? true
+          : undefined
+      },
+      120_000,
+    ),
   )
   await startNode(victim)
   load.setDown(victim, false)
   const target = (await health(others[0]!.apiUrl)).height
-  await until(
-    `cycle ${cycle}: the restarted validator catches up to ${target}`,
-    async () => ((await health(victim.apiUrl)).height >= target ? true : undefined),
-    60_000,
+  await step(cluster, load, () =>
+    until(
+      `cycle ${cycle}: the restarted validator catches up to ${target}`,
+      async () => ((await health(victim.apiUrl)).height >= target ? true : undefined),
+      120_000,
+    ),
   )
-  const reports = await reportsAtCommonHeight(
-    cluster.nodes.map((n) => n.apiUrl),
-    target + 1,
-    60_000,
+  const reports = await step(cluster, load, () =>
+    reportsAtCommonHeight(
+      cluster.nodes.map((n) => n.apiUrl),
+      target + 1,
+      120_000,
+    ),
   )
   expect(new Set(reports.map((h) => h.stateRoot)).size, `cycle ${cycle} state roots`).toBe(1)
   expect(new Set(reports.map((h) => h.blockHash)).size, `cycle ${cycle} block hashes`).toBe(1)
