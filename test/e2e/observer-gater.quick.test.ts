@@ -43,7 +43,12 @@ const BIN = new URL('../../bin/pointsnode', import.meta.url).pathname
 const health = (url: string) => getJson<Health>(`${url}/health`)
 
 async function metric(url: string, name: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text()
+  // Polled through `until` or retried: a loaded machine may close an idle keep-alive socket.
+  const text = await until(
+    `${url}/metrics`,
+    async () => (await fetch(`${url}/metrics`)).text(),
+    10_000,
+  )
   const match = new RegExp(`^${name} (\\d+)$`, 'm').exec(text)
   if (!match) throw new Error(`metric ${name} missing`)
   return Number(match[1])

@@ -114,9 +114,19 @@ export async function destroyCluster(cluster: Cluster): Promise<void> {
   rmSync(cluster.dir, { recursive: true, force: true })
 }
 
-/** GET a JSON document. */
+/**
+ * GET a JSON document. A failed connection is retried twice: on a loaded machine the server may
+ * close an idle keep-alive socket just as the client reuses it ("other side closed").
+ */
 export async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url)
+  let res: Response | undefined
+  for (let attempt = 0; !res; attempt++) {
+    try {
+      res = await fetch(url)
+    } catch (error) {
+      if (attempt >= 2) throw error
+    }
+  }
   if (!res.ok) throw new Error(`${url}: ${res.status}`)
   return (await res.json()) as T
 }
