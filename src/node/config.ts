@@ -71,6 +71,12 @@ export function envOverrides(env: Readonly<Record<string, string | undefined>>):
 
 const PUBLIC_KEY_HEX = /^0[23][0-9a-f]{64}$/
 
+/**
+ * Most configured observers: the gater admits at most PEER_COUNT_MAX (128) keys, and the sets of the
+ * next two heights hold up to VALIDATOR_COUNT_MAX + 1 (101) validators.
+ */
+export const OBSERVER_COUNT_MAX = 24
+
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const
 
 function invalid(message: string): Result<never, ConfigError> {
@@ -151,6 +157,9 @@ function validate(home: string, flat: Record<string, unknown>): Result<NodeConfi
   const observers = flat['p2p.observers']
   if (!isStringList(observers) || !observers.every((o) => PUBLIC_KEY_HEX.test(o))) {
     return invalid('p2p.observers must be a list of 33-byte public keys in lowercase hex')
+  }
+  if (observers.length > OBSERVER_COUNT_MAX) {
+    return invalid(`p2p.observers holds at most ${OBSERVER_COUNT_MAX} keys`)
   }
   const level = flat['log.level']
   if (typeof level !== 'string' || !(LOG_LEVELS as readonly string[]).includes(level)) {
