@@ -10,10 +10,10 @@ import { CONFIG_FILE, defaultConfig, envOverrides, loadConfig } from '../node/co
 import { createNodeKey, loadNodeKey } from '../node/key-file.ts'
 import { loadGenesis } from '../node/genesis-file.ts'
 import { PointsNode } from '../node/node.ts'
-import { createTestnet } from '../node/testnet.ts'
+import { createTestnet, type Funding } from '../node/testnet.ts'
 import { CONSOLE_DIST_DIR, runDev } from '../node/dev.ts'
 import { pino } from 'pino'
-import { toHex } from '../util/bytes.ts'
+import { fromHex, toHex } from '../util/bytes.ts'
 import { NodeError } from '../util/errors.ts'
 
 /** Process exit codes. */
@@ -28,8 +28,9 @@ commands:
   config --home DIR                   print the resolved configuration (file < env < flags)
   help                                this text
 
-  testnet --validators N --out DIR [--chain-id ID]
-                                      homes for a local consortium on 127.0.0.1 (ports picked free)
+  testnet --validators N --out DIR [--chain-id ID] [--observers N] [--fund ADDRESS:AMOUNT ...]
+                                      homes for a local consortium on 127.0.0.1 (ports picked free);
+                                      observer homes that follow the chain; genesis UNI balances
   start --home DIR                    run a node; prints its API URL when ready; SIGINT/SIGTERM stop it
   status --home DIR                   height, peers, sync state and validator set of a running node
   dev [--dir DIR]                     a whole local consortium (4 validators, demo data) in one
@@ -116,18 +117,40 @@ async function cmdTestnet(args: string[], io: Io): Promise<number> {
     args,
     options: {
       validators: { type: 'string' },
+      observers: { type: 'string' },
       out: { type: 'string' },
       'chain-id': { type: 'string' },
+      fund: { type: 'string', multiple: true },
     },
   })
   const count = Number(values.validators ?? '4')
   if (!Number.isInteger(count) || count < 1 || count > 64)
     throw new UsageError('--validators must be 1..64')
+  const observers = Number(values.observers ?? '0')
+  if (!Number.isInteger(observers) || observers < 0 || observers > 16)
+    throw new UsageError('--observers must be 0..16')
   if (values.out === undefined) throw new UsageError('--out DIR is required')
   const chainId = values['chain-id'] ?? 'pointsnode-local'
-  const testnet = await createTestnet(resolve(values.out), count, chainId, BigInt(Date.now()))
-  io.out(JSON.stringify({ homes: testnet.homes, operator: testnet.operator.addressHex }))
+  const funding = (values.fund ?? []).map(parseFunding)
+  const testnet = await createTestnet(resolve(values.out), count, chainId, BigInt(Date.now()), {
+    observers,
+    funding,
+  })
+  io.out(
+    JSON.stringify({
+      homes: testnet.homes,
+      observers: testnet.observerHomes,
+      operator: testnet.operator.addressHex,
+    }),
+  )
   return EXIT.ok
+}
+
+/** Parses `--fund <addressHex>:<amount>` (amount in the smallest unit, a decimal integer). */
+function parseFunding(entry: string): Funding {
+  const match = /^([0-9a-f]{40}):([1-9][0-9]{0,30})$/.exec(entry)
+  if (!match) throw new UsageError(`--fund ${entry} is not <addressHex>:<amount>`)
+  return { account: fromHex(match[1]!), amount: BigInt(match[2]!) }
 }
 
 async function cmdStart(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {

@@ -17,7 +17,15 @@ export interface NodeConfig {
     readonly port: number
     readonly corsOrigins: readonly string[]
   }
-  readonly p2p: { readonly listen: string; readonly peers: readonly string[] }
+  readonly p2p: {
+    readonly listen: string
+    readonly peers: readonly string[]
+    /**
+     * Public keys (hex, 33 bytes) of observer nodes this node admits besides the validator set.
+     * Observers follow the chain by sync and never vote (docs/operations.md#observer-nodes).
+     */
+    readonly observers: readonly string[]
+  }
   readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent' }
 }
 
@@ -36,7 +44,7 @@ export function defaultConfig(home: string): NodeConfig {
     home,
     chainId: 'pointsnode-local',
     api: { host: '127.0.0.1', port: 26657, corsOrigins: [] },
-    p2p: { listen: '/ip4/127.0.0.1/tcp/26656', peers: [] },
+    p2p: { listen: '/ip4/127.0.0.1/tcp/26656', peers: [], observers: [] },
     log: { level: 'info' },
   }
 }
@@ -60,6 +68,14 @@ export function envOverrides(env: Readonly<Record<string, string | undefined>>):
   }
   return out
 }
+
+const PUBLIC_KEY_HEX = /^0[23][0-9a-f]{64}$/
+
+/**
+ * Most configured observers: the gater admits at most PEER_COUNT_MAX (128) keys, and the sets of the
+ * next two heights hold up to VALIDATOR_COUNT_MAX + 1 (101) validators.
+ */
+export const OBSERVER_COUNT_MAX = 24
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const
 
@@ -108,6 +124,7 @@ export function loadConfig(
     'api.corsOrigins': api['corsOrigins'] ?? base.api.corsOrigins,
     'p2p.listen': p2p['listen'] ?? base.p2p.listen,
     'p2p.peers': p2p['peers'] ?? base.p2p.peers,
+    'p2p.observers': p2p['observers'] ?? base.p2p.observers,
     'log.level': log['level'] ?? base.log.level,
   }
   for (const layer of overrides) {
@@ -137,6 +154,13 @@ function validate(home: string, flat: Record<string, unknown>): Result<NodeConfi
     return invalid('p2p.listen must be a multiaddr')
   const peers = flat['p2p.peers']
   if (!isStringList(peers)) return invalid('p2p.peers must be a list of multiaddrs')
+  const observers = flat['p2p.observers']
+  if (!isStringList(observers) || !observers.every((o) => PUBLIC_KEY_HEX.test(o))) {
+    return invalid('p2p.observers must be a list of 33-byte public keys in lowercase hex')
+  }
+  if (observers.length > OBSERVER_COUNT_MAX) {
+    return invalid(`p2p.observers holds at most ${OBSERVER_COUNT_MAX} keys`)
+  }
   const level = flat['log.level']
   if (typeof level !== 'string' || !(LOG_LEVELS as readonly string[]).includes(level)) {
     return invalid(`log.level must be one of ${LOG_LEVELS.join(', ')}`)
@@ -145,7 +169,7 @@ function validate(home: string, flat: Record<string, unknown>): Result<NodeConfi
     home,
     chainId,
     api: { host, port, corsOrigins: cors },
-    p2p: { listen, peers },
+    p2p: { listen, peers, observers },
     log: { level: level as NodeConfig['log']['level'] },
   })
 }

@@ -6,6 +6,7 @@
  * Spec: SPEC §9 (metrics); docs/api-events.md#metrics.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import type { P2pStats } from '../p2p/types.ts'
 
 /** What the metrics read from the running node (each call is cheap). */
 export interface NodeMetricsView {
@@ -23,7 +24,22 @@ export interface NodeMetricsView {
   peers(): number
   /** Open event-stream subscribers. */
   eventSubscribers(): number
+  /** Transport counters (null before the transport started). */
+  p2pStats(): P2pStats | null
 }
+
+/** Transport counters exported as `pointsnode_p2p_<snake_case>` gauges. */
+const P2P_METRICS: readonly (readonly [keyof Omit<P2pStats, 'penaltiesByReason'>, string])[] = [
+  ['gaterDenied', 'connections refused by the gater'],
+  ['penalties', 'penalties given to peers'],
+  ['bans', 'peers banned'],
+  ['peersBanned', 'peers banned now'],
+  ['framesGarbage', 'garbage frames received'],
+  ['framesOversize', 'oversize frames received'],
+  ['consensusReceived', 'consensus frames received'],
+  ['consensusDropped', 'consensus frames dropped on a full peer queue'],
+  ['txFramesDropped', 'tx gossip frames dropped on a full peer queue'],
+]
 
 /** Metric names this registry exports (documented in docs/api-events.md). */
 export const NODE_METRIC_NAMES = [
@@ -77,5 +93,9 @@ export function buildNodeMetrics(view: NodeMetricsView): Registry {
   gauge(registry, 'pointsnode_event_subscribers', 'open event streams', () =>
     view.eventSubscribers(),
   )
+  for (const [stat, help] of P2P_METRICS) {
+    const name = `pointsnode_p2p_${stat.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`
+    gauge(registry, name, help, () => view.p2pStats()?.[stat] ?? 0)
+  }
   return registry
 }

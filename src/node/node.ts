@@ -42,7 +42,15 @@ import type { ConsensusMessage } from '../consensus/messages.ts'
 import type { WalRecord } from '../consensus/wal.ts'
 import { BLOCK_BYTES_MAX, BLOCK_TX_COUNT_MAX } from '../core/block.ts'
 import { NodeReadModel } from './read-model.ts'
-import { ValidatorSetTracker, validatorSetEntry } from './validator-sets.ts'
+import { ValidatorSetTracker, validatorSetEntry } from './validator-set-store.ts'
+import type { ValidatorUpdate } from '../consensus/validators.ts'
+import {
+  admittedKeys,
+  advanceValidatorSets,
+  restoreValidatorSets,
+  sameKeys,
+  type ValidatorSets,
+} from './validator-sets.ts'
 
 /** What `startNode` needs. */
 export interface NodeOptions {
@@ -74,7 +82,7 @@ interface Restored {
   readonly tree: ReturnType<typeof buildTree>
   readonly lastBlock: Block
   readonly lastCertificate: CommitCertificate | null
-  readonly validators: readonly Validator[]
+  readonly sets: ValidatorSets
   readonly genesisBlock: Block
 }
 
@@ -95,7 +103,7 @@ async function restore(ledger: Ledger, genesis: Genesis): Promise<Restored> {
       tree: g.value.tree,
       lastBlock: g.value.block,
       lastCertificate: null,
-      validators: g.value.validators,
+      sets: genesisSets(g.value.validators),
       genesisBlock: g.value.block,
     }
   }
@@ -114,7 +122,7 @@ async function restore(ledger: Ledger, genesis: Genesis): Promise<Restored> {
       tree,
       lastBlock: g.value.block,
       lastCertificate: null,
-      validators: g.value.validators,
+      sets: genesisSets(g.value.validators),
       genesisBlock: g.value.block,
     }
   }
@@ -127,9 +135,13 @@ async function restore(ledger: Ledger, genesis: Genesis): Promise<Restored> {
     tree,
     lastBlock: stored.block,
     lastCertificate: certificate,
-    validators: g.value.validators,
+    sets: await restoreValidatorSets((h) => ledger.loadReceipts(h), state, stored.block.header),
     genesisBlock: g.value.block,
   }
+}
+
+function genesisSets(validators: readonly Validator[]): ValidatorSets {
+  return { last: validators, current: validators, next: validators }
 }
 
 /** Parses `p2p.peers` entries of the form `<publicKeyHex>@<multiaddr>`. */
@@ -228,10 +240,35 @@ export class PointsNode {
 interface Status {
   height: number
   lastHash: Uint8Array
+  /** State root at `height` (the app's root moves ahead while a commit is being written). */
+  stateRoot: Uint8Array
   p2p: P2pNode | null
   node: PointsNode | null
   syncer: BlockSyncer | null
   committedTxs: number
+  /** The validator sets around the committed head (advanced on every commit). */
+  sets: ValidatorSets
+  /** Configured observer keys, admitted besides the validators. */
+  readonly observers: readonly Uint8Array[]
+}
+
+/**
+ * Advances the validator sets past a committed block and, when the admitted keys change, updates
+ * the connection gater (new validators may connect; removed ones are disconnected).
+ */
+function onValidatorUpdates(status: Status, execution: ChainExecution, log: Logger): void {
+  const updates = execution.result.validatorUpdates.map((u): ValidatorUpdate => ({
+    publicKey: u.publicKey,
+    power: u.action === 'add' ? 1 : 0,
+  }))
+  const before = admittedKeys(status.sets, status.observers)
+  status.sets = advanceValidatorSets(status.sets, updates)
+  const after = admittedKeys(status.sets, status.observers)
+  if (sameKeys(before, after)) return
+  log.info({ height: status.height, admitted: after.map(toHex) }, 'validator set changed')
+  void status.p2p?.setAllowedPeers(after).catch((error: unknown) => {
+    log.error({ err: error }, 'gater update failed')
+  })
 }
 
 /** Stores and state opened at start. */
@@ -286,13 +323,13 @@ function buildDriver(options: NodeOptions, opened: Opened, mempool: Mempool, sta
     chain: {
       lastBlock: restored.lastBlock,
       lastCertificate: restored.lastCertificate,
-      lastValidators: restored.validators,
-      validators: restored.validators,
-      nextValidators: restored.validators,
+      lastValidators: restored.sets.last,
+      validators: restored.sets.current,
+      nextValidators: restored.sets.next,
     },
     wal: opened.walRecords,
   })
-  const validatorSets = new ValidatorSetTracker(restored.validators)
+  const validatorSets = new ValidatorSetTracker(restored.sets.current, restored.sets.next)
   const driver = new ConsensusDriver(engine, app, opened.wal, {
     broadcast: (bytes) => status.p2p?.broadcast(bytes),
     send: (to, bytes) => status.p2p?.send(to, bytes),
@@ -301,10 +338,12 @@ function buildDriver(options: NodeOptions, opened: Opened, mempool: Mempool, sta
       status.height = block.header.height
       status.lastHash = execution.blockHash
       status.committedTxs += execution.txs.length
+      status.stateRoot = execution.tree.root()
       mempool.onCommitted(
         execution.txs.map((t) => t.txId),
         status.height + 1,
       )
+      onValidatorUpdates(status, execution, log)
       status.node?.notify(status.height, {
         height: status.height,
         blockHash: toHex(execution.blockHash),
@@ -332,7 +371,7 @@ function startTransport(
     secretKey: options.key.secretKey,
     listen: [options.config.p2p.listen],
     knownPeers: parsePeers(options.config.p2p.peers),
-    allowedPublicKeys: opened.restored.validators.map((v) => v.publicKey),
+    allowedPublicKeys: admittedKeys(status.sets, status.observers),
     handlers: {
       onConsensusMessage: (from, bytes) => {
         const decoded = decodeConsensusMessage(bytes)
@@ -442,6 +481,7 @@ function buildHttp(
       verifyQueue: () => mempool.stats().pending,
       peers: () => status.p2p?.peers().filter((p) => p.connected).length ?? 0,
       eventSubscribers: () => events.stats().subscribers,
+      p2pStats: () => status.p2p?.stats() ?? null,
     }),
     ...(options.consoleDir !== undefined ? { consoleDir: options.consoleDir } : {}),
     health: () => ({
@@ -450,7 +490,7 @@ function buildHttp(
       chainId: genesis.chainId,
       peers: status.p2p?.peers().filter((p) => p.connected).length ?? 0,
       blockHash: toHex(status.lastHash),
-      stateRoot: toHex(app.stateRoot),
+      stateRoot: toHex(status.stateRoot),
       mempoolTxs: mempool.size,
     }),
     submitTx: submitter(driver, mempool, status),
@@ -487,10 +527,13 @@ async function startNode(options: NodeOptions): Promise<PointsNode> {
   const status: Status = {
     height: restored.lastBlock.header.height,
     lastHash: blockHashOf(restored.lastBlock.header),
+    stateRoot: restored.tree.root(),
     p2p: null,
     node: null,
     syncer: null,
     committedTxs: 0,
+    sets: restored.sets,
+    observers: config.p2p.observers.map((hex) => fromHex(hex)),
   }
   const mempool = new Mempool({
     chainId: genesis.chainId,

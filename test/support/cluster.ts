@@ -20,7 +20,10 @@ export interface NodeProcess {
 /** A local consortium of real processes. */
 export interface Cluster {
   readonly dir: string
+  /** Validators `node0..`. */
   readonly nodes: NodeProcess[]
+  /** Observer nodes `observer0..` (not started by createCluster). */
+  readonly observers: NodeProcess[]
   readonly operatorKeyPath: string
 }
 
@@ -40,22 +43,31 @@ export async function until<T>(
   }
 }
 
-/** Creates homes for `count` validators with the real CLI. */
-export function createCluster(count: number): Cluster {
+/** Extra `pointsnode testnet` options of a cluster. */
+export interface ClusterOptions {
+  /** Observer homes (`observer0..`), admitted by every validator. */
+  readonly observers?: number
+  /** Genesis balances of UNI: `<addressHex>:<amount>`. */
+  readonly fund?: readonly string[]
+}
+
+function nodeProcess(home: string): NodeProcess {
+  return { home, child: null, apiUrl: '', stderr: '' }
+}
+
+/** Creates homes for `count` validators (and observers) with the real CLI. */
+export function createCluster(count: number, options: ClusterOptions = {}): Cluster {
   const dir = mkdtempSync(join(tmpdir(), 'pointsnode-cluster-'))
-  const result = spawnSync(
-    process.execPath,
-    [BIN, 'testnet', '--validators', String(count), '--out', dir, '--chain-id', 'e2e-chain'],
-    { encoding: 'utf8' },
-  )
+  const args = ['testnet', '--validators', String(count), '--out', dir, '--chain-id', 'e2e-chain']
+  args.push('--observers', String(options.observers ?? 0))
+  for (const entry of options.fund ?? []) args.push('--fund', entry)
+  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' })
   if (result.status !== 0) throw new Error(`testnet failed: ${result.stderr}`)
-  const nodes = Array.from({ length: count }, (_, i) => ({
-    home: join(dir, `node${i}`),
-    child: null,
-    apiUrl: '',
-    stderr: '',
-  }))
-  return { dir, nodes, operatorKeyPath: join(dir, 'operator-key.json') }
+  const nodes = Array.from({ length: count }, (_, i) => nodeProcess(join(dir, `node${i}`)))
+  const observers = Array.from({ length: options.observers ?? 0 }, (_, i) =>
+    nodeProcess(join(dir, `observer${i}`)),
+  )
+  return { dir, nodes, observers, operatorKeyPath: join(dir, 'operator-key.json') }
 }
 
 /** Starts (or restarts) one node process and waits for its API URL. */
@@ -72,10 +84,15 @@ export async function startNode(node: NodeProcess): Promise<void> {
   child.stdout.on('data', (chunk: Buffer) => {
     stdout += chunk.toString()
   })
-  node.apiUrl = await until(`API URL of ${node.home}`, () => {
-    if (child.exitCode !== null) throw new Error(`node exited ${child.exitCode}: ${node.stderr}`)
-    return Promise.resolve(/listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1])
-  })
+  node.apiUrl = await until(
+    `API URL of ${node.home}`,
+    () => {
+      if (child.exitCode !== null) throw new Error(`node exited ${child.exitCode}: ${node.stderr}`)
+      return Promise.resolve(/listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1])
+      // Generous: on a loaded 2-core machine four processes compiling TypeScript start slowly.
+    },
+    180_000,
+  )
 }
 
 /** Kills one node (`SIGKILL` by default) and waits for the process to end. */
@@ -93,13 +110,23 @@ export async function killNode(
 
 /** Kills every node and removes the cluster's folder. */
 export async function destroyCluster(cluster: Cluster): Promise<void> {
-  await Promise.all(cluster.nodes.map((n) => killNode(n)))
+  await Promise.all([...cluster.nodes, ...cluster.observers].map((n) => killNode(n)))
   rmSync(cluster.dir, { recursive: true, force: true })
 }
 
-/** GET a JSON document. */
+/**
+ * GET a JSON document. A failed connection is retried twice: on a loaded machine the server may
+ * close an idle keep-alive socket just as the client reuses it ("other side closed").
+ */
 export async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url)
+  let res: Response | undefined
+  for (let attempt = 0; !res; attempt++) {
+    try {
+      res = await fetch(url)
+    } catch (error) {
+      if (attempt >= 2) throw error
+    }
+  }
   if (!res.ok) throw new Error(`${url}: ${res.status}`)
   return (await res.json()) as T
 }
