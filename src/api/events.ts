@@ -1,6 +1,6 @@
 /**
  * Server-sent events: committed blocks (`GET /v1/events/blocks`) and one account's committed txs
- * (`GET /v1/events/accounts/:address`). Spec: SPEC §9; docs/api-events.md.
+ * (`GET /v1/events/accounts/:address`). Spec: SPEC §9; docs/api.md.
  *
  * Every subscriber has a cursor (the next height to send) and pulls blocks in height order from a
  * `BlockEventSource` (the ledger): backfill and live delivery are one loop, so the switch from one to

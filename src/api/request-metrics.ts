@@ -1,7 +1,7 @@
 /**
  * Request latency per route as a Prometheus histogram (`pointsnode_http_request_duration_seconds`,
  * labels `method`, `route` — the route pattern, never the raw URL, so label cardinality is bounded —
- * and `status`). Spec: SPEC §9 (metrics); docs/api-events.md#metrics.
+ * and `status`). Spec: SPEC §9 (metrics); docs/api.md#metrics.
  */
 import type { FastifyInstance } from 'fastify'
 import { Histogram, type Registry } from 'prom-client'

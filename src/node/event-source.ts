@@ -2,7 +2,7 @@
  * The node's `BlockEventSource` for the API's event streams (src/api/events.ts): committed blocks read
  * from the ledger, summarised (hash, time, tx count, and per tx the addresses it concerns, as the
  * account-history index derives them) and kept in a small cache, because every subscriber reads the
- * same recent blocks. Spec: SPEC §9; docs/api-events.md.
+ * same recent blocks. Spec: SPEC §9; docs/api.md.
  */
 import type { BlockEventSource, BlockSummary, TxSummary } from '../api/events.ts'
 import { decodeSignedTx } from '../codec/tx.ts'

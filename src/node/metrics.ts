@@ -3,7 +3,7 @@
  * counter: tx/s is its `rate()`), signature-verification queue depth, connected peers, event-stream
  * subscribers, plus the process defaults. Request latency per route is added by the API
  * (src/api/request-metrics.ts) to the same registry. Values are read when scraped.
- * Spec: SPEC §9 (metrics); docs/api-events.md#metrics.
+ * Spec: SPEC §9 (metrics); docs/api.md#metrics.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import type { P2pStats } from '../p2p/types.ts'
@@ -41,7 +41,7 @@ const P2P_METRICS: readonly (readonly [keyof Omit<P2pStats, 'penaltiesByReason'>
   ['txFramesDropped', 'tx gossip frames dropped on a full peer queue'],
 ]
 
-/** Metric names this registry exports (documented in docs/api-events.md). */
+/** Metric names this registry exports (documented in docs/api.md). */
 export const NODE_METRIC_NAMES = [
   'pointsnode_height',
   'pointsnode_round_changes_total',
