@@ -11,6 +11,7 @@
  *   loses its tx closest to expiry, unless the newcomer is that signer or would become as heavy,
  *   in which case the newcomer is refused with MEMPOOL_FULL. So one submitter cannot starve others.
  */
+import type { Precheck, PrecheckCode } from './mempool-precheck.ts'
 import type { CodecErrorCode } from '../codec/canonical.ts'
 import { decodeSignedTx, validateTxStatic, type TxStaticErrorCode } from '../codec/tx.ts'
 import { isLowS, isValidPublicKey } from '../crypto/secp256k1.ts'
@@ -40,6 +41,7 @@ export type MempoolErrorCode =
   | 'TX_BAD_SIGNATURE'
   | 'TX_DUPLICATE'
   | 'MEMPOOL_FULL'
+  | PrecheckCode
 
 /** A refusal of `add`. */
 export interface MempoolError {
@@ -66,6 +68,8 @@ export interface MempoolConfig {
   readonly verifier: Verifier
   /** True when `txId` is committed within the replay window (asked before and after verifying). */
   readonly isCommitted: (txId: Uint8Array) => boolean | Promise<boolean>
+  /** Optional state check at the door (`mempool-precheck.ts`); runs before the signature check. */
+  readonly precheck?: Precheck
   readonly txCountMax?: number
   readonly bytesMax?: number
 }
@@ -196,6 +200,8 @@ export class Mempool {
     const valid = validateTxStatic(signed.tx, this.config.chainId, height)
     if (!valid.ok) return fail(valid.error.code, valid.error.message)
     if (!isLowS(signed.signature)) return fail('TX_HIGH_S', 'signature s is above n/2')
+    const refused = this.config.precheck?.(signed, height) ?? null
+    if (refused) return fail(refused.code, refused.message)
     const id = toHex(signed.txId)
     if (this.byId.has(id)) return fail('TX_DUPLICATE', 'already pooled')
     if (this.inFlight.has(id)) return fail('TX_DUPLICATE', 'already being added')

@@ -3,6 +3,8 @@
  * consensus driver, the mempool, the libp2p transport and the HTTP API. Spec: SPEC.md sections 5, 8,
  * 9 and 11; docs/operations.md. Real clock and timers live here and in the driver, never in the core.
  */
+import type { StateReader } from '../core/state.ts'
+import { authorizationPrecheck } from './mempool-precheck.ts'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
@@ -535,12 +537,19 @@ async function startNode(options: NodeOptions): Promise<PointsNode> {
     sets: restored.sets,
     observers: config.p2p.observers.map((hex) => fromHex(hex)),
   }
+  let committedState: StateReader | null = null
   const mempool = new Mempool({
     chainId: genesis.chainId,
     verifier: opened.pool,
     isCommitted: async (txId) => (await ledger.loadTxLocation(txId)) !== undefined,
+    precheck: authorizationPrecheck(
+      genesis.chainId,
+      () => committedState,
+      () => BigInt(Date.now()),
+    ),
   })
   const { app, driver } = buildDriver(options, opened, mempool, status)
+  committedState = app.state
   const p2p = await startTransport(options, opened, driver, mempool, status)
   status.p2p = p2p
   const api = await buildHttp(options, { app, driver, mempool, status }, opened)

@@ -2,7 +2,7 @@
  * Goal: each mempool rule holds: door checks with their codes, duplicates (pooled and committed),
  * one verifyBatch call for concurrent adds, the verified-signature cache, the eviction rule (the
  * heaviest signer pays; a flooder cannot starve others), round-robin FIFO `take` with bounds and
- * expiry, and `onCommitted` removal.
+ * expiry, `onCommitted` removal, and the state check at the door (role and policy refusals).
  * Method: real signed txs from fixed keys, the real noble verifier (wrapped only to count calls) and
  * a fake `isCommitted` set. Expected values are written out by hand from the documented rules.
  */
@@ -13,6 +13,10 @@ import { nobleVerifier, type Verifier } from '../../../src/crypto/verifier.ts'
 import { Mempool, type MempoolConfig } from '../../../src/node/mempool.ts'
 import { toHex } from '../../../src/util/bytes.ts'
 import { signedTransfer, signers, TEST_CHAIN_ID } from '../../support/mempool-txs.ts'
+import { keyPairOf } from '../../../src/client/keys.ts'
+import { signedTx } from '../../../src/client/tx-builder.ts'
+import { authorizationPrecheck } from '../../../src/node/mempool-precheck.ts'
+import { CHAIN, K, T0, TestChain } from '../../support/vm.ts'
 
 const [ka, kb, kc] = signers(3) as [
   ReturnType<typeof signers>[number],
@@ -213,5 +217,70 @@ describe('mempool take and commit', () => {
     const late = signedTransfer(kc, 9, 7)
     mempool.onCommitted([], 8)
     expect(await mempool.add(late.signedBytes, 8)).toMatchObject({ error: { code: 'TX_EXPIRED' } })
+  })
+})
+
+describe('mempool state check at the door', () => {
+  // Over the VM test genesis: alice holds ACME but is no issuer; bob holds non-transferable LOCK.
+  const chain = new TestChain()
+  const at = { chainId: CHAIN, expiresAtHeight: 50 }
+  const alice = keyPairOf(K.alice.secretKey)
+  const bob = keyPairOf(K.bob.secretKey)
+  const precheck = authorizationPrecheck(
+    CHAIN,
+    () => chain.state,
+    () => T0 + 1000n,
+  )
+
+  it('refuses a tx whose signer lacks the role, or that breaks a policy, with the VM code', async () => {
+    const { mempool, verifier } = pool({ chainId: CHAIN, precheck })
+    const issue = signedTx(
+      alice,
+      'points.issue',
+      {
+        pointType: 'ACME',
+        to: alice.address,
+        amount: 10n,
+        voucherKind: 'sales-order',
+        voucherRef: 'SO-9',
+        voucherDigest: new Uint8Array(32).fill(9),
+        encryptedDetail: null,
+      },
+      at,
+    )
+    const locked = signedTx(
+      bob,
+      'points.transfer',
+      { pointType: 'LOCK', to: alice.address, amount: 1n },
+      at,
+    )
+    expect(await mempool.add(issue.signedBytes, 10)).toMatchObject({
+      error: { code: 'TX_NOT_ISSUER' },
+    })
+    expect(await mempool.add(locked.signedBytes, 10)).toMatchObject({
+      error: { code: 'TX_NOT_TRANSFERABLE' },
+    })
+    expect(mempool.size, 'nothing pooled').toBe(0)
+    expect(verifier.calls, 'refused before the signature check').toEqual([])
+  })
+
+  it('admits an authorised tx, and one whose failure a pending tx could cure', async () => {
+    const { mempool } = pool({ chainId: CHAIN, precheck })
+    const transfer = signedTx(
+      alice,
+      'points.transfer',
+      { pointType: 'ACME', to: bob.address, amount: 5n },
+      at,
+    )
+    // More than alice holds now: a pending issuance to her could still make it good.
+    const big = signedTx(
+      alice,
+      'points.transfer',
+      { pointType: 'ACME', to: bob.address, amount: 999_999n },
+      at,
+    )
+    expect((await mempool.add(transfer.signedBytes, 10)).ok).toBe(true)
+    expect((await mempool.add(big.signedBytes, 10)).ok).toBe(true)
+    expect(mempool.size).toBe(2)
   })
 })
