@@ -16,6 +16,8 @@ export interface NodeConfig {
     readonly host: string
     readonly port: number
     readonly corsOrigins: readonly string[]
+    /** Requests per minute per client address before 429 `API_RATE_LIMITED`. */
+    readonly rateLimitPerMinute: number
   }
   readonly p2p: {
     readonly listen: string
@@ -43,7 +45,7 @@ export function defaultConfig(home: string): NodeConfig {
   return {
     home,
     chainId: 'pointsnode-local',
-    api: { host: '127.0.0.1', port: 26657, corsOrigins: [] },
+    api: { host: '127.0.0.1', port: 26657, corsOrigins: [], rateLimitPerMinute: 600 },
     p2p: { listen: '/ip4/127.0.0.1/tcp/26656', peers: [], observers: [] },
     log: { level: 'info' },
   }
@@ -55,6 +57,7 @@ const ENV_KEYS: Readonly<Record<string, string>> = {
   POINTSNODE_CHAIN_ID: 'chainId',
   POINTSNODE_API_HOST: 'api.host',
   POINTSNODE_API_PORT: 'api.port',
+  POINTSNODE_API_RATE_LIMIT: 'api.rateLimitPerMinute',
   POINTSNODE_P2P_LISTEN: 'p2p.listen',
   POINTSNODE_LOG_LEVEL: 'log.level',
 }
@@ -122,6 +125,7 @@ export function loadConfig(
     'api.host': api['host'] ?? base.api.host,
     'api.port': api['port'] ?? base.api.port,
     'api.corsOrigins': api['corsOrigins'] ?? base.api.corsOrigins,
+    'api.rateLimitPerMinute': api['rateLimitPerMinute'] ?? base.api.rateLimitPerMinute,
     'p2p.listen': p2p['listen'] ?? base.p2p.listen,
     'p2p.peers': p2p['peers'] ?? base.p2p.peers,
     'p2p.observers': p2p['observers'] ?? base.p2p.observers,
@@ -130,17 +134,17 @@ export function loadConfig(
   for (const layer of overrides) {
     for (const [key, value] of Object.entries(layer)) {
       if (value === undefined) continue
-      flat[key] = key === 'api.port' ? Number(value) : value
+      flat[key] = NUMERIC_KEYS.has(key) ? Number(value) : value
     }
   }
   return validate(home, flat)
 }
 
-function validate(home: string, flat: Record<string, unknown>): Result<NodeConfig, ConfigError> {
-  const chainId = flat['chainId']
-  if (typeof chainId !== 'string' || !CHAIN_ID_PATTERN.test(chainId)) {
-    return invalid(`chainId must match ${CHAIN_ID_PATTERN.source}`)
-  }
+const NUMERIC_KEYS: ReadonlySet<string> = new Set(['api.port', 'api.rateLimitPerMinute'])
+/** Largest configurable request rate per client address and minute. */
+export const API_RATE_LIMIT_MAX = 10_000_000
+
+function validateApi(flat: Record<string, unknown>): Result<NodeConfig['api'], ConfigError> {
   const port = flat['api.port']
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
     return invalid('api.port must be an integer in 0..65535 (0: any free port)')
@@ -149,6 +153,25 @@ function validate(home: string, flat: Record<string, unknown>): Result<NodeConfi
   if (typeof host !== 'string' || host.length === 0) return invalid('api.host must be a host name')
   const cors = flat['api.corsOrigins']
   if (!isStringList(cors)) return invalid('api.corsOrigins must be a list of origins')
+  const rate = flat['api.rateLimitPerMinute']
+  if (
+    typeof rate !== 'number' ||
+    !Number.isInteger(rate) ||
+    rate < 1 ||
+    rate > API_RATE_LIMIT_MAX
+  ) {
+    return invalid(`api.rateLimitPerMinute must be an integer in 1..${API_RATE_LIMIT_MAX}`)
+  }
+  return ok({ host, port, corsOrigins: cors, rateLimitPerMinute: rate })
+}
+
+function validate(home: string, flat: Record<string, unknown>): Result<NodeConfig, ConfigError> {
+  const chainId = flat['chainId']
+  if (typeof chainId !== 'string' || !CHAIN_ID_PATTERN.test(chainId)) {
+    return invalid(`chainId must match ${CHAIN_ID_PATTERN.source}`)
+  }
+  const api = validateApi(flat)
+  if (!api.ok) return api
   const listen = flat['p2p.listen']
   if (typeof listen !== 'string' || !listen.startsWith('/'))
     return invalid('p2p.listen must be a multiaddr')
@@ -168,7 +191,7 @@ function validate(home: string, flat: Record<string, unknown>): Result<NodeConfi
   return ok({
     home,
     chainId,
-    api: { host, port, corsOrigins: cors },
+    api: api.value,
     p2p: { listen, peers, observers },
     log: { level: level as NodeConfig['log']['level'] },
   })

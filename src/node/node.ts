@@ -473,7 +473,10 @@ function buildHttp(
   return buildApi({
     chainId: genesis.chainId,
     corsOrigins: config.api.corsOrigins,
-    ...(options.apiRateLimit ? { rateLimit: options.apiRateLimit } : {}),
+    rateLimit: options.apiRateLimit ?? {
+      max: config.api.rateLimitPerMinute,
+      timeWindowMs: 60_000,
+    },
     events,
     metrics: buildNodeMetrics({
       height: () => status.height,

@@ -137,12 +137,17 @@ function decodeState<T>(schema: Parameters<typeof decodeCanonical<T>>[0], value:
   return decoded.value
 }
 
+/** Certified headers kept in memory: proven reads at the head need no ledger read. */
+const RECENT_HEADERS_MAX = 16
+
 /** The read model of a node. */
 export class NodeReadModel implements ReadModel {
   readonly #ledger: Ledger
   readonly #chain: CommittedChain
   readonly #genesis: Block
   readonly #headerWaitMs: number
+  /** Certified headers of recent heights (immutable once committed), newest last. */
+  readonly #recent = new Map<number, CertifiedHeader>()
 
   /** Reads from `sources`. */
   constructor(sources: ReadSources) {
@@ -157,18 +162,30 @@ export class NodeReadModel implements ReadModel {
       const header = this.#genesis.header
       return { header, blockHash: blockHashOf(header), certificate: null }
     }
+    const cached = this.#recent.get(height)
+    if (cached) return cached
     const deadline = Date.now() + this.#headerWaitMs
     for (;;) {
       const stored = await this.#ledger.loadBlock(height)
       const certificate = stored ? await this.#ledger.loadCertificate(height) : undefined
       if (stored && certificate) {
-        return { header: stored.block.header, blockHash: stored.hash, certificate }
+        const certified = { header: stored.block.header, blockHash: stored.hash, certificate }
+        this.#remember(height, certified)
+        return certified
       }
       if (Date.now() > deadline) {
         throw new NodeError('API_NOT_READY', `block ${height} is not in the ledger yet`)
       }
       await sleep(POLL_MS)
     }
+  }
+
+  #remember(height: number, certified: CertifiedHeader): void {
+    if (this.#recent.size >= RECENT_HEADERS_MAX) {
+      const oldest = this.#recent.keys().next().value
+      if (oldest !== undefined) this.#recent.delete(oldest)
+    }
+    this.#recent.set(height, certified)
   }
 
   /** @inheritdoc */

@@ -74,6 +74,8 @@ export function createCluster(count: number, options: ClusterOptions = {}): Clus
 export async function startNode(node: NodeProcess): Promise<void> {
   const child = spawn(process.execPath, [BIN, 'start', '--home', node.home], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Load loops from one loopback address would hit the default 600 requests/minute.
+    env: { ...process.env, POINTSNODE_API_RATE_LIMIT: '1000000' },
   })
   node.child = child
   node.stderr = ''

@@ -1,0 +1,46 @@
+/**
+ * Goal: the API request rate limit is configurable per node (file, environment), defaults to 600
+ * per minute, and a bad value is refused with a coded error naming the field.
+ * Method: real config files in a temp home read by `loadConfig`; expected values written by hand.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { CONFIG_FILE, loadConfig } from '../../../src/node/config.ts'
+
+const homes: string[] = []
+function home(config: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pointsnode-config-'))
+  homes.push(dir)
+  writeFileSync(join(dir, CONFIG_FILE), JSON.stringify(config))
+  return dir
+}
+afterEach(() => {
+  for (const dir of homes.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+describe('api.rateLimitPerMinute', () => {
+  it('defaults to 600 and is read from the file', () => {
+    const plain = loadConfig(home({}))
+    expect(plain.ok && plain.value.api.rateLimitPerMinute).toBe(600)
+    const set = loadConfig(home({ api: { rateLimitPerMinute: 5000 } }))
+    expect(set.ok && set.value.api.rateLimitPerMinute).toBe(5000)
+  })
+
+  it('is overridden by POINTSNODE_API_RATE_LIMIT (a number from a string)', () => {
+    const result = loadConfig(home({ api: { rateLimitPerMinute: 5000 } }), [
+      { 'api.rateLimitPerMinute': '120' },
+    ])
+    expect(result.ok && result.value.api.rateLimitPerMinute).toBe(120)
+  })
+
+  it.each([0, -1, 1.5, '600', 10_000_001])('refuses %s with CONFIG_INVALID', (value) => {
+    const result = loadConfig(home({ api: { rateLimitPerMinute: value } }))
+    expect(result.ok).toBe(false)
+    if (!result.ok) {
+      expect(result.error.code).toBe('CONFIG_INVALID')
+      expect(result.error.message).toContain('api.rateLimitPerMinute')
+    }
+  })
+})
