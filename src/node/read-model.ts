@@ -140,6 +140,12 @@ function decodeState<T>(schema: Parameters<typeof decodeCanonical<T>>[0], value:
 /** Certified headers kept in memory: proven reads at the head need no ledger read. */
 const RECENT_HEADERS_MAX = 16
 
+/**
+ * Proven balance answers kept per address for the current height (a state at a height never
+ * changes, so a repeated read needs no new proofs); cleared when full.
+ */
+const BALANCE_CACHE_MAX = 4096
+
 /** The read model of a node. */
 export class NodeReadModel implements ReadModel {
   readonly #ledger: Ledger
@@ -148,6 +154,8 @@ export class NodeReadModel implements ReadModel {
   readonly #headerWaitMs: number
   /** Certified headers of recent heights (immutable once committed), newest last. */
   readonly #recent = new Map<number, CertifiedHeader>()
+  /** Proven balances by address hex, valid only at the height they were proven at. */
+  readonly #balanceCache = new Map<string, { height: number; read: BalancesRead }>()
 
   /** Reads from `sources`. */
   constructor(sources: ReadSources) {
@@ -250,6 +258,17 @@ export class NodeReadModel implements ReadModel {
 
   /** @inheritdoc */
   async balances(address: Uint8Array): Promise<BalancesRead> {
+    const height = this.#chain.height
+    const id = toHex(address)
+    const cached = this.#balanceCache.get(id)
+    if (cached && cached.height === height) return cached.read
+    const read = await this.#provenBalances(address)
+    if (this.#balanceCache.size >= BALANCE_CACHE_MAX) this.#balanceCache.clear()
+    this.#balanceCache.set(id, { height, read })
+    return read
+  }
+
+  async #provenBalances(address: Uint8Array): Promise<BalancesRead> {
     const { height, tree, state } = this.#chain
     const start = keys.raw(PREFIX.balance, address)
     const found = state.range(start, prefixEnd(start), 10_000)
