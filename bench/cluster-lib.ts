@@ -21,6 +21,7 @@ import { Ledger } from '../src/ledger/ledger.ts'
 import { loadGenesis, saveGenesis } from '../src/node/genesis-file.ts'
 import { buildTree } from '../src/state/tree.ts'
 import { toHex } from '../src/util/bytes.ts'
+import { until } from '../test/support/cluster.ts'
 
 /** The launcher of the real CLI. */
 export const BIN = new URL('../bin/pointsnode', import.meta.url).pathname
@@ -41,23 +42,6 @@ export function benchAccount(seed: number, i: number): KeyPair {
 /** `count` funded accounts of `seed`. */
 export function benchAccounts(seed: number, count: number): KeyPair[] {
   return Array.from({ length: count }, (_, i) => benchAccount(seed, i))
-}
-
-/** Polls `check` every `everyMs` until it yields a value; throws after `timeoutMs`. */
-export async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs: number,
-  everyMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check().catch(() => undefined)
-    if (value !== undefined) return value
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, everyMs))
-  }
 }
 
 /** What `/health` reports (the fields the bench reads). */
@@ -306,3 +290,6 @@ export function flag(args: readonly string[], name: string): string | undefined 
   const next = args[at + 1]
   return next === undefined || next.startsWith('--') ? 'true' : next
 }
+
+/** Polls until a value or the deadline (the e2e tests' helper). */
+export { until }

@@ -27,11 +27,12 @@ export interface Cluster {
   readonly operatorKeyPath: string
 }
 
-/** Polls `check` until it returns a value or the deadline passes. */
+/** Polls `check` every `everyMs` until it returns a value or the deadline passes. */
 export async function until<T>(
   what: string,
   check: () => Promise<T | undefined>,
   timeoutMs = 30_000,
+  everyMs = 100,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
@@ -39,7 +40,7 @@ export async function until<T>(
     if (value !== undefined) return value
     if (Date.now() > deadline)
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
+    await new Promise((r) => setTimeout(r, everyMs))
   }
 }
 
