@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { buildApi } from '../api/build-api.ts'
 import { EventHub } from '../api/events.ts'
-import { buildGenesis, ChainApp, type ChainExecution } from '../chain/index.ts'
+import { buildGenesis, ChainApp, toConsensusUpdates, type ChainExecution } from '../chain/index.ts'
 import { Consensus } from '../consensus/consensus.ts'
 import { blockHashOf, decodeConsensusMessage } from '../consensus/messages.ts'
 import { eventOfMessage } from '../consensus/consensus.ts'
@@ -44,13 +44,14 @@ import type { ConsensusMessage } from '../consensus/messages.ts'
 import type { WalRecord } from '../consensus/wal.ts'
 import { BLOCK_BYTES_MAX, BLOCK_TX_COUNT_MAX } from '../core/block.ts'
 import { NodeReadModel } from './read-model.ts'
-import { ValidatorSetTracker, validatorSetEntry } from './validator-set-store.ts'
-import type { ValidatorUpdate } from '../consensus/validators.ts'
+import type { ValidatorSetEntry } from '../ledger/commit.ts'
 import {
   admittedKeys,
   advanceValidatorSets,
   restoreValidatorSets,
   sameKeys,
+  storedValidatorSets,
+  validatorSetEntry,
   type ValidatorSets,
 } from './validator-sets.ts'
 
@@ -255,16 +256,12 @@ interface Status {
 }
 
 /**
- * Advances the validator sets past a committed block and, when the admitted keys change, updates
- * the connection gater (new validators may connect; removed ones are disconnected).
+ * Moves the node to the validator sets after a committed block and, when the admitted keys change,
+ * updates the connection gater (new validators may connect; removed ones are disconnected).
  */
-function onValidatorUpdates(status: Status, execution: ChainExecution, log: Logger): void {
-  const updates = execution.result.validatorUpdates.map((u): ValidatorUpdate => ({
-    publicKey: u.publicKey,
-    power: u.action === 'add' ? 1 : 0,
-  }))
+function onValidatorSets(status: Status, sets: ValidatorSets, log: Logger): void {
   const before = admittedKeys(status.sets, status.observers)
-  status.sets = advanceValidatorSets(status.sets, updates)
+  status.sets = sets
   const after = admittedKeys(status.sets, status.observers)
   if (sameKeys(before, after)) return
   log.info({ height: status.height, admitted: after.map(toHex) }, 'validator set changed')
@@ -331,12 +328,13 @@ function buildDriver(options: NodeOptions, opened: Opened, mempool: Mempool, sta
     },
     wal: opened.walRecords,
   })
-  const validatorSets = new ValidatorSetTracker(restored.sets.current, restored.sets.next)
   const driver = new ConsensusDriver(engine, app, opened.wal, {
     broadcast: (bytes) => status.p2p?.broadcast(bytes),
     send: (to, bytes) => status.p2p?.send(to, bytes),
     commit: async (block, certificate, execution) => {
-      await commitToLedger(ledger, block, certificate, execution, validatorSets)
+      const sets = advanceValidatorSets(status.sets, toConsensusUpdates(execution.result))
+      const stored = storedValidatorSets(status.sets, sets)
+      await commitToLedger(ledger, block, certificate, execution, stored)
       status.height = block.header.height
       status.lastHash = execution.blockHash
       status.committedTxs += execution.txs.length
@@ -345,7 +343,7 @@ function buildDriver(options: NodeOptions, opened: Opened, mempool: Mempool, sta
         execution.txs.map((t) => t.txId),
         status.height + 1,
       )
-      onValidatorUpdates(status, execution, log)
+      onValidatorSets(status, sets, log)
       status.node?.notify(status.height, {
         height: status.height,
         blockHash: toHex(execution.blockHash),
@@ -595,10 +593,10 @@ async function commitToLedger(
   block: Block,
   certificate: CommitCertificate,
   execution: ChainExecution,
-  validatorSets: ValidatorSetTracker,
+  validatorSets: readonly ValidatorSetEntry[],
 ): Promise<void> {
   await ledger.commitBlock({
-    validatorSets: validatorSets.onCommit(execution),
+    validatorSets,
     block,
     certificate,
     writeSet: execution.result.writeSet,

@@ -2,7 +2,8 @@
  * The validator sets of a running node: restored on start from the committed state and the receipts
  * of the last two blocks, and advanced on every commit exactly as the consensus engine advances them
  * (a change accepted in block h governs heights from h + 2). The node admits the union of the sets
- * that govern the next two heights, plus configured observers, through the connection gater.
+ * that govern the next two heights, plus configured observers, through the connection gater, and
+ * stores every set a header can name in the ledger (`storedValidatorSets`).
  * Spec: SPEC.md sections 3 and 8; docs/protocol/vm.md#validator-update; docs/operations.md.
  */
 import { decodeCanonical } from '../codec/canonical.ts'
@@ -12,6 +13,7 @@ import {
   type ValidatorUpdate,
 } from '../consensus/validators.ts'
 import type { BlockHeader, Validator } from '../core/block.ts'
+import type { ValidatorSetEntry } from '../ledger/commit.ts'
 import { compareBytes, equalBytes, fromHex, isHex, toHex } from '../util/bytes.ts'
 import { NodeError } from '../util/errors.ts'
 import type { StateReader } from '../core/state.ts'
@@ -130,6 +132,23 @@ export function advanceValidatorSets(
     current: sets.next,
     next: updates.length === 0 ? sets.next : applyValidatorUpdates(sets.next, updates),
   }
+}
+
+/** A set with its hash, as the ledger stores it for `GET /v1/validator-sets/:hash`. */
+export function validatorSetEntry(validators: readonly Validator[]): ValidatorSetEntry {
+  return { hash: validatorsHashOf(validators), validators }
+}
+
+/**
+ * The sets the ledger stores with a commit, so every set a header can name is served by hash:
+ * the block's own set and its next set (`before`), and the set its updates produce (`after.next`,
+ * which the following header names as nextValidatorsHash). The ledger writes one key per hash.
+ */
+export function storedValidatorSets(
+  before: ValidatorSets,
+  after: ValidatorSets,
+): ValidatorSetEntry[] {
+  return [before.current, before.next, after.next].map(validatorSetEntry)
 }
 
 /** Public keys the gater admits: the sets of the next two heights and the observers, distinct. */

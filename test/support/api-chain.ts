@@ -22,7 +22,13 @@ import { MemoryKvStore } from '../../src/ledger/kv-memory.ts'
 import { Ledger } from '../../src/ledger/ledger.ts'
 import { deriveIndexEntries } from '../../src/node/index-entries.ts'
 import { NodeReadModel } from '../../src/node/read-model.ts'
-import { ValidatorSetTracker, validatorSetEntry } from '../../src/node/validator-set-store.ts'
+import {
+  advanceValidatorSets,
+  storedValidatorSets,
+  validatorSetEntry,
+  type ValidatorSets,
+} from '../../src/node/validator-sets.ts'
+import { toConsensusUpdates } from '../../src/chain/app.ts'
 import { buildTree } from '../../src/state/tree.ts'
 import { toHex } from '../../src/util/bytes.ts'
 import { err, ok } from '../../src/util/result.ts'
@@ -74,7 +80,11 @@ export async function apiChain(options: { waitTimeoutMs?: number } = {}): Promis
     isVerified: () => false,
   })
   const pool: SignedTx[] = []
-  const tracker = new ValidatorSetTracker(genesis.validators)
+  let sets: ValidatorSets = {
+    last: genesis.validators,
+    current: genesis.validators,
+    next: genesis.validators,
+  }
   const validatorsHash = validatorsHashOf(genesis.validators)
   let parent = genesis.block.header
   const commit = async (txs?: readonly SignedTx[]): Promise<ChainExecution> => {
@@ -93,6 +103,7 @@ export async function apiChain(options: { waitTimeoutMs?: number } = {}): Promis
     })
     const { block } = built
     const execution = app.commit(block)
+    const after = advanceValidatorSets(sets, toConsensusUpdates(execution.result))
     const signer = {
       publicKey: K.val1.publicKey,
       signDigest: (d: Uint8Array) => signDigest(d, K.val1.secretKey),
@@ -106,8 +117,9 @@ export async function apiChain(options: { waitTimeoutMs?: number } = {}): Promis
       burns: execution.result.burns,
       receipts: execution.result.receipts.map(encodeReceipt),
       indexEntries: deriveIndexEntries(block.header, execution),
-      validatorSets: tracker.onCommit(execution),
+      validatorSets: storedValidatorSets(sets, after),
     })
+    sets = after
     parent = block.header
     return execution
   }

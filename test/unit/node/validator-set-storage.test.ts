@@ -1,14 +1,20 @@
 /**
- * Goal: the ledger keeps every validator set a header can name. The tracker hands the sets of
- * each commit (the block's set, the next set, and the set after the block's updates) and the ledger
+ * Goal: the ledger keeps every validator set a header can name. Each commit stores the block's set,
+ * its next set and the set after the block's updates (`storedValidatorSets`), and the ledger
  * serves them by hash; unknown or malformed hashes give undefined.
- * Method: a real Ledger over a MemoryKvStore; the tracker fed with executions whose validator
- * updates add and remove keys; expected sets built by hand (sorted keys), hashes by validatorsHashOf.
+ * Method: a real Ledger over a MemoryKvStore; the node's sets advanced commit by commit with
+ * updates that add and remove keys; expected sets built by hand (sorted keys), hashes by
+ * validatorsHashOf.
  */
 import { describe, expect, it } from 'vitest'
 import { validatorsHashOf } from '../../../src/consensus/validators.ts'
 import type { Validator } from '../../../src/core/block.ts'
-import { ValidatorSetTracker } from '../../../src/node/validator-set-store.ts'
+import {
+  advanceValidatorSets,
+  storedValidatorSets,
+  type ValidatorSets,
+} from '../../../src/node/validator-sets.ts'
+import { toConsensusUpdates } from '../../../src/chain/app.ts'
 import { compareBytes, toHex } from '../../../src/util/bytes.ts'
 import type { BlockExecution } from '../../../src/vm/types.ts'
 import { testKey } from '../../support/fixtures.ts'
@@ -30,20 +36,26 @@ const execution = (updates: BlockExecution['validatorUpdates']): { result: Block
   },
 })
 
-describe('ValidatorSetTracker', () => {
-  it('yields the current, next and following sets and advances', () => {
+describe('storedValidatorSets', () => {
+  it('yields the current, next and following sets, commit by commit', () => {
     const [a, b, c] = keys as [(typeof keys)[0], (typeof keys)[0], (typeof keys)[0]]
-    const tracker = new ValidatorSetTracker(setOf(a, b))
+    let sets: ValidatorSets = { last: setOf(a, b), current: setOf(a, b), next: setOf(a, b) }
+    const commit = (updates: BlockExecution['validatorUpdates']) => {
+      const after = advanceValidatorSets(sets, toConsensusUpdates(execution(updates).result))
+      const stored = storedValidatorSets(sets, after)
+      sets = after
+      return stored
+    }
     const add = [{ action: 'add' as const, publicKey: c.publicKey, effectiveHeight: 3 }]
-    const first = tracker.onCommit(execution(add))
+    const first = commit(add)
     expect(first.map((e) => e.validators)).toEqual([setOf(a, b), setOf(a, b), setOf(a, b, c)])
     for (const [i, e] of first.entries()) {
       expect(toHex(e.hash), `entry ${i}`).toBe(toHex(validatorsHashOf(e.validators)))
     }
     const remove = [{ action: 'remove' as const, publicKey: a.publicKey, effectiveHeight: 4 }]
-    const second = tracker.onCommit(execution(remove))
+    const second = commit(remove)
     expect(second.map((e) => e.validators)).toEqual([setOf(a, b), setOf(a, b, c), setOf(b, c)])
-    const third = tracker.onCommit(execution([]))
+    const third = commit([])
     expect(third.map((e) => e.validators)).toEqual([setOf(a, b, c), setOf(b, c), setOf(b, c)])
   })
 })
