@@ -291,5 +291,23 @@ export function flag(args: readonly string[], name: string): string | undefined 
   return next === undefined || next.startsWith('--') ? 'true' : next
 }
 
+/**
+ * A numeric `--name` flag (or `fallback`); `positive` refuses 0 as well as negative values.
+ * @throws {Error} naming the flag when the value is not such a number.
+ */
+export function numberFlag(
+  args: readonly string[],
+  name: string,
+  fallback: number,
+  positive = false,
+): number {
+  const value = flag(args, name)
+  const n = value === undefined ? fallback : Number(value)
+  if (!Number.isFinite(n) || n < 0 || (positive && n === 0)) {
+    throw new Error(`--${name} must be a ${positive ? 'positive ' : ''}number`)
+  }
+  return n
+}
+
 /** Polls until a value or the deadline (the e2e tests' helper). */
 export { until }

@@ -22,7 +22,7 @@ import '../src/polyfills.ts'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { flag, readCommits, removeDir } from './cluster-lib.ts'
+import { flag, numberFlag, readCommits, removeDir } from './cluster-lib.ts'
 import {
   analyseStep,
   measureVerifyRates,
@@ -37,12 +37,7 @@ import { fmt, machineLine } from './harness.ts'
 import { summariseProfileDir, sweepSvg, writeCsv, type ProfileSummary } from './report.ts'
 
 const args = process.argv.slice(2)
-const num = (name: string, fallback: number): number => {
-  const value = flag(args, name)
-  const n = value === undefined ? fallback : Number(value)
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number`)
-  return n
-}
+const num = (name: string, fallback: number): number => numberFlag(args, name, fallback)
 const dev = flag(args, 'dev') !== undefined
 const validators = dev ? 1 : num('validators', 4)
 const seed = num('seed', 1)

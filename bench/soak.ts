@@ -9,7 +9,7 @@
  * (1000) | --seed N (1) | --keep. Every process it starts is killed on the way out.
  */
 import '../src/polyfills.ts'
-import { flag, readCommits, removeDir } from './cluster-lib.ts'
+import { flag, numberFlag, readCommits, removeDir } from './cluster-lib.ts'
 import {
   analyseStep,
   runStep,
@@ -20,12 +20,7 @@ import {
 import { fmt, machineLine } from './harness.ts'
 
 const args = process.argv.slice(2)
-const num = (name: string, fallback: number): number => {
-  const value = flag(args, name)
-  const n = value === undefined ? fallback : Number(value)
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`)
-  return n
-}
+const num = (name: string, fallback: number): number => numberFlag(args, name, fallback, true)
 const minutes = num('minutes', 10)
 const validators = num('validators', 4)
 const accounts = num('accounts', 1000)
