@@ -15,7 +15,7 @@ import {
 } from '../core/block.ts'
 import { STATE_KEY_BYTES_MAX } from '../core/state.ts'
 import { isHex, fromHex, toHex } from '../util/bytes.ts'
-import type { BlockRead, CertifiedHeader, ReadModel } from './read-model.ts'
+import type { BalancesRead, BlockRead, CertifiedHeader, ReadModel } from './read-model.ts'
 import {
   BALANCES_JSON,
   BLOCKS_PAGE,
@@ -248,26 +248,44 @@ function registerStateRoutes(app: FastifyInstance, read: ReadModel): void {
       const address = parseAddress((request.params as { address: string }).address)
       if (!address.ok) return sendError(reply, address.error)
       const b = await read.balances(address.value)
-      return {
-        height: b.header.height,
-        address: toHex(address.value),
-        balances: b.balances.map((x) => ({
-          pointType: x.pointType,
-          amount: x.amount.toString(),
-          lots: x.lots.map((l) => ({
-            amount: l.amount.toString(),
-            expiresAt: l.expiresAt === null ? null : l.expiresAt.toString(),
-          })),
-        })),
-        entries: b.entries.map((e) => ({
-          key: toHex(e.key),
-          valueHex: e.value ? toHex(e.value) : '',
-          proofHex: toHex(e.proof),
-        })),
-        ...certifiedHex(b),
+      // The read model hands out one object per (address, height): its answer is serialised once.
+      let body = balancesJson.get(b)
+      if (body === undefined) {
+        body = JSON.stringify(balancesView(b, address.value))
+        balancesJson.set(b, body)
       }
+      return reply.type('application/json; charset=utf-8').send(body)
     },
   )
+}
+
+/**
+ * Serialised balance answers by the read they came from. The read model caches a `BalancesRead` per
+ * (address, height), so a hot account's answer is built and stringified once per block; entries go
+ * with their read (a WeakMap holds no read alive).
+ */
+const balancesJson = new WeakMap<BalancesRead, string>()
+
+/** The contract's balance answer (BALANCES_JSON), fields in schema order. */
+function balancesView(b: BalancesRead, address: Uint8Array): Record<string, unknown> {
+  return {
+    height: b.header.height,
+    address: toHex(address),
+    balances: b.balances.map((x) => ({
+      pointType: x.pointType,
+      amount: x.amount.toString(),
+      lots: x.lots.map((l) => ({
+        amount: l.amount.toString(),
+        expiresAt: l.expiresAt === null ? null : l.expiresAt.toString(),
+      })),
+    })),
+    entries: b.entries.map((e) => ({
+      key: toHex(e.key),
+      valueHex: e.value ? toHex(e.value) : '',
+      proofHex: toHex(e.proof),
+    })),
+    ...certifiedHex(b),
+  }
 }
 
 /** Registers the verifiable read routes over `read`. */

@@ -336,6 +336,21 @@ describe('GET /v1/accounts/:address/balances', () => {
     expect(body.entries).toEqual([])
   })
 
+  it('answers the same bytes at one height and a new answer after the next block', async () => {
+    const url = `/v1/accounts/${toHex(K.alice.address)}/balances`
+    const first = await chain.api.inject({ method: 'GET', url })
+    const again = await chain.api.inject({ method: 'GET', url })
+    expect(first.headers['content-type']).toBe('application/json; charset=utf-8')
+    expect(again.body).toBe(first.body)
+    const before = first.json<Json>()
+    await chain.commit([])
+    const after = (await get(url)).body
+    expect(after.height).toBe((before.height as number) + 1)
+    expect(after.headerHex).not.toBe(before.headerHex)
+    expect(after.balances).toEqual(before.balances)
+    await expectCertified(after.headerHex as string, after.certificateHex as string)
+  })
+
   it('rejects bad addresses', async () => {
     for (const bad of ['00', 'zz'.repeat(20), 'AB'.repeat(20), '00'.repeat(21)]) {
       await expectError(`/v1/accounts/${bad}/balances`, 400, 'API_BAD_ADDRESS')
@@ -360,10 +375,11 @@ describe('POST /v1/txs?wait=commit', () => {
       await new Promise<void>((resolve) => setImmediate(resolve))
     }
     expect(chain.pool.length).toBe(1)
-    await chain.commit()
+    const block = await chain.commit()
     const res = await pending
     expect(res.statusCode).toBe(200)
-    const committed = { txId: toHex(signed.txId), height: 4, index: 0 }
+    const committed = { txId: toHex(signed.txId), height: chain.app.height, index: 0 }
+    expect(block.txs.map((t) => toHex(t.txId))).toEqual([committed.txId])
     expect(res.json()).toEqual(committed)
     // Submitting the committed tx again is a duplicate; with wait it still answers the location.
     const again = await post(signed.signedBytes)
