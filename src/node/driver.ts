@@ -22,6 +22,11 @@ export interface DriverIo {
   commit(block: Block, certificate: CommitCertificate, execution: ChainExecution): Promise<void>
   /** Reports a failure that must stop the node (disk, ledger). */
   fail(error: unknown): void
+  /**
+   * Optional work before an event reaches the engine (verifying a block's signatures off the main
+   * thread). Events stay in arrival order: the next one waits until this one is prepared.
+   */
+  prepare?(event: ConsensusEvent): Promise<unknown>
 }
 
 /** Runs one engine. */
@@ -61,6 +66,7 @@ export class ConsensusDriver {
     await Promise.resolve()
     try {
       for (let event = this.#queue.shift(); event && !this.#stopped; event = this.#queue.shift()) {
+        if (this.#io.prepare) await this.#io.prepare(event)
         const { currentHeight: height, currentRound: round } = this.#engine
         const effects = this.#engine.handle({ ...event, now: BigInt(Date.now()) })
         if (this.#engine.currentHeight === height && this.#engine.currentRound > round)

@@ -171,6 +171,11 @@ export class Mempool {
     return this.verified.has(toHex(txId) + toHex(signature))
   }
 
+  /** Remembers that this (txId, signature) pair verified elsewhere (a block's txs, on the pool). */
+  markVerified(txId: Uint8Array, signature: Uint8Array): void {
+    this.remember(toHex(txId) + toHex(signature))
+  }
+
   /**
    * Checks and pools a signed tx for inclusion at `height` (the height of the next block).
    * Concurrent adds share one `verifyBatch` call.

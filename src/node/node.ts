@@ -27,7 +27,7 @@ import { buildTree } from '../state/tree.ts'
 import { assert } from '../util/assert.ts'
 import { equalBytes, fromHex, isHex, toHex } from '../util/bytes.ts'
 import { NodeError } from '../util/errors.ts'
-import { err, ok, type Result } from '../util/result.ts'
+import type { Result } from '../util/result.ts'
 import type { Genesis } from '../vm/genesis.ts'
 import { MemoryState } from '../vm/memory-state.ts'
 import { encodeReceipt } from '../vm/types.ts'
@@ -38,6 +38,7 @@ import { ledgerEventSource } from './event-source.ts'
 import { buildNodeMetrics } from './metrics.ts'
 import { Mempool } from './mempool.ts'
 import { VerifierPool } from './verifier.ts'
+import { preverifyBlockTxs, Submitter } from './tx-intake.ts'
 import { WalStore } from './wal-store.ts'
 import { BlockSyncer, buildSyncHandler, REAL_SYNC_TIMERS, syncSourceOfLedger } from './sync.ts'
 import type { ConsensusMessage } from '../consensus/messages.ts'
@@ -351,6 +352,7 @@ function buildDriver(options: NodeOptions, opened: Opened, mempool: Mempool, sta
         txIds: execution.txs.map((t) => toHex(t.txId)),
       })
     },
+    prepare: (event) => preverifyBlockTxs(event, mempool, opened.pool),
     fail: (error) => {
       log.fatal({ err: error }, 'consensus driver failed; stopping')
       process.exitCode = 1
@@ -462,7 +464,13 @@ function eventHubOf(ledger: Ledger, status: Status): EventHub {
 
 function buildHttp(
   options: NodeOptions,
-  parts: { app: ChainApp; driver: ConsensusDriver; mempool: Mempool; status: Status },
+  parts: {
+    app: ChainApp
+    driver: ConsensusDriver
+    mempool: Mempool
+    status: Status
+    submit: Submitter['submit']
+  },
   opened: Opened,
 ) {
   const { genesis, config } = options
@@ -496,25 +504,13 @@ function buildHttp(
       stateRoot: toHex(status.stateRoot),
       mempoolTxs: mempool.size,
     }),
-    submitTx: submitter(driver, mempool, status),
+    submitTx: parts.submit,
     read: new NodeReadModel({
       ledger: opened.ledger,
       chain: app,
       genesisBlock: opened.restored.genesisBlock,
     }),
   })
-}
-
-function submitter(driver: ConsensusDriver, mempool: Mempool, status: Status) {
-  return async (
-    bytes: Uint8Array,
-  ): Promise<Result<{ txId: Uint8Array }, { code: string; message: string }>> => {
-    const result = await mempool.add(bytes, status.height + 1)
-    if (!result.ok) return err(result.error)
-    status.p2p?.publishTxs([bytes])
-    driver.enqueue({ type: 'txsAvailable', now: 0n })
-    return ok(result.value)
-  }
 }
 
 async function startNode(options: NodeOptions): Promise<PointsNode> {
@@ -553,9 +549,16 @@ async function startNode(options: NodeOptions): Promise<PointsNode> {
   committedState = app.state
   const p2p = await startTransport(options, opened, driver, mempool, status)
   status.p2p = p2p
-  const api = await buildHttp(options, { app, driver, mempool, status }, opened)
+  const { submit } = new Submitter(mempool, {
+    nextHeight: () => status.height + 1,
+    publish: (txs) => status.p2p?.publishTxs(txs),
+    txsAvailable: () => {
+      driver.enqueue({ type: 'txsAvailable', now: 0n })
+    },
+  })
+  const api = await buildHttp(options, { app, driver, mempool, status, submit }, opened)
   const node = new PointsNode({
-    submit: submitter(driver, mempool, status),
+    submit,
     api,
     p2p,
     ledger,

@@ -1,0 +1,93 @@
+/**
+ * How txs enter a running node, batched per turn of the event loop:
+ * - `Submitter`: a tx admitted over HTTP is gossiped and offered to consensus; the admissions of one
+ *   turn go out as one gossip call (frames of up to TX_BATCH_COUNT_MAX txs) and one `txsAvailable`
+ *   event, instead of a frame and an engine event per tx (a burst of submissions used to overflow the
+ *   peers' bounded frame queues, which drop their oldest frame).
+ * - `preverifyBlockTxs`: before a proposal or a synced block reaches the engine, the signatures its
+ *   txs carry that this node has not verified yet are verified on the worker pool in one batch and
+ *   remembered in the mempool's verified cache, so the block check (`ChainApp`, pure, synchronous)
+ *   finds them verified instead of verifying each with noble on the main thread.
+ * Spec: SPEC.md section 6 (verify once per node); docs/protocol/p2p.md#mempool.
+ */
+import { decodeSignedTx, type SignedTx } from '../codec/tx.ts'
+import type { ConsensusEvent } from '../consensus/types.ts'
+import type { Block } from '../core/block.ts'
+import { txVerifyJob } from '../crypto/tx-signature.ts'
+import type { Verifier } from '../crypto/verifier.ts'
+import { err, ok, type Result } from '../util/result.ts'
+import type { Mempool } from './mempool.ts'
+
+/** What the submitter does with the outside world. */
+export interface SubmitterIo {
+  /** The height of the next block (txs are checked against it). */
+  nextHeight(): number
+  /** Gossips admitted txs to the peers (called once per turn with that turn's txs). */
+  publish(txs: readonly Uint8Array[]): void
+  /** Tells consensus that txs are waiting (called once per turn with admissions). */
+  txsAvailable(): void
+}
+
+/** A submission's answer. */
+export type SubmitResult = Result<{ txId: Uint8Array }, { code: string; message: string }>
+
+/** Admits txs to the mempool and passes each turn's admissions on as one batch. */
+export class Submitter {
+  readonly #mempool: Mempool
+  readonly #io: SubmitterIo
+  #outbox: Uint8Array[] = []
+
+  constructor(mempool: Mempool, io: SubmitterIo) {
+    this.#mempool = mempool
+    this.#io = io
+  }
+
+  /** Checks and pools one signed tx; on success it is gossiped with the rest of this turn's. */
+  readonly submit = async (bytes: Uint8Array): Promise<SubmitResult> => {
+    const result = await this.#mempool.add(bytes, this.#io.nextHeight())
+    if (!result.ok) return err(result.error)
+    if (this.#outbox.push(bytes) === 1) setImmediate(this.#flush)
+    return ok(result.value)
+  }
+
+  readonly #flush = (): void => {
+    const txs = this.#outbox
+    this.#outbox = []
+    this.#io.publish(txs)
+    this.#io.txsAvailable()
+  }
+}
+
+/** The block an event carries for execution, if any. */
+function blockOf(event: ConsensusEvent): Block | null {
+  if (event.type === 'proposal') return event.message.block
+  if (event.type === 'certifiedBlock') return event.block
+  return null
+}
+
+/**
+ * Verifies on `verifier` the tx signatures of the event's block that `mempool` has not verified,
+ * and marks the good ones verified. Bad or undecodable txs are left for the block check to refuse.
+ * @throws {NodeError} when the verifier fails (environmental).
+ */
+export async function preverifyBlockTxs(
+  event: ConsensusEvent,
+  mempool: Mempool,
+  verifier: Verifier,
+): Promise<number> {
+  const block = blockOf(event)
+  if (!block || block.txs.length === 0) return 0
+  const todo: SignedTx[] = []
+  for (const bytes of block.txs) {
+    const decoded = decodeSignedTx(bytes)
+    if (decoded.ok && !mempool.isVerified(decoded.value.txId, decoded.value.signature)) {
+      todo.push(decoded.value)
+    }
+  }
+  if (todo.length === 0) return 0
+  const results = await verifier.verifyBatch(todo.map(txVerifyJob))
+  todo.forEach((signed, i) => {
+    if (results[i] === true) mempool.markVerified(signed.txId, signed.signature)
+  })
+  return todo.length
+}

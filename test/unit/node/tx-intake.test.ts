@@ -1,0 +1,124 @@
+/**
+ * Goal: txs enter a node in batches: the HTTP admissions of one event-loop turn are gossiped in one
+ * call and announced to consensus once, refused txs are neither; a proposal's or synced block's
+ * unverified signatures are verified in one batch before the engine sees the block, already
+ * verified ones are not verified again, and a bad signature is not marked verified.
+ * Method: a real mempool and the real node:crypto verifier (wrapped only to count calls), real signed
+ * txs from fixed keys; the expected batches are written out from the txs submitted.
+ */
+import { describe, expect, it } from 'vitest'
+import { buildSignedTx, decodeSignedTx } from '../../../src/codec/tx.ts'
+import type { ConsensusEvent } from '../../../src/consensus/types.ts'
+import type { Block } from '../../../src/core/block.ts'
+import type { Verifier } from '../../../src/crypto/verifier.ts'
+import { Mempool } from '../../../src/node/mempool.ts'
+import { preverifyBlockTxs, Submitter } from '../../../src/node/tx-intake.ts'
+import { inlineNodeVerifier } from '../../../src/node/verifier.ts'
+import { toHex } from '../../../src/util/bytes.ts'
+import { signedTransfer, signers, TEST_CHAIN_ID } from '../../support/mempool-txs.ts'
+
+const [ka, kb] = signers(2) as [
+  ReturnType<typeof signers>[number],
+  ReturnType<typeof signers>[number],
+]
+
+function countingVerifier(): Verifier & { calls: number[] } {
+  const calls: number[] = []
+  return {
+    calls,
+    verifyBatch: (jobs) => {
+      calls.push(jobs.length)
+      return inlineNodeVerifier.verifyBatch(jobs)
+    },
+  }
+}
+
+function mempoolWith(verifier: Verifier): Mempool {
+  return new Mempool({ chainId: TEST_CHAIN_ID, verifier, isCommitted: () => false })
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+describe('Submitter', () => {
+  it("gossips one turn's admissions in one call and announces them once", async () => {
+    const published: string[][] = []
+    let announced = 0
+    const submitter = new Submitter(mempoolWith(countingVerifier()), {
+      nextHeight: () => 1,
+      publish: (txs) => published.push(txs.map(toHex)),
+      txsAvailable: () => announced++,
+    })
+    const txs = [0, 1, 2].map((i) => signedTransfer(ka, i, 100))
+    const bad = buildSignedTx(
+      (decodeSignedTx(signedTransfer(kb, 9, 100).signedBytes) as { ok: true; value: { tx: never } })
+        .value.tx,
+      new Uint8Array(64).fill(7),
+    )
+    const results = await Promise.all([
+      ...txs.map((t) => submitter.submit(t.signedBytes)),
+      submitter.submit(bad.signedBytes),
+    ])
+    expect(results.map((r) => r.ok)).toEqual([true, true, true, false])
+    await nextTurn()
+    expect(published).toEqual([txs.map((t) => toHex(t.signedBytes))])
+    expect(announced).toBe(1)
+    // A later turn is a new batch; a refused duplicate adds nothing.
+    const later = signedTransfer(kb, 3, 100)
+    expect((await submitter.submit(later.signedBytes)).ok).toBe(true)
+    expect((await submitter.submit(later.signedBytes)).ok).toBe(false)
+    await nextTurn()
+    expect(published).toEqual([txs.map((t) => toHex(t.signedBytes)), [toHex(later.signedBytes)]])
+    expect(announced).toBe(2)
+  })
+})
+
+function proposalOf(block: Block): ConsensusEvent {
+  // Only the block is read by the preverifier; the rest of the message is not needed here.
+  return { type: 'proposal', message: { block } as never, now: 0n }
+}
+
+function blockOf(txs: readonly Uint8Array[]): Block {
+  return { header: {} as Block['header'], txs: [...txs] }
+}
+
+describe('preverifyBlockTxs', () => {
+  it("verifies a block's unverified signatures in one batch and marks the good ones", async () => {
+    const verifier = countingVerifier()
+    const mempool = mempoolWith(verifier)
+    const pooled = signedTransfer(ka, 1, 100)
+    expect((await mempool.add(pooled.signedBytes, 1)).ok).toBe(true)
+    expect(verifier.calls).toEqual([1])
+    const fresh = [2, 3, 4].map((i) => signedTransfer(kb, i, 100))
+    const forged = signedTransfer(ka, 5, 100)
+    const forgedBytes = buildSignedTx(
+      (decodeSignedTx(forged.signedBytes) as { ok: true; value: { tx: never } }).value.tx,
+      fresh[0]!.signature,
+    )
+    const block = blockOf([
+      pooled.signedBytes,
+      ...fresh.map((t) => t.signedBytes),
+      forgedBytes.signedBytes,
+    ])
+    expect(await preverifyBlockTxs(proposalOf(block), mempool, verifier)).toBe(4)
+    expect(verifier.calls).toEqual([1, 4])
+    for (const t of [pooled, ...fresh]) expect(mempool.isVerified(t.txId, t.signature)).toBe(true)
+    expect(mempool.isVerified(forgedBytes.txId, forgedBytes.signature)).toBe(false)
+    // The same block again (a re-proposal, or the certified copy): only the bad one is retried.
+    const certified: ConsensusEvent = {
+      type: 'certifiedBlock',
+      block,
+      certificate: {} as never,
+      now: 0n,
+    }
+    expect(await preverifyBlockTxs(certified, mempool, verifier)).toBe(1)
+    expect(verifier.calls).toEqual([1, 4, 1])
+  })
+
+  it('does nothing for events without a block or with an empty block', async () => {
+    const verifier = countingVerifier()
+    const mempool = mempoolWith(verifier)
+    expect(await preverifyBlockTxs({ type: 'txsAvailable', now: 0n }, mempool, verifier)).toBe(0)
+    expect(await preverifyBlockTxs(proposalOf(blockOf([])), mempool, verifier)).toBe(0)
+    expect(verifier.calls).toEqual([])
+  })
+})
