@@ -29,6 +29,13 @@ export interface NodeConfig {
     readonly observers: readonly string[]
   }
   readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent' }
+  readonly verifier: {
+    /**
+     * Worker threads verifying tx signatures (node:crypto). One per core that this node may use:
+     * a lone validator on a 2-core host wants 2; four validators sharing it want 1 each.
+     */
+    readonly workers: number
+  }
 }
 
 /** Why a configuration was refused. */
@@ -48,6 +55,7 @@ export function defaultConfig(home: string): NodeConfig {
     api: { host: '127.0.0.1', port: 26657, corsOrigins: [], rateLimitPerMinute: 600 },
     p2p: { listen: '/ip4/127.0.0.1/tcp/26656', peers: [], observers: [] },
     log: { level: 'info' },
+    verifier: { workers: 1 },
   }
 }
 
@@ -60,6 +68,7 @@ const ENV_KEYS: Readonly<Record<string, string>> = {
   POINTSNODE_API_RATE_LIMIT: 'api.rateLimitPerMinute',
   POINTSNODE_P2P_LISTEN: 'p2p.listen',
   POINTSNODE_LOG_LEVEL: 'log.level',
+  POINTSNODE_VERIFIER_WORKERS: 'verifier.workers',
 }
 
 /** Flat overrides (`api.port` → value) read from `POINTSNODE_*` environment variables. */
@@ -104,6 +113,10 @@ function readFile(home: string): Result<Record<string, unknown>, ConfigError> {
   }
 }
 
+function isIntIn(value: unknown, min: number, max: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max
+}
+
 function section(file: Record<string, unknown>, name: string): Record<string, unknown> {
   const value = file[name]
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {}
@@ -120,6 +133,7 @@ export function loadConfig(
   const api = section(file.value, 'api')
   const p2p = section(file.value, 'p2p')
   const log = section(file.value, 'log')
+  const verifier = section(file.value, 'verifier')
   const flat: Record<string, unknown> = {
     chainId: file.value['chainId'] ?? base.chainId,
     'api.host': api['host'] ?? base.api.host,
@@ -130,6 +144,7 @@ export function loadConfig(
     'p2p.peers': p2p['peers'] ?? base.p2p.peers,
     'p2p.observers': p2p['observers'] ?? base.p2p.observers,
     'log.level': log['level'] ?? base.log.level,
+    'verifier.workers': verifier['workers'] ?? base.verifier.workers,
   }
   for (const layer of overrides) {
     for (const [key, value] of Object.entries(layer)) {
@@ -140,7 +155,13 @@ export function loadConfig(
   return validate(home, flat)
 }
 
-const NUMERIC_KEYS: ReadonlySet<string> = new Set(['api.port', 'api.rateLimitPerMinute'])
+const NUMERIC_KEYS: ReadonlySet<string> = new Set([
+  'api.port',
+  'api.rateLimitPerMinute',
+  'verifier.workers',
+])
+/** Most verifier worker threads per node (the pool's own bound is higher). */
+export const VERIFIER_WORKERS_MAX = 16
 /** Largest configurable request rate per client address and minute. */
 export const API_RATE_LIMIT_MAX = 10_000_000
 
@@ -154,12 +175,7 @@ function validateApi(flat: Record<string, unknown>): Result<NodeConfig['api'], C
   const cors = flat['api.corsOrigins']
   if (!isStringList(cors)) return invalid('api.corsOrigins must be a list of origins')
   const rate = flat['api.rateLimitPerMinute']
-  if (
-    typeof rate !== 'number' ||
-    !Number.isInteger(rate) ||
-    rate < 1 ||
-    rate > API_RATE_LIMIT_MAX
-  ) {
+  if (!isIntIn(rate, 1, API_RATE_LIMIT_MAX)) {
     return invalid(`api.rateLimitPerMinute must be an integer in 1..${API_RATE_LIMIT_MAX}`)
   }
   return ok({ host, port, corsOrigins: cors, rateLimitPerMinute: rate })
@@ -188,11 +204,16 @@ function validate(home: string, flat: Record<string, unknown>): Result<NodeConfi
   if (typeof level !== 'string' || !(LOG_LEVELS as readonly string[]).includes(level)) {
     return invalid(`log.level must be one of ${LOG_LEVELS.join(', ')}`)
   }
+  const workers = flat['verifier.workers']
+  if (!isIntIn(workers, 1, VERIFIER_WORKERS_MAX)) {
+    return invalid(`verifier.workers must be an integer in 1..${VERIFIER_WORKERS_MAX}`)
+  }
   return ok({
     home,
     chainId,
     api: api.value,
     p2p: { listen, peers, observers },
     log: { level: level as NodeConfig['log']['level'] },
+    verifier: { workers },
   })
 }

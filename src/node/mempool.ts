@@ -66,7 +66,10 @@ interface Entry extends PooledTx {
 export interface MempoolConfig {
   readonly chainId: string
   readonly verifier: Verifier
-  /** True when `txId` is committed within the replay window (asked before and after verifying). */
+  /**
+   * True when `txId` is committed within the replay window. Asked once per add, and again after
+   * verifying only when `onCommitted` ran meanwhile (so the ledger must be updated before it).
+   */
   readonly isCommitted: (txId: Uint8Array) => boolean | Promise<boolean>
   /** Optional state check at the door (`mempool-precheck.ts`); runs before the signature check. */
   readonly precheck?: Precheck
@@ -235,13 +238,18 @@ export class Mempool {
     job: VerifyJob,
     cacheKey: string,
   ): Promise<Result<{ txId: Uint8Array }, MempoolError>> {
+    // Blocks commit while this awaits: a commit is visible here through `onCommitted` (which moves
+    // heightNow) after the ledger holds it, so the ledger is asked again only when one happened.
+    let checkedAt = this.heightNow
     if (await this.config.isCommitted(entry.txId)) return fail('TX_DUPLICATE', 'already committed')
     if (this.verified.has(cacheKey)) {
       this.counters.verifiedCacheHits++
     } else {
       const good = await this.verify(entry, job, cacheKey)
       if (!good.ok) return good
-      // State may have moved while verifying: recheck what can have changed.
+    }
+    while (checkedAt !== this.heightNow) {
+      checkedAt = this.heightNow
       if (await this.config.isCommitted(entry.txId)) {
         return fail('TX_DUPLICATE', 'already committed')
       }

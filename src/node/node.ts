@@ -62,7 +62,7 @@ export interface NodeOptions {
   readonly genesis: Genesis
   readonly key: KeyPair
   readonly log: Logger
-  /** Verifier worker threads; default 1 (a 2-core machine runs several processes). */
+  /** Verifier worker threads; default `config.verifier.workers`. */
   readonly verifierWorkers?: number
   /** Round-0 wait after a block before the next proposal. */
   readonly blockIntervalMs?: number
@@ -294,7 +294,7 @@ async function openStores(options: NodeOptions): Promise<Opened> {
   const restored = await restore(ledger, options.genesis)
   const { wal, records } = await WalStore.open(await openLevelKvStore(join(dataDir, 'wal')))
   closers.push(() => wal.close())
-  const pool = new VerifierPool(options.verifierWorkers ?? 1)
+  const pool = new VerifierPool(options.verifierWorkers ?? options.config.verifier.workers)
   closers.push(() => pool.close())
   return { ledger, wal, walRecords: records, pool, restored, closers }
 }

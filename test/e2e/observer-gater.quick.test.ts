@@ -185,7 +185,10 @@ describe('observer, gater and misbehaving peers', { timeout: 400_000 }, () => {
         : undefined,
     )
     // Oversize: a length prefix announcing more than the consensus frame limit (60 points): banned.
-    const big = await peer.dialProtocol(address, PROTOCOL_CONSENSUS)
+    // A new connection may be needed here, racing the validator's redial as above: retry it too.
+    const big = await until('a second consensus stream to the validator', () =>
+      peer.dialProtocol(address, PROTOCOL_CONSENSUS),
+    )
     big.send(Uint8Array.of(0xff, 0xff, 0xff, 0x7f, 1, 2, 3))
     await until('the peer is banned', async () =>
       (await metric(target.apiUrl, 'pointsnode_p2p_bans')) > bansBefore ? true : undefined,

@@ -1,13 +1,14 @@
 /**
- * Goal: the API request rate limit is configurable per node (file, environment), defaults to 600
- * per minute, and a bad value is refused with a coded error naming the field.
+ * Goal: the API request rate limit and the verifier worker count are configurable per node (file,
+ * environment), default to 600 per minute and 1 worker, and a bad value is refused with a coded
+ * error naming the field.
  * Method: real config files in a temp home read by `loadConfig`; expected values written by hand.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CONFIG_FILE, loadConfig } from '../../../src/node/config.ts'
+import { CONFIG_FILE, envOverrides, loadConfig } from '../../../src/node/config.ts'
 
 const homes: string[] = []
 function home(config: unknown): string {
@@ -41,6 +42,28 @@ describe('api.rateLimitPerMinute', () => {
     if (!result.ok) {
       expect(result.error.code).toBe('CONFIG_INVALID')
       expect(result.error.message).toContain('api.rateLimitPerMinute')
+    }
+  })
+})
+
+describe('verifier.workers', () => {
+  it('defaults to 1, is read from the file and from POINTSNODE_VERIFIER_WORKERS', () => {
+    const plain = loadConfig(home({}))
+    expect(plain.ok && plain.value.verifier.workers).toBe(1)
+    const set = loadConfig(home({ verifier: { workers: 2 } }))
+    expect(set.ok && set.value.verifier.workers).toBe(2)
+    const env = envOverrides({ POINTSNODE_VERIFIER_WORKERS: '3' })
+    expect(env).toEqual({ 'verifier.workers': '3' })
+    const overridden = loadConfig(home({ verifier: { workers: 2 } }), [env])
+    expect(overridden.ok && overridden.value.verifier.workers).toBe(3)
+  })
+
+  it.each([0, 17, 1.5, '2', -3])('refuses %s with CONFIG_INVALID', (value) => {
+    const result = loadConfig(home({ verifier: { workers: value } }))
+    expect(result.ok).toBe(false)
+    if (!result.ok) {
+      expect(result.error.code).toBe('CONFIG_INVALID')
+      expect(result.error.message).toContain('verifier.workers must be an integer in 1..16')
     }
   })
 })

@@ -149,6 +149,44 @@ describe('mempool admission', () => {
   })
 })
 
+describe('mempool and commits during verification', () => {
+  it('asks the ledger once per add, and again only when a block committed meanwhile', async () => {
+    const committed = new Set<string>()
+    let asked = 0
+    let release: () => void = () => undefined
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const mempool = new Mempool({
+      chainId: TEST_CHAIN_ID,
+      // Holds every batch until the gate opens, so a block can commit during verification.
+      verifier: { verifyBatch: async (jobs) => (await gate, nobleVerifier.verifyBatch(jobs)) },
+      isCommitted: (txId) => {
+        asked++
+        return committed.has(toHex(txId))
+      },
+    })
+    const [quiet, raced] = [signedTransfer(ka, 1, 50), signedTransfer(ka, 2, 50)]
+    const adds = [mempool.add(quiet.signedBytes, 1), mempool.add(raced.signedBytes, 1)]
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    expect(asked).toBe(2)
+    // `raced` commits (elsewhere) while both are being verified.
+    committed.add(toHex(raced.txId))
+    mempool.onCommitted([raced.txId], 2)
+    release()
+    const [a, b] = await Promise.all(adds)
+    expect(a).toMatchObject({ ok: true })
+    expect(b).toMatchObject({
+      ok: false,
+      error: { code: 'TX_DUPLICATE', message: 'already committed' },
+    })
+    expect(asked).toBe(4)
+    // With no commit during the add, the ledger is asked exactly once.
+    expect(await mempool.add(signedTransfer(ka, 3, 50).signedBytes, 2)).toMatchObject({ ok: true })
+    expect(asked).toBe(5)
+  })
+})
+
 describe('mempool eviction', () => {
   it('evicts the heaviest signer’s tx closest to expiry; a flooder cannot starve others', async () => {
     const { mempool } = pool({ txCountMax: 4 })

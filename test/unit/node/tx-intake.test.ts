@@ -37,6 +37,13 @@ function mempoolWith(verifier: Verifier): Mempool {
   return new Mempool({ chainId: TEST_CHAIN_ID, verifier, isCommitted: () => false })
 }
 
+/** `signedBytes` with its signature replaced (a forgery that does not verify). */
+function resign(signedBytes: Uint8Array, signature: Uint8Array) {
+  const decoded = decodeSignedTx(signedBytes)
+  if (!decoded.ok) throw new Error('fixture does not decode')
+  return buildSignedTx(decoded.value.tx, signature)
+}
+
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 describe('Submitter', () => {
@@ -49,11 +56,7 @@ describe('Submitter', () => {
       txsAvailable: () => announced++,
     })
     const txs = [0, 1, 2].map((i) => signedTransfer(ka, i, 100))
-    const bad = buildSignedTx(
-      (decodeSignedTx(signedTransfer(kb, 9, 100).signedBytes) as { ok: true; value: { tx: never } })
-        .value.tx,
-      new Uint8Array(64).fill(7),
-    )
+    const bad = resign(signedTransfer(kb, 9, 100).signedBytes, new Uint8Array(64).fill(7))
     const results = await Promise.all([
       ...txs.map((t) => submitter.submit(t.signedBytes)),
       submitter.submit(bad.signedBytes),
@@ -90,10 +93,7 @@ describe('preverifyBlockTxs', () => {
     expect(verifier.calls).toEqual([1])
     const fresh = [2, 3, 4].map((i) => signedTransfer(kb, i, 100))
     const forged = signedTransfer(ka, 5, 100)
-    const forgedBytes = buildSignedTx(
-      (decodeSignedTx(forged.signedBytes) as { ok: true; value: { tx: never } }).value.tx,
-      fresh[0]!.signature,
-    )
+    const forgedBytes = resign(forged.signedBytes, fresh[0]!.signature)
     const block = blockOf([
       pooled.signedBytes,
       ...fresh.map((t) => t.signedBytes),
