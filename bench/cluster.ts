@@ -16,7 +16,8 @@
  * Flags: --validators N (4) | --dev (1 validator) | --txs N (max-rate step, 4000) | --accounts N
  * (1000) | --seed N (1) | --duration S (per offered step, 10) | --offered r1,r2,... (sweep; writes
  * docs/bench/cluster-<n>v.csv and .svg) | --concurrency N (256) | --profile (node 0 under --cpu-prof,
- * top self-time functions printed) | --no-half | --keep (keep the homes and node logs). Every process it starts is killed on the way out.
+ * top self-time functions printed) | --workers N (verifier workers per node; 2 with --dev, else 1) |
+ * --no-half | --keep (keep the homes and node logs). Every process it starts is killed on the way out.
  */
 import '../src/polyfills.ts'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
@@ -46,6 +47,10 @@ const maxTxs = num('txs', 4000)
 const duration = num('duration', 10)
 const concurrency = num('concurrency', 256)
 const profile = flag(args, 'profile') !== undefined
+/** Verifier workers per node: the host's 2 cores go to one validator, or are shared by four. */
+const workers = num('workers', dev ? 2 : 1)
+// The nodes inherit this environment (`verifier.workers`, docs/operations.md#configuration).
+process.env['POINTSNODE_VERIFIER_WORKERS'] = String(workers)
 const half = flag(args, 'no-half') === undefined
 const offered = (flag(args, 'offered') ?? '')
   .split(',')

@@ -13,7 +13,12 @@
  */
 import type { Precheck, PrecheckCode } from './mempool-precheck.ts'
 import type { CodecErrorCode } from '../codec/canonical.ts'
-import { decodeSignedTx, validateTxStatic, type TxStaticErrorCode } from '../codec/tx.ts'
+import {
+  decodeSignedTx,
+  validateTxStatic,
+  type SignedTx,
+  type TxStaticErrorCode,
+} from '../codec/tx.ts'
 import { isLowS, isValidPublicKey } from '../crypto/secp256k1.ts'
 import { txVerifyJob } from '../crypto/tx-signature.ts'
 import type { Verifier, VerifyJob } from '../crypto/verifier.ts'
@@ -52,6 +57,8 @@ export interface MempoolError {
 /** A pooled, verified tx. */
 export interface PooledTx {
   readonly txId: Uint8Array
+  /** The decoded tx (decoded once at the door; proposals reuse it). */
+  readonly signed: SignedTx
   readonly signedBytes: Uint8Array
   readonly signerPublicKey: Uint8Array
   readonly expiresAtHeight: number
@@ -67,10 +74,11 @@ export interface MempoolConfig {
   readonly chainId: string
   readonly verifier: Verifier
   /**
-   * True when `txId` is committed within the replay window. Asked once per add, and again after
-   * verifying only when `onCommitted` ran meanwhile (so the ledger must be updated before it).
+   * True when the tx `txId`, valid until `expiresAtHeight`, is committed (the node asks the replay
+   * index of its committed state). Asked once per add, and again after verifying only when
+   * `onCommitted` ran meanwhile (so the committed state must be updated before it).
    */
-  readonly isCommitted: (txId: Uint8Array) => boolean | Promise<boolean>
+  readonly isCommitted: (txId: Uint8Array, expiresAtHeight: number) => boolean | Promise<boolean>
   /** Optional state check at the door (`mempool-precheck.ts`); runs before the signature check. */
   readonly precheck?: Precheck
   readonly txCountMax?: number
@@ -220,6 +228,7 @@ export class Mempool {
       id,
       signer: toHex(signed.tx.signerPublicKey),
       txId: signed.txId,
+      signed,
       signedBytes: signed.signedBytes,
       signerPublicKey: signed.tx.signerPublicKey,
       expiresAtHeight: signed.tx.expiresAtHeight,
@@ -241,7 +250,8 @@ export class Mempool {
     // Blocks commit while this awaits: a commit is visible here through `onCommitted` (which moves
     // heightNow) after the ledger holds it, so the ledger is asked again only when one happened.
     let checkedAt = this.heightNow
-    if (await this.config.isCommitted(entry.txId)) return fail('TX_DUPLICATE', 'already committed')
+    if (await this.config.isCommitted(entry.txId, entry.expiresAtHeight))
+      return fail('TX_DUPLICATE', 'already committed')
     if (this.verified.has(cacheKey)) {
       this.counters.verifiedCacheHits++
     } else {
@@ -250,7 +260,7 @@ export class Mempool {
     }
     while (checkedAt !== this.heightNow) {
       checkedAt = this.heightNow
-      if (await this.config.isCommitted(entry.txId)) {
+      if (await this.config.isCommitted(entry.txId, entry.expiresAtHeight)) {
         return fail('TX_DUPLICATE', 'already committed')
       }
     }

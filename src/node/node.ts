@@ -18,7 +18,7 @@ import { eventOfMessage } from '../consensus/consensus.ts'
 import type { Block, CommitCertificate, Validator } from '../core/block.ts'
 import type { KeyPair } from '../client/keys.ts'
 import { signDigest, verifyDigest } from '../crypto/secp256k1.ts'
-import { decodeSignedTx, type SignedTx } from '../codec/tx.ts'
+import { keys } from '../vm/keys.ts'
 import { Ledger } from '../ledger/ledger.ts'
 import { openLevelKvStore } from '../ledger/kv-level.ts'
 import { FileCommitWitness } from '../ledger/witness.ts'
@@ -303,10 +303,7 @@ function buildDriver(options: NodeOptions, opened: Opened, mempool: Mempool, sta
   const { genesis, key, log } = options
   const { restored, ledger } = opened
   const app = new ChainApp(genesis.chainId, restored.state, restored.tree, status.height, {
-    selectTxs: (h) =>
-      mempool
-        .take(BLOCK_TX_COUNT_MAX, BLOCK_BYTES_MAX / 2, h)
-        .map((p) => decodedPooled(p.signedBytes)),
+    selectTxs: (h) => mempool.take(BLOCK_TX_COUNT_MAX, BLOCK_BYTES_MAX / 2, h).map((p) => p.signed),
     isVerified: (txId, signature) => mempool.isVerified(txId, signature),
   })
   const engine = new Consensus({
@@ -513,6 +510,22 @@ function buildHttp(
   })
 }
 
+/** The node's mempool over the committed state (read lazily: the chain app is built after it). */
+function buildMempool(
+  chainId: string,
+  verifier: VerifierPool,
+  committed: () => StateReader | null,
+): Mempool {
+  return new Mempool({
+    chainId,
+    verifier,
+    // The replay index of the committed state holds every committed tx that is still valid.
+    isCommitted: (txId, expiresAtHeight) =>
+      committed()?.get(keys.txId(expiresAtHeight, txId)) !== undefined,
+    precheck: authorizationPrecheck(chainId, committed, () => BigInt(Date.now())),
+  })
+}
+
 async function startNode(options: NodeOptions): Promise<PointsNode> {
   const { config, genesis, log } = options
   if (config.chainId !== genesis.chainId) {
@@ -535,16 +548,7 @@ async function startNode(options: NodeOptions): Promise<PointsNode> {
     observers: config.p2p.observers.map((hex) => fromHex(hex)),
   }
   let committedState: StateReader | null = null
-  const mempool = new Mempool({
-    chainId: genesis.chainId,
-    verifier: opened.pool,
-    isCommitted: async (txId) => (await ledger.loadTxLocation(txId)) !== undefined,
-    precheck: authorizationPrecheck(
-      genesis.chainId,
-      () => committedState,
-      () => BigInt(Date.now()),
-    ),
-  })
+  const mempool = buildMempool(genesis.chainId, opened.pool, () => committedState)
   const { app, driver } = buildDriver(options, opened, mempool, status)
   committedState = app.state
   const p2p = await startTransport(options, opened, driver, mempool, status)
@@ -582,13 +586,6 @@ async function startNode(options: NodeOptions): Promise<PointsNode> {
   syncer.start()
   log.info({ height: status.height, apiUrl: node.apiUrl, p2p: p2p.multiaddrs() }, 'node started')
   return node
-}
-
-/** Decodes a pooled tx (the mempool admitted it, so it decodes). */
-function decodedPooled(bytes: Uint8Array): SignedTx {
-  const decoded = decodeSignedTx(bytes)
-  assert(decoded.ok, 'a pooled tx decodes')
-  return decoded.value
 }
 
 async function commitToLedger(
