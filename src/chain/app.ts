@@ -11,6 +11,7 @@
  *   block invalid (`BLOCK_BAD_TX`, `BLOCK_BAD_SIGNATURE`); a tx that decodes and verifies but fails
  *   in the VM is recorded with its error receipt (SPEC §3).
  */
+import type { CodecError } from '../codec/canonical.ts'
 import { merkleRoot } from '../codec/merkle.ts'
 import { decodeSignedTx, type SignedTx } from '../codec/tx.ts'
 import type { AppRejection, Built, BuildInput, ConsensusApp, Execution } from '../consensus/app.ts'
@@ -44,6 +45,8 @@ export interface ChainAppHost {
   selectTxs(height: number): readonly SignedTx[]
   /** True when the signature of `txId` was already verified (mempool cache); else noble checks it. */
   isVerified(txId: Uint8Array, signature: Uint8Array): boolean
+  /** Decodes a block's tx (default `decodeSignedTx`; a node may answer from its decoded-tx cache). */
+  decodeTx?(signedBytes: Uint8Array): Result<SignedTx, CodecError>
 }
 
 /** The validator updates of an execution as consensus applies them (add: power 1, remove: 0). */
@@ -155,7 +158,9 @@ export class ChainApp implements ConsensusApp {
   #decodeTxs(block: Block): Result<SignedTx[], AppRejection> {
     const txs: SignedTx[] = []
     for (let i = 0; i < block.txs.length; i++) {
-      const decoded = decodeSignedTx(block.txs[i]!)
+      const decoded = this.#host.decodeTx
+        ? this.#host.decodeTx(block.txs[i]!)
+        : decodeSignedTx(block.txs[i]!)
       if (!decoded.ok) {
         return err({ code: 'BLOCK_BAD_TX', message: `tx ${i}: ${decoded.error.message}` })
       }

@@ -5,6 +5,7 @@
  * assertion, made before anything is written.
  */
 import { encodeCanonical } from '../codec/canonical.ts'
+import { merkleRoot } from '../codec/merkle.ts'
 import { decodeSignedTx } from '../codec/tx.ts'
 import {
   BLOCK_SCHEMA,
@@ -58,6 +59,11 @@ export interface CommitInput {
    * will name); the caller computes each hash (`validatorsHashOf`). Rewriting a known set is harmless.
    */
   readonly validatorSets?: readonly ValidatorSetEntry[]
+  /**
+   * The ids of `block.txs` in order, when the caller has them (the node's execution decoded the
+   * txs already); checked against the header's txRoot. Otherwise the txs are decoded here.
+   */
+  readonly txIds?: readonly Uint8Array[]
 }
 
 /** A validator set with its hash, as stored under `v ‖ hash`. */
@@ -154,12 +160,20 @@ export function validateCommit(
   }
   assertWriteSet(input.writeSet)
   assertRecords(input, header.height)
-  const txIds = input.block.txs.map((signed, i) => {
+  const txIds = input.txIds ?? decodeTxIds(input.block)
+  if (input.txIds) {
+    assert(txIds.length === input.block.txs.length, 'one tx id per tx')
+    assert(equalBytes(merkleRoot(txIds), header.txRoot), `block ${header.height}: tx ids ≠ txRoot`)
+  }
+  return { blockHash, txIds: [...txIds] }
+}
+
+function decodeTxIds(block: Block): Uint8Array[] {
+  return block.txs.map((signed, i) => {
     const decoded = decodeSignedTx(signed)
-    assert(decoded.ok, `block ${header.height} tx ${i} does not decode`)
+    assert(decoded.ok, `block ${block.header.height} tx ${i} does not decode`)
     return decoded.value.txId
   })
-  return { blockHash, txIds }
 }
 
 /** The batch operations of the block itself, its txs, state changes, index heads and head. */

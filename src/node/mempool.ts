@@ -12,7 +12,7 @@
  *   in which case the newcomer is refused with MEMPOOL_FULL. So one submitter cannot starve others.
  */
 import type { Precheck, PrecheckCode } from './mempool-precheck.ts'
-import type { CodecErrorCode } from '../codec/canonical.ts'
+import type { CodecError, CodecErrorCode } from '../codec/canonical.ts'
 import {
   decodeSignedTx,
   validateTxStatic,
@@ -79,6 +79,8 @@ export interface MempoolConfig {
    * `onCommitted` ran meanwhile (so the committed state must be updated before it).
    */
   readonly isCommitted: (txId: Uint8Array, expiresAtHeight: number) => boolean | Promise<boolean>
+  /** Decodes a signed tx (default `decodeSignedTx`; the node passes its decoded-tx cache). */
+  readonly decode?: (signedBytes: Uint8Array) => Result<SignedTx, CodecError>
   /** Optional state check at the door (`mempool-precheck.ts`); runs before the signature check. */
   readonly precheck?: Precheck
   readonly txCountMax?: number
@@ -210,7 +212,7 @@ export class Mempool {
     height: number,
   ): Promise<Result<{ txId: Uint8Array }, MempoolError>> {
     assert(Number.isInteger(height) && height >= 0, `height ${height}`)
-    const decoded = decodeSignedTx(signedBytes)
+    const decoded = (this.config.decode ?? decodeSignedTx)(signedBytes)
     if (!decoded.ok) return fail(decoded.error.code, decoded.error.message)
     const signed = decoded.value
     const valid = validateTxStatic(signed.tx, this.config.chainId, height)

@@ -39,6 +39,7 @@ import { buildNodeMetrics } from './metrics.ts'
 import { Mempool } from './mempool.ts'
 import { VerifierPool } from './verifier.ts'
 import { preverifyBlockTxs, Submitter } from './tx-intake.ts'
+import { DecodedTxCache } from './decoded-txs.ts'
 import { WalStore } from './wal-store.ts'
 import { BlockSyncer, buildSyncHandler, REAL_SYNC_TIMERS, syncSourceOfLedger } from './sync.ts'
 import type { ConsensusMessage } from '../consensus/messages.ts'
@@ -277,6 +278,8 @@ interface Opened {
   readonly wal: WalStore
   readonly walRecords: WalRecord[]
   readonly pool: VerifierPool
+  /** Decoded txs by bytes: each tx is decoded once per node (mempool, proposal, execution). */
+  readonly decoded: DecodedTxCache
   readonly restored: Restored
   readonly closers: (() => Promise<void>)[]
 }
@@ -296,7 +299,8 @@ async function openStores(options: NodeOptions): Promise<Opened> {
   closers.push(() => wal.close())
   const pool = new VerifierPool(options.verifierWorkers ?? options.config.verifier.workers)
   closers.push(() => pool.close())
-  return { ledger, wal, walRecords: records, pool, restored, closers }
+  const decoded = new DecodedTxCache()
+  return { ledger, wal, walRecords: records, pool, decoded, restored, closers }
 }
 
 function buildDriver(options: NodeOptions, opened: Opened, mempool: Mempool, status: Status) {
@@ -305,6 +309,7 @@ function buildDriver(options: NodeOptions, opened: Opened, mempool: Mempool, sta
   const app = new ChainApp(genesis.chainId, restored.state, restored.tree, status.height, {
     selectTxs: (h) => mempool.take(BLOCK_TX_COUNT_MAX, BLOCK_BYTES_MAX / 2, h).map((p) => p.signed),
     isVerified: (txId, signature) => mempool.isVerified(txId, signature),
+    decodeTx: opened.decoded.decode,
   })
   const engine = new Consensus({
     chainId: genesis.chainId,
@@ -337,6 +342,7 @@ function buildDriver(options: NodeOptions, opened: Opened, mempool: Mempool, sta
       status.lastHash = execution.blockHash
       status.committedTxs += execution.txs.length
       status.stateRoot = execution.tree.root()
+      opened.decoded.forget(block.txs)
       mempool.onCommitted(
         execution.txs.map((t) => t.txId),
         status.height + 1,
@@ -349,7 +355,7 @@ function buildDriver(options: NodeOptions, opened: Opened, mempool: Mempool, sta
         txIds: execution.txs.map((t) => toHex(t.txId)),
       })
     },
-    prepare: (event) => preverifyBlockTxs(event, mempool, opened.pool),
+    prepare: (event) => preverifyBlockTxs(event, mempool, opened.pool, opened.decoded.decode),
     fail: (error) => {
       log.fatal({ err: error }, 'consensus driver failed; stopping')
       process.exitCode = 1
@@ -513,12 +519,13 @@ function buildHttp(
 /** The node's mempool over the committed state (read lazily: the chain app is built after it). */
 function buildMempool(
   chainId: string,
-  verifier: VerifierPool,
+  opened: Opened,
   committed: () => StateReader | null,
 ): Mempool {
   return new Mempool({
     chainId,
-    verifier,
+    verifier: opened.pool,
+    decode: opened.decoded.decode,
     // The replay index of the committed state holds every committed tx that is still valid.
     isCommitted: (txId, expiresAtHeight) =>
       committed()?.get(keys.txId(expiresAtHeight, txId)) !== undefined,
@@ -548,7 +555,7 @@ async function startNode(options: NodeOptions): Promise<PointsNode> {
     observers: config.p2p.observers.map((hex) => fromHex(hex)),
   }
   let committedState: StateReader | null = null
-  const mempool = buildMempool(genesis.chainId, opened.pool, () => committedState)
+  const mempool = buildMempool(genesis.chainId, opened, () => committedState)
   const { app, driver } = buildDriver(options, opened, mempool, status)
   committedState = app.state
   const p2p = await startTransport(options, opened, driver, mempool, status)
@@ -603,5 +610,6 @@ async function commitToLedger(
     burns: execution.result.burns,
     receipts: execution.result.receipts.map(encodeReceipt),
     indexEntries: deriveIndexEntries(block.header, execution),
+    txIds: execution.txs.map((t) => t.txId),
   })
 }

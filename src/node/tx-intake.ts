@@ -10,6 +10,7 @@
  *   finds them verified instead of verifying each with noble on the main thread.
  * Spec: SPEC.md section 6 (verify once per node); docs/protocol/p2p.md#mempool.
  */
+import type { CodecError } from '../codec/canonical.ts'
 import { decodeSignedTx, type SignedTx } from '../codec/tx.ts'
 import type { ConsensusEvent } from '../consensus/types.ts'
 import type { Block } from '../core/block.ts'
@@ -74,12 +75,13 @@ export async function preverifyBlockTxs(
   event: ConsensusEvent,
   mempool: Mempool,
   verifier: Verifier,
+  decode: (bytes: Uint8Array) => Result<SignedTx, CodecError> = decodeSignedTx,
 ): Promise<number> {
   const block = blockOf(event)
   if (!block || block.txs.length === 0) return 0
   const todo: SignedTx[] = []
   for (const bytes of block.txs) {
-    const decoded = decodeSignedTx(bytes)
+    const decoded = decode(bytes)
     if (decoded.ok && !mempool.isVerified(decoded.value.txId, decoded.value.signature)) {
       todo.push(decoded.value)
     }

@@ -4,6 +4,7 @@
  * decodable txs, certificates, write sets derived from the tx ids, burns and index records) while
  * keeping a model of the state, so tests can replay blocks independently of the ledger.
  */
+import { merkleRoot } from '../../src/codec/merkle.ts'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { encodeCanonical } from '../../src/codec/canonical.ts'
 import { buildSignedTx, decodeSignedTx } from '../../src/codec/tx.ts'
@@ -114,12 +115,13 @@ export function writeSetFromTxIds(txIds: readonly Uint8Array[], keySpace = 200):
     .map(([k, value]) => ({ key: Uint8Array.of(0x10, k), value }))
 }
 
-/** Builds a header with the given fields and fixed filler hashes. */
+/** Builds a header with the given fields and fixed filler hashes (txRoot: given, or filler). */
 export function testHeader(
   height: number,
   parentHash: Uint8Array,
   time: bigint,
   stateRoot: Uint8Array,
+  txRoot?: Uint8Array,
 ): BlockHeader {
   const filler = sha256(utf8('filler'))
   return {
@@ -130,7 +132,7 @@ export function testHeader(
     time,
     proposer: concatBytes(Uint8Array.of(3), filler),
     parentHash,
-    txRoot: filler,
+    txRoot: txRoot ?? filler,
     stateRoot,
     receiptsRoot: filler,
     validatorsHash: filler,
@@ -191,7 +193,7 @@ export class TestChain {
     })
     const writeSet = writeSetFromTxIds(txIds)
     this.model.apply(writeSet)
-    const header = testHeader(height, this.parentHash, time, this.model.root())
+    const header = testHeader(height, this.parentHash, time, this.model.root(), merkleRoot(txIds))
     const certificate = testCertificate(header)
     this.height = height
     this.parentHash = certificate.blockHash
