@@ -81,8 +81,7 @@ const RESULT_JSON = {
 } as const
 
 const BATCH_SCHEMA = {
-  description:
-    'Submit up to 1024 signed txs at once; one result per tx, in request order (200 even when some are refused).',
+  description: `Submit up to ${API_TX_BATCH_MAX} signed txs at once; one result per tx, in request order (200 even when some are refused).`,
   body: {
     content: {
       'application/json': { schema: JSON_BODY },
