@@ -144,6 +144,8 @@ export interface StepOptions {
   readonly seed: number
   readonly accounts: number
   readonly concurrency: number
+  /** Txs per request (1, the default: one tx per `POST /v1/txs/raw`; more: `/v1/txs/batch`). */
+  readonly batch?: number
   readonly signAhead: boolean
   readonly timeoutMs: number
   /** Submission window: the generator stops submitting after it. */
@@ -163,6 +165,7 @@ export async function runStep(cluster: BenchCluster, options: StepOptions): Prom
     count: options.count,
     rate: options.rate,
     concurrency: options.concurrency,
+    batch: options.batch ?? 1,
     run: options.run,
     outFile: join(outDir, `run-${options.run}.json`),
     signAhead: options.signAhead,
@@ -255,7 +258,7 @@ export interface StepStats {
   readonly p50: number
   readonly p95: number
   readonly p99: number
-  /** HTTP submit → 202 response, p50 and p99 (ms). */
+  /** HTTP submit → 202 response, p50 and p99 (ms); with batches, the batch's response time. */
   readonly acceptP50: number
   readonly acceptP99: number
   readonly heights: number

@@ -15,14 +15,17 @@
  *
  * Flags: --validators N (4) | --dev (1 validator) | --txs N (max-rate step, 4000) | --accounts N
  * (1000) | --seed N (1) | --duration S (per offered step, 10) | --offered r1,r2,... (sweep; writes
- * docs/bench/cluster-<n>v.csv and .svg) | --concurrency N (256) | --profile (node 0 under --cpu-prof,
- * top self-time functions printed) | --workers N (verifier workers per node; 2 with --dev, else 1) |
- * --no-half | --keep (keep the homes and node logs). Every process it starts is killed on the way out.
+ * docs/bench/cluster-<n>v.csv and .svg) | --concurrency N (requests in flight, 256) | --batch N (txs
+ * per request, 1: one tx per `POST /v1/txs/raw`; 2..1024: msgpack batches to `/v1/txs/batch`, the
+ * offered rates still in tx/s) | --profile (node 0 under --cpu-prof, top self-time functions
+ * printed) | --workers N (verifier workers per node; 2 with --dev, else 1) | --no-half | --keep
+ * (keep the homes and node logs). Every process it starts is killed on the way out.
  */
 import '../src/polyfills.ts'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { API_TX_BATCH_MAX } from '../src/api/tx-batch.ts'
 import { flag, numberFlag, readCommits, removeDir } from './cluster-lib.ts'
 import {
   analyseStep,
@@ -46,6 +49,10 @@ const accounts = num('accounts', 1000)
 const maxTxs = num('txs', 4000)
 const duration = num('duration', 10)
 const concurrency = num('concurrency', 256)
+const batch = numberFlag(args, 'batch', 1, true)
+if (!Number.isInteger(batch) || batch > API_TX_BATCH_MAX) {
+  throw new Error(`--batch must be an integer in 1..${API_TX_BATCH_MAX}`)
+}
 const profile = flag(args, 'profile') !== undefined
 /** Verifier workers per node: the host's 2 cores go to one validator, or are shared by four. */
 const workers = num('workers', dev ? 2 : 1)
@@ -112,6 +119,7 @@ async function runSteps(cluster: BenchCluster): Promise<StepRun[]> {
     seed,
     accounts,
     concurrency,
+    batch,
     signAhead: false,
     timeoutMs: STEP_TIMEOUT_MS,
     submitMs: SUBMIT_MS,
@@ -186,7 +194,7 @@ async function main(): Promise<void> {
   console.log(`machine: ${machineLine()}`)
   console.log(`command: npm run bench:cluster -- ${args.join(' ')}`)
   console.log(
-    `validators ${validators}, accounts ${accounts}, seed ${seed}, max-rate txs ${maxTxs}`,
+    `validators ${validators}, accounts ${accounts}, seed ${seed}, max-rate txs ${maxTxs}, ${batch === 1 ? 'one tx per request' : `${batch} txs per request`}`,
   )
   const verify = await measureVerifyRates(seed, VERIFY_JOBS)
   console.log(

@@ -7,14 +7,23 @@
  * mempools to drain. It writes every tx's id, submit time and HTTP status plus the height times to
  * `outFile`; the orchestrator maps txs to heights from node 0's ledger after the run. Issue #9.
  *
+ * With `batch` > 1, each request carries up to `batch` txs as a canonical msgpack list to
+ * `POST /v1/txs/batch`: the offered rate stays in txs per second (a batch is due when its first tx
+ * is), `concurrency` bounds requests in flight, every tx of a batch gets the batch's send and
+ * response times, and each tx's status comes from its own result (202 when admitted, else the
+ * status the API's table gives its error code; the request's status when the whole batch failed).
+ *
  * Protocol with the parent: argv[2] is the JSON `LoadConfig`; stdout lines `SIGNED <ms>`,
  * `START <epoch ms>`, `END <epoch ms>` mark the phases.
  */
 import '../src/polyfills.ts'
 import { writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
+import { httpStatusOf } from '../src/api/errors.ts'
+import { API_TX_BATCH_MAX, API_TX_BATCH_SCHEMA } from '../src/api/tx-batch.ts'
 import { signedTx } from '../src/client/tx-builder.ts'
 import type { KeyPair } from '../src/client/keys.ts'
+import { encodeCanonical } from '../src/codec/canonical.ts'
 import { toHex } from '../src/util/bytes.ts'
 import { benchAccounts, getJson, sourceAddress, until, type Health } from './cluster-lib.ts'
 
@@ -27,7 +36,10 @@ export interface LoadConfig {
   readonly count: number
   /** Offered txs per second; 0 = as fast as `concurrency` allows. */
   readonly rate: number
+  /** Requests in flight at most. */
   readonly concurrency: number
+  /** Txs per request: 1 posts each to `/v1/txs/raw`, more post msgpack batches to `/v1/txs/batch`. */
+  readonly batch: number
   /** Distinct per load-generator run: selects the source addresses and the tx salts. */
   readonly run: number
   readonly outFile: string
@@ -59,6 +71,9 @@ const EXPIRY_HEIGHTS = 1000
 
 const config = JSON.parse(process.argv[2] ?? '{}') as LoadConfig
 const accounts = benchAccounts(config.seed, config.accounts)
+if (!Number.isInteger(config.batch) || config.batch < 1 || config.batch > API_TX_BATCH_MAX) {
+  throw new Error(`batch must be an integer in 1..${API_TX_BATCH_MAX}, got ${config.batch}`)
+}
 
 function salt(i: number): Uint8Array {
   const out = new Uint8Array(8)
@@ -109,8 +124,31 @@ async function pollHeights(): Promise<void> {
 }
 
 interface Submitter {
+  /** Posts tx `i` alone to `/v1/txs/raw`; its HTTP status (0: connection error). */
   submit(i: number, bytes: Uint8Array): Promise<number>
+  /** Posts batch `b` to `/v1/txs/batch`; one status per tx (see the header). */
+  submitBatch(b: number, txs: readonly Uint8Array[]): Promise<number[]>
   close(): void
+  readonly errors: string[]
+}
+
+/**
+ * A batch answer's per-tx `[status, result JSON]`: 202 for an admitted tx, else the status of its
+ * error code (0: not a result); null when the answer is not `count` results.
+ */
+function itemStatuses(body: string, count: number): [number, string][] | null {
+  let results: unknown
+  try {
+    results = (JSON.parse(body) as { results?: unknown }).results
+  } catch {
+    return null
+  }
+  if (!Array.isArray(results) || results.length !== count) return null
+  return results.map((r: { txId?: unknown; error?: { code?: unknown } }) => {
+    if (typeof r.txId === 'string') return [202, '']
+    const code = r.error?.code
+    return [typeof code === 'string' ? httpStatusOf(code) : 0, JSON.stringify(r)]
+  })
 }
 
 function submitter(): Submitter {
@@ -135,41 +173,54 @@ function submitter(): Submitter {
     return agent
   }
   const errors: string[] = []
-  return {
-    submit(i, bytes) {
-      const node = i % config.urls.length
-      const agent = agentFor(node)
-      return new Promise((resolve) => {
-        const req = request(`${config.urls[node]!}/v1/txs/raw`, {
-          method: 'POST',
-          agent,
-          headers: { 'content-type': 'application/msgpack', 'content-length': bytes.length },
-        })
-        req.on('response', (res) => {
-          const chunks: Buffer[] = []
-          res.on('data', (c: Buffer) => chunks.push(c))
-          res.on('end', () => {
-            const status = res.statusCode ?? 0
-            if (status !== 202 && errors.length < 5) {
-              errors.push(`${status} ${Buffer.concat(chunks).toString()}`)
-            }
-            resolve(status)
-          })
-        })
-        req.on('error', (error) => {
-          if (errors.length < 5) errors.push(String(error))
-          resolve(0)
-        })
-        req.end(bytes)
+  const note = (error: string): void => {
+    if (errors.length < 5) errors.push(error)
+  }
+  /** POSTs msgpack `bytes` to node `node`; status 0 on a connection error. */
+  const post = (node: number, path: string, bytes: Uint8Array) =>
+    new Promise<{ status: number; body: string }>((resolve) => {
+      const req = request(`${config.urls[node]!}${path}`, {
+        method: 'POST',
+        agent: agentFor(node),
+        headers: { 'content-type': 'application/msgpack', 'content-length': bytes.length },
       })
+      req.on('response', (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() })
+        })
+      })
+      req.on('error', (error) => {
+        note(String(error))
+        resolve({ status: 0, body: '' })
+      })
+      req.end(bytes)
+    })
+  return {
+    async submit(i, bytes) {
+      const { status, body } = await post(i % config.urls.length, '/v1/txs/raw', bytes)
+      if (status !== 202 && status !== 0) note(`${status} ${body}`)
+      return status
+    },
+    async submitBatch(b, txs) {
+      const frame = encodeCanonical(API_TX_BATCH_SCHEMA, [...txs])
+      const { status, body } = await post(b % config.urls.length, '/v1/txs/batch', frame)
+      const items = status === 200 ? itemStatuses(body, txs.length) : null
+      if (status !== 200 && status !== 0) note(`${status} ${body}`)
+      if (status === 200 && items === null) note(`200 but not ${txs.length} results: ${body}`)
+      for (const [k, [itemStatus, text]] of (items ?? []).entries()) {
+        if (itemStatus !== 202) note(`batch ${b} tx ${k}: ${itemStatus} ${text}`)
+      }
+      return (
+        items?.map(([itemStatus]) => itemStatus) ?? txs.map(() => (status === 200 ? 0 : status))
+      )
     },
     close() {
       for (const agent of [...agents.values(), ...retired]) agent.destroy()
     },
-    get errors() {
-      return errors
-    },
-  } as Submitter & { errors: string[] }
+    errors,
+  }
 }
 
 async function currentHeight(): Promise<number> {
@@ -183,9 +234,12 @@ async function signChunk(from: number, to: number, out: { id: string; bytes: Uin
   for (let i = from; i < to; i++) out[i] = sign(i, expires)
 }
 
-/** Submits every tx at its slot (`rate` > 0) or as fast as the concurrency allows. */
+/**
+ * Submits every tx at its slot (`rate` > 0) or as fast as the concurrency allows; with batches, a
+ * batch is sent at the slot of its first tx, so batches go out at `rate / batch` per second.
+ */
 async function run(): Promise<void> {
-  const { count, rate, concurrency } = config
+  const { count, rate, concurrency, batch } = config
   const signed: { id: string; bytes: Uint8Array }[] = new Array(count)
   const chunk = config.signAhead ? Math.max(1, rate * SIGN_CHUNK_SECONDS) : count
   const signStart = now()
@@ -194,7 +248,7 @@ async function run(): Promise<void> {
   console.log(`SIGNED ${Math.round(now() - signStart)}`)
   type TxRecord = [string, number, number, number]
   const records: (TxRecord | undefined)[] = new Array<TxRecord | undefined>(count)
-  const sub = submitter() as Submitter & { errors: string[] }
+  const sub = submitter()
   void pollHeights()
   const startMs = now()
   console.log(`START ${startMs}`)
@@ -205,8 +259,10 @@ async function run(): Promise<void> {
     inFlight--
     wake?.()
   }
+  let batches = 0
   while (next < count && now() - startMs < config.submitMs) {
-    if (config.signAhead && next >= signedUpTo - rate && signedUpTo < count) {
+    // Keep a rate's worth of txs signed beyond the next request (several chunks for a big batch).
+    while (config.signAhead && next + batch > signedUpTo - rate && signedUpTo < count) {
       const to = Math.min(count, signedUpTo + chunk)
       await signChunk(signedUpTo, to, signed)
       signedUpTo = to
@@ -222,14 +278,23 @@ async function run(): Promise<void> {
       wake = null
       continue
     }
-    const i = next++
-    const tx = signed[i]!
+    const first = next
+    next = Math.min(count, first + batch)
+    const txs = signed.slice(first, next)
     const at = now()
     inFlight++
     // Status -1 until the node answers (an answer may still be outstanding when the run ends).
-    records[i] = [tx.id, at, -1, NaN]
-    void sub.submit(i, tx.bytes).then((status) => {
-      records[i] = [tx.id, at, status, now() - at]
+    txs.forEach((tx, k) => (records[first + k] = [tx.id, at, -1, NaN]))
+    const statuses =
+      batch === 1
+        ? sub.submit(first, txs[0]!.bytes).then((status) => [status])
+        : sub.submitBatch(
+            batches++,
+            txs.map((tx) => tx.bytes),
+          )
+    void statuses.then((list) => {
+      const ms = now() - at
+      txs.forEach((tx, k) => (records[first + k] = [tx.id, at, list[k] ?? 0, ms]))
       done()
     })
   }

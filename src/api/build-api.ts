@@ -23,8 +23,12 @@ import { COMMITTED_JSON } from './read-schemas.ts'
 import { registerVerifiableRoutes } from './verifiable-routes.ts'
 import { registerEventRoutes, type EventHub } from './events.ts'
 import { installRequestMetrics } from './request-metrics.ts'
+import { registerTxBatchRoute } from './tx-batch.ts'
 
-/** Largest request body, in bytes (a signed tx is at most ~8 KiB; hex doubles it). */
+/**
+ * Largest request body, in bytes (a signed tx is at most ~8 KiB; hex doubles it). The batch route
+ * has its own, larger limit (`API_TX_BATCH_BODY_BYTES_MAX`, src/api/tx-batch.ts).
+ */
 export const API_BODY_BYTES_MAX = 64 * 1024
 
 /** Longest path parameter, in characters: a 128-byte state key in hex. */
@@ -260,6 +264,7 @@ function registerTxRoutes(app: FastifyInstance, deps: ApiDeps): void {
     }
     return submit(new Uint8Array(request.body), waits(request.query), reply)
   })
+  registerTxBatchRoute(app, (bytes) => deps.submitTx(bytes))
 }
 
 /** Builds the API (not listening). Call `await app.ready()` or `listen` from the node. */

@@ -10,7 +10,7 @@ import { isWellFormedSet, validatorsHashOf } from '../consensus/validators.ts'
 import type { Validator } from '../core/block.ts'
 import { SYMBOL_PATTERN } from '../core/limits.ts'
 import { equalBytes, fromHex, isHex, toHex } from '../util/bytes.ts'
-import { ok, type Result } from '../util/result.ts'
+import { err, ok, type Result } from '../util/result.ts'
 import { keys as stateKeys } from '../vm/keys.ts'
 import { checkServedBalances, verifyBalanceEntries, type VerifiedBalances } from './balances.ts'
 import { clientErr, LightClientError, type ClientError } from './errors.ts'
@@ -55,6 +55,15 @@ export interface Submitted {
   readonly verified?: VerifiedTx
 }
 
+/**
+ * One tx's outcome in `submitBatch`: its id once the node admitted it to the mempool, or the node's
+ * coded refusal of this tx alone (`TX_DUPLICATE`, `TX_BAD_SIGNATURE`, `CODEC_MALFORMED`, ...).
+ */
+export type BatchItemResult = Result<
+  { readonly txId: Uint8Array },
+  { readonly code: string; readonly message: string }
+>
+
 /** Throws the coded error of a failed Result (for code that prefers exceptions). */
 export function orThrow<T>(result: Result<T, ClientError>): T {
   if (!result.ok) throw new LightClientError(result.error)
@@ -73,6 +82,7 @@ type AnswerField =
   | 'entries'
   | 'balances'
   | 'txId'
+  | 'results'
 type Answer = Partial<Record<AnswerField, unknown>>
 
 function asObject(value: unknown): Answer {
@@ -83,6 +93,25 @@ function bytesArg(value: Uint8Array | string, what: string): Result<Uint8Array, 
   if (typeof value !== 'string') return ok(value)
   if (!isHex(value)) return clientErr('CLIENT_BAD_ARGUMENT', `${what} is not lowercase hex`)
   return ok(fromHex(value))
+}
+
+/** Checks one item of a batch answer against the tx it answers (when its id is known). */
+function batchItemOf(
+  item: unknown,
+  sent: SignedTx | Uint8Array,
+): Result<BatchItemResult, ClientError> {
+  const { txId, error } = item as { txId?: unknown; error?: { code?: unknown; message?: unknown } }
+  if (typeof txId === 'string' && isHex(txId) && txId.length === 64) {
+    const id = fromHex(txId)
+    if (!(sent instanceof Uint8Array) && !equalBytes(id, sent.txId)) {
+      return clientErr('CLIENT_TX_MISMATCH', 'the node acknowledged another tx id in a batch')
+    }
+    return ok(ok({ txId: id }))
+  }
+  if (typeof error?.code === 'string' && typeof error.message === 'string') {
+    return ok(err({ code: error.code, message: error.message }))
+  }
+  return clientErr('CLIENT_MALFORMED', 'a batch result is neither { txId } nor { error }')
 }
 
 /** The verifying light client of one node. */
@@ -296,5 +325,32 @@ export class LightClient {
     const verified = await this.getVerifiedTx(txId)
     if (!verified.ok) return verified
     return ok({ txId, verified: verified.value })
+  }
+
+  /**
+   * Submits signed txs in one request (`POST /v1/txs/batch`, at most 1024 per request and 2 MiB as
+   * hex JSON). Returns one result per tx, in order: its id, or the node's code for that tx alone.
+   * A refusal of the whole request (too many txs, too large) is `CLIENT_REJECTED` with the node's
+   * code in `nodeCode`; an empty list is `CLIENT_BAD_ARGUMENT` (nothing is sent).
+   */
+  async submitBatch(
+    signedTxs: readonly (SignedTx | Uint8Array)[],
+    options: { readonly timeoutMs?: number } = {},
+  ): Promise<Result<BatchItemResult[], ClientError>> {
+    if (signedTxs.length === 0) return clientErr('CLIENT_BAD_ARGUMENT', 'no txs to submit')
+    const txs = signedTxs.map((t) => toHex(t instanceof Uint8Array ? t : t.signedBytes))
+    const answer = await this.#http.post('/v1/txs/batch', { txs }, options.timeoutMs)
+    if (!answer.ok) return answer
+    const results = asObject(answer.value).results
+    if (!Array.isArray(results) || results.length !== signedTxs.length) {
+      return clientErr('CLIENT_MALFORMED', `batch answer has no list of ${txs.length} results`)
+    }
+    const out: BatchItemResult[] = []
+    for (const [i, item] of results.entries()) {
+      const checked = batchItemOf(item, signedTxs[i]!)
+      if (!checked.ok) return checked
+      out.push(checked.value)
+    }
+    return ok(out)
   }
 }

@@ -2,7 +2,10 @@
  * Goal: 10,000 generated bad requests — unknown paths, wrong methods, bad path parameters, bad query
  * values, bad percent-encodings, wrong content types, malformed and wrongly typed JSON, bad hex,
  * bad or mutated msgpack, oversized bodies — each get a 4xx answer with a coded body
- * `{ error: { code, message } }`, never a 5xx, and the node keeps serving afterwards.
+ * `{ error: { code, message } }`, never a 5xx, and the node keeps serving afterwards. The batch
+ * route (`POST /v1/txs/batch`) may instead answer 200 to a well-formed list of bad txs (a mutated
+ * signed tx is itself a msgpack list of byte strings), but then every per-tx result must be a coded
+ * error: no generated request holds a valid tx.
  * Method: fast-check (fixed seed) over fastify inject() against the API of a real running node
  * (PointsNode, one validator, rate limit raised). Routes, methods and parameter schemas are read from
  * the served /openapi.json, so every route that is added later is fuzzed without editing this test;
@@ -366,6 +369,21 @@ function isCodedError(res: { headers: Record<string, unknown>; body: string }): 
   )
 }
 
+const isBatchUrl = (url: string): boolean => url.split('?')[0] === '/v1/txs/batch'
+
+/** A batch answer (200 `{ results }`) in which every tx was refused with a coded error. */
+function isRefusedBatch(
+  res: { statusCode: number; headers: Record<string, unknown>; body: string },
+  url: string,
+): boolean {
+  if (res.statusCode !== 200 || !isBatchUrl(url)) return false
+  const body = JSON.parse(res.body) as { results?: unknown }
+  if (!Array.isArray(body.results) || body.results.length === 0) return false
+  return body.results.every((item: unknown) =>
+    isCodedError({ headers: res.headers, body: JSON.stringify(item) }),
+  )
+}
+
 let live: LiveNode
 beforeAll(async () => {
   live = await startLiveNode(200, { max: 1_000_000, timeWindowMs: 60_000 })
@@ -389,11 +407,18 @@ describe('API fuzz', () => {
       { weight: 3, arbitrary: badBodies(ops, validTx) },
     )
     const counts = new Map<string, number>()
+    let batchRequests = 0
+    let refusedBatches = 0
     await fc.assert(
       fc.asyncProperty(arbitrary, async ({ category, request }) => {
         counts.set(category, (counts.get(category) ?? 0) + 1)
         const res = await app.inject(request as InjectOptions)
         const where = `${category}: ${request.method} ${request.url.slice(0, 200)} → ${res.statusCode} ${res.body.slice(0, 200)}`
+        if (isBatchUrl(request.url)) batchRequests++
+        if (isRefusedBatch(res, request.url)) {
+          refusedBatches++
+          return
+        }
         expect(res.statusCode, where).toBeGreaterThanOrEqual(400)
         expect(res.statusCode, where).toBeLessThan(500)
         expect(isCodedError(res), where).toBe(true)
@@ -418,6 +443,8 @@ describe('API fuzz', () => {
     ]) {
       expect(counts.get(category) ?? 0, category).toBeGreaterThan(20)
     }
+    // The batch route is fuzzed too, and mostly refused as a whole.
+    expect(batchRequests - refusedBatches, 'batch requests refused with 4xx').toBeGreaterThan(20)
     const health = await app.inject({ method: 'GET', url: '/health' })
     expect(health.statusCode).toBe(200)
     const overHttp = await fetch(`${live.node.apiUrl}/health`)

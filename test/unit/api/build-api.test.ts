@@ -1,13 +1,23 @@
 /**
- * Goal: the API's system routes and tx submission behave as documented: coded errors with the
- * table's statuses, body and rate limits, an OpenAPI document that lists the routes, metrics text.
+ * Goal: the API's system routes and tx submission (single and batch) behave as documented: coded
+ * errors with the table's statuses, body, batch-count and rate limits, per-tx results of a batch in
+ * request order, an OpenAPI document that lists the routes, metrics text.
  * Method: fastify inject() against buildApi with a submit function that runs the real door check
- * (checkSignedTx) and remembers what it admitted.
+ * (checkSignedTx) and remembers what it admitted; batch limits and concurrency against apps whose
+ * submit function is a cheap fake or a barrier that only opens once every tx of a batch arrived.
  */
+import type { LightMyRequestResponse } from 'fastify'
 import { Registry } from 'prom-client'
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildApi, API_BODY_BYTES_MAX, type ApiDeps } from '../../../src/api/build-api.ts'
 import { httpStatusOf } from '../../../src/api/errors.ts'
+import {
+  API_TX_BATCH_BODY_BYTES_MAX,
+  API_TX_BATCH_MAX,
+  API_TX_BATCH_SCHEMA,
+} from '../../../src/api/tx-batch.ts'
+import { encodeCanonical } from '../../../src/codec/canonical.ts'
+import { sha256Plain } from '../../../src/codec/hash.ts'
 import { checkSignedTx, signTx } from '../../../src/crypto/tx-signature.ts'
 import { toHex } from '../../../src/util/bytes.ts'
 import { err, ok } from '../../../src/util/result.ts'
@@ -63,7 +73,12 @@ describe('system routes', () => {
     const res = await app.inject({ method: 'GET', url: '/openapi.json' })
     const doc = res.json<{ openapi: string; paths: Record<string, unknown> }>()
     expect(doc.openapi).toMatch(/^3\./)
-    expect(Object.keys(doc.paths).sort()).toEqual(['/health', '/v1/txs', '/v1/txs/raw'])
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/health',
+      '/v1/txs',
+      '/v1/txs/batch',
+      '/v1/txs/raw',
+    ])
   })
 
   it('GET /metrics serves Prometheus text', async () => {
@@ -153,6 +168,219 @@ describe('POST /v1/txs', () => {
     expect(httpStatusOf('MEMPOOL_FULL')).toBe(503)
     expect(httpStatusOf('SOMETHING_UNKNOWN')).toBe(500)
   })
+})
+
+type BatchResult = { txId: string } | { error: { code: string; message: string } }
+
+/** A signed transfer that no other test of this file submits (salt `b`, `i`). */
+function batchTx(i: number): ReturnType<typeof signTx> {
+  const tx = { ...sampleTx('points.transfer', alice), salt: Uint8Array.of(0x62, i >> 8, i & 255) }
+  return signTx(tx, alice.secretKey)
+}
+
+/** The msgpack form of a batch (the canonical list of byte strings). */
+function msgpackBatch(txs: Uint8Array[]): { headers: Record<string, string>; payload: Buffer } {
+  return {
+    headers: { 'content-type': 'application/msgpack' },
+    payload: Buffer.from(encodeCanonical(API_TX_BATCH_SCHEMA, txs)),
+  }
+}
+function postBatch(request: object, api = app): Promise<LightMyRequestResponse> {
+  return api.inject({ method: 'POST', url: '/v1/txs/batch', ...request })
+}
+
+function errorCodeOf(res: { json: () => unknown }): string {
+  return (res.json() as { error: { code: string } }).error.code
+}
+
+/** An app whose submit is a cheap fake: the tx id is the sha256 of the bytes; it counts calls. */
+async function cheapApp(): Promise<{ api: Awaited<ReturnType<typeof buildApi>>; calls: number[] }> {
+  const calls = [0]
+  const api = await buildApi({
+    ...deps,
+    submitTx: (bytes) => {
+      calls[0]!++
+      return Promise.resolve(ok({ txId: sha256Plain(bytes) }))
+    },
+  })
+  return { api, calls }
+}
+
+describe('POST /v1/txs/batch', () => {
+  it('admits a batch of valid txs as JSON: one txId per tx, in request order', async () => {
+    const txs = [0, 1, 2, 3].map(batchTx)
+    const res = await postBatch({ payload: { txs: txs.map((t) => toHex(t.signedBytes)) } })
+    expect(res.statusCode, res.body).toBe(200)
+    expect(res.json()).toEqual({ results: txs.map((t) => ({ txId: toHex(t.txId) })) })
+    for (const [i, t] of txs.entries()) expect(admitted.has(toHex(t.txId)), `tx ${i}`).toBe(true)
+  })
+
+  it('admits the msgpack form', async () => {
+    const txs = [10, 11, 12].map(batchTx)
+    const res = await postBatch(msgpackBatch(txs.map((t) => t.signedBytes)))
+    expect(res.statusCode, res.body).toBe(200)
+    expect(res.json()).toEqual({ results: txs.map((t) => ({ txId: toHex(t.txId) })) })
+    for (const [i, t] of txs.entries()) expect(admitted.has(toHex(t.txId)), `tx ${i}`).toBe(true)
+  })
+
+  it('answers a coded error for each bad tx and admits the others', async () => {
+    const [good1, good2, twice] = [20, 21, 22].map(batchTx)
+    const old = batchTx(0) // admitted by the first test
+    const txs = [
+      toHex(good1!.signedBytes),
+      'zz',
+      'C1C1',
+      'c1c1',
+      toHex(old.signedBytes),
+      toHex(twice!.signedBytes),
+      toHex(twice!.signedBytes),
+      toHex(good2!.signedBytes),
+    ]
+    const res = await postBatch({ payload: { txs } })
+    expect(res.statusCode, res.body).toBe(200)
+    const results = res.json<{ results: BatchResult[] }>().results
+    const codes = results.map((r) => ('txId' in r ? r.txId : r.error.code))
+    expect(codes).toEqual([
+      toHex(good1!.txId),
+      'API_BAD_REQUEST',
+      'API_BAD_REQUEST',
+      'CODEC_MALFORMED',
+      'TX_DUPLICATE',
+      toHex(twice!.txId),
+      'TX_DUPLICATE',
+      toHex(good2!.txId),
+    ])
+    for (const r of results) if ('error' in r) expect(r.error.message.length).toBeGreaterThan(0)
+  })
+
+  it('gives per-tx errors in the msgpack form too', async () => {
+    const good = batchTx(30)
+    const res = await postBatch(msgpackBatch([Uint8Array.of(0xc1, 0xc1), good.signedBytes]))
+    expect(res.statusCode, res.body).toBe(200)
+    const results = res.json<{ results: BatchResult[] }>().results
+    expect(results[0]).toMatchObject({ error: { code: 'CODEC_MALFORMED' } })
+    expect(results[1]).toEqual({ txId: toHex(good.txId) })
+  })
+
+  it('submits the txs of a batch concurrently (the mempool verifies them together)', async () => {
+    const n = 8
+    let arrived = 0
+    let open: () => void = () => undefined
+    const allArrived = new Promise<void>((resolve) => (open = resolve))
+    let timer: NodeJS.Timeout | undefined
+    const serial = new Promise<'serial'>((resolve) => (timer = setTimeout(resolve, 1000, 'serial')))
+    const barrier = await buildApi({
+      ...deps,
+      submitTx: async (bytes) => {
+        if (++arrived === n) open()
+        // Resolves only once every tx has reached submit; a serial loop would get stuck here.
+        const outcome = await Promise.race([allArrived.then(() => 'together' as const), serial])
+        if (outcome === 'serial') return err({ code: 'TX_TEST_SERIAL', message: 'serial' })
+        return ok({ txId: sha256Plain(bytes) })
+      },
+    })
+    try {
+      const txs = Array.from({ length: n }, (_, i) => Uint8Array.of(0x90, i))
+      const res = await postBatch(msgpackBatch(txs), barrier)
+      expect(res.statusCode, res.body).toBe(200)
+      const results = res.json<{ results: BatchResult[] }>().results
+      expect(results).toEqual(txs.map((t) => ({ txId: toHex(sha256Plain(t)) })))
+    } finally {
+      clearTimeout(timer)
+      await barrier.close()
+    }
+  })
+
+  it(`takes a full batch of ${API_TX_BATCH_MAX} transfer-sized txs in either form`, async () => {
+    const { api, calls } = await cheapApp()
+    try {
+      const txs = Array.from({ length: API_TX_BATCH_MAX }, (_, i) =>
+        new Uint8Array(200).fill(i & 255).fill(i >> 8, 0, 1),
+      )
+      const json = { payload: { txs: txs.map(toHex) } }
+      expect(JSON.stringify(json.payload).length).toBeGreaterThan(API_BODY_BYTES_MAX)
+      for (const request of [json, msgpackBatch(txs)]) {
+        const res = await postBatch(request, api)
+        expect(res.statusCode, res.body.slice(0, 200)).toBe(200)
+        const results = res.json<{ results: BatchResult[] }>().results
+        expect(results).toHaveLength(API_TX_BATCH_MAX)
+        expect(results[API_TX_BATCH_MAX - 1]).toEqual({ txId: toHex(sha256Plain(txs.at(-1)!)) })
+      }
+      expect(calls[0]).toBe(2 * API_TX_BATCH_MAX)
+    } finally {
+      await api.close()
+    }
+  })
+
+  it('refuses batches over the count limit without submitting any tx', async () => {
+    const { api, calls } = await cheapApp()
+    try {
+      const txs = Array.from({ length: API_TX_BATCH_MAX + 1 }, (_, i) => Uint8Array.of(1, i & 255))
+      for (const request of [{ payload: { txs: txs.map(toHex) } }, msgpackBatch(txs)]) {
+        const res = await postBatch(request, api)
+        expect(res.statusCode, res.body).toBe(413)
+        expect(errorCodeOf(res)).toBe('API_TX_BATCH_TOO_LARGE')
+      }
+      expect(calls[0]).toBe(0)
+    } finally {
+      await api.close()
+    }
+  })
+
+  it('refuses a body over its byte limit with 413', async () => {
+    const { api, calls } = await cheapApp()
+    try {
+      const big = 'ab'.repeat(8000)
+      const count = Math.ceil(API_TX_BATCH_BODY_BYTES_MAX / big.length) + 1
+      expect(count).toBeLessThanOrEqual(API_TX_BATCH_MAX)
+      const res = await postBatch({ payload: { txs: Array<string>(count).fill(big) } }, api)
+      expect(res.statusCode).toBe(413)
+      expect(errorCodeOf(res)).toBe('API_PAYLOAD_TOO_LARGE')
+      expect(calls[0]).toBe(0)
+    } finally {
+      await api.close()
+    }
+  })
+
+  const nonCanonical = Buffer.from([0x91, 0xc5, 0x00, 0x01, 0x07]) // bin16 for a 1-byte item
+  const bad: [string, object, number, string][] = [
+    ['an empty JSON list', { payload: { txs: [] } }, 400, 'API_TX_BATCH_EMPTY'],
+    ['an empty msgpack list', msgpackBatch([]), 400, 'API_TX_BATCH_EMPTY'],
+    ['a missing txs field', { payload: { tx: '00' } }, 400, 'API_BAD_REQUEST'],
+    ['an extra field', { payload: { txs: ['00'], wait: 'commit' } }, 400, 'API_BAD_REQUEST'],
+    ['a non-string item', { payload: { txs: ['00', 5] } }, 400, 'API_BAD_REQUEST'],
+    ['an empty item', { payload: { txs: ['00', ''] } }, 400, 'API_BAD_REQUEST'],
+    ['a list that is not a list', { payload: { txs: '00' } }, 400, 'API_BAD_REQUEST'],
+    [
+      'msgpack that is not a list of bytes',
+      { headers: { 'content-type': 'application/msgpack' }, payload: Buffer.from([0x91, 0x01]) },
+      400,
+      'CODEC_SHAPE',
+    ],
+    [
+      'non-canonical msgpack',
+      { headers: { 'content-type': 'application/msgpack' }, payload: nonCanonical },
+      400,
+      'CODEC_NON_CANONICAL',
+    ],
+    [
+      'a wrong content type',
+      { payload: 'txs=00', headers: { 'content-type': 'text/plain' } },
+      415,
+      'API_UNSUPPORTED_MEDIA_TYPE',
+    ],
+    ['no body', {}, 415, 'API_UNSUPPORTED_MEDIA_TYPE'],
+  ]
+  for (const [name, request, status, code] of bad) {
+    it(`refuses ${name} with ${status} ${code}`, async () => {
+      const before = admitted.size
+      const res = await postBatch(request)
+      expect(res.statusCode, res.body).toBe(status)
+      expect(errorCodeOf(res)).toBe(code)
+      expect(httpStatusOf(code)).toBe(status)
+      expect(admitted.size).toBe(before)
+    })
+  }
 })
 
 describe('rate limit', () => {

@@ -1,0 +1,185 @@
+/**
+ * `POST /v1/txs/batch`: many signed txs in one request, for enterprise gateways and the cluster
+ * benchmark's load generator. Spec: docs/api.md#submitting-txs.
+ *
+ * The body is JSON `{ "txs": ["<hex>", ...] }` or the canonical msgpack list of byte strings (the
+ * same shape as a tx gossip frame). The envelope is checked as a whole (count, item sizes, canonical
+ * encoding): a bad envelope refuses the request with a coded error. Each tx is then submitted on its
+ * own, all of them concurrently so that the mempool verifies their signatures in one batch, and the
+ * answer is 200 with one result per tx in request order: `{ txId }` or `{ error: { code, message } }`.
+ * One refused tx does not fail the others.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import { decodeCanonical } from '../codec/canonical.ts'
+import { bytes, list } from '../codec/schema.ts'
+import { SIGNED_TX_BYTES_MAX } from '../core/limits.ts'
+import { assert } from '../util/assert.ts'
+import { fromHex, isHex, toHex } from '../util/bytes.ts'
+import { err, ok, type Result } from '../util/result.ts'
+import { ERROR_BODY_SCHEMA, errorBody, httpStatusOf, type ErrorBody } from './errors.ts'
+import { HEX } from './read-schemas.ts'
+
+/** Most txs in one batch request; more is refused with 413 `API_TX_BATCH_TOO_LARGE`. */
+export const API_TX_BATCH_MAX = 1024
+
+/**
+ * Largest batch request body, in bytes (the other routes keep `API_BODY_BYTES_MAX`).
+ *
+ * Decision: 2 MiB, which does not fit a full batch of the largest txs. A signed tx may take up to
+ * SIGNED_TX_BYTES_MAX (8,288) bytes, so 1024 of them would be ~8.5 MB in msgpack and ~17 MB as hex
+ * JSON; accepting that much per request would let a few clients make the node hold hundreds of MB
+ * of bodies and parsed copies. A transfer is ~180 bytes: 1024 of them take ~185 KB in msgpack and
+ * ~370 KB as JSON, and 2 MiB fits 1024 txs of up to ~1 KiB each as JSON (~2 KiB in msgpack). A
+ * client with larger txs sends fewer per request (413 `API_PAYLOAD_TOO_LARGE` tells it so).
+ */
+export const API_TX_BATCH_BODY_BYTES_MAX = 2 * 1024 * 1024
+
+/**
+ * Wire schema of the msgpack body: a canonical list of non-empty signed-tx byte strings. An item
+ * takes at least 3 bytes (bin8 header, length, one byte), so no body within the byte limit holds
+ * more items than this bound; the count limit API_TX_BATCH_MAX is checked after decoding, so that
+ * a long list gets its own code rather than a shape error. Encode with `encodeCanonical`.
+ */
+export const API_TX_BATCH_SCHEMA = list(
+  bytes(1, SIGNED_TX_BYTES_MAX),
+  Math.floor(API_TX_BATCH_BODY_BYTES_MAX / 3),
+)
+
+/** One item of the answer: the admitted tx's id, or why this tx was refused. */
+export type TxBatchResult = { readonly txId: string } | ErrorBody
+
+/** Submits one signed tx (the node's mempool door, `ApiDeps.submitTx`). */
+export type SubmitTx = (
+  signedBytes: Uint8Array,
+) => Promise<Result<{ txId: Uint8Array }, { code: string; message: string }>>
+
+interface BatchError {
+  readonly code: string
+  readonly message: string
+}
+
+const JSON_BODY = {
+  type: 'object',
+  required: ['txs'],
+  additionalProperties: false,
+  properties: {
+    txs: {
+      type: 'array',
+      description: `hex of 1..${API_TX_BATCH_MAX} signed txs (more: 413 API_TX_BATCH_TOO_LARGE)`,
+      items: { type: 'string', minLength: 1, maxLength: 2 * SIGNED_TX_BYTES_MAX },
+    },
+  },
+} as const
+
+// No constraints: fastify hands the bytes over as a Buffer; the handler decodes and checks them.
+const MSGPACK_BODY = {
+  description: `canonical msgpack list of 1..${API_TX_BATCH_MAX} signed txs as byte strings (1..${SIGNED_TX_BYTES_MAX} bytes each)`,
+} as const
+
+const RESULT_JSON = {
+  anyOf: [{ type: 'object', required: ['txId'], properties: { txId: HEX } }, ERROR_BODY_SCHEMA],
+} as const
+
+const BATCH_SCHEMA = {
+  description: `Submit up to ${API_TX_BATCH_MAX} signed txs at once; one result per tx, in request order (200 even when some are refused).`,
+  body: {
+    content: {
+      'application/json': { schema: JSON_BODY },
+      'application/msgpack': { schema: MSGPACK_BODY },
+      'application/octet-stream': { schema: MSGPACK_BODY },
+    },
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['results'],
+      properties: { results: { type: 'array', items: RESULT_JSON } },
+    },
+    400: ERROR_BODY_SCHEMA,
+    413: ERROR_BODY_SCHEMA,
+    415: ERROR_BODY_SCHEMA,
+    429: ERROR_BODY_SCHEMA,
+    503: ERROR_BODY_SCHEMA,
+  },
+} as const
+
+/** The JSON body's `txs`, if the body has that shape (also checked here, not only by the schema). */
+function jsonTxsOf(body: unknown): readonly unknown[] | null {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return null
+  const txs = (body as { txs?: unknown }).txs
+  return Array.isArray(txs) ? txs : null
+}
+
+function checkCount(count: number): BatchError | null {
+  if (count === 0) return { code: 'API_TX_BATCH_EMPTY', message: 'txs is empty' }
+  if (count > API_TX_BATCH_MAX) {
+    const message = `${count} txs > limit ${API_TX_BATCH_MAX} per request`
+    return { code: 'API_TX_BATCH_TOO_LARGE', message }
+  }
+  return null
+}
+
+/**
+ * The batch's items from either body form: tx bytes, or the error of an item that is not a tx
+ * (JSON item that is not lowercase hex). An error here refuses the whole request.
+ */
+export function readTxBatch(body: unknown): Result<(Uint8Array | ErrorBody)[], BatchError> {
+  if (body instanceof Uint8Array) {
+    const decoded = decodeCanonical(API_TX_BATCH_SCHEMA, body, API_TX_BATCH_BODY_BYTES_MAX)
+    if (!decoded.ok) {
+      const { code, message, fault } = decoded.error
+      // The list's own bound is an internal backstop: name the documented shape instead.
+      const shape = `body: expected a list of byte strings of 1..${SIGNED_TX_BYTES_MAX} bytes`
+      return err({ code, message: fault?.path === '$' ? shape : message })
+    }
+    const refused = checkCount(decoded.value.length)
+    return refused ? err(refused) : ok(decoded.value)
+  }
+  const txs = jsonTxsOf(body)
+  if (txs === null) {
+    const message = 'send application/json { "txs": [hex, ...] } or application/msgpack'
+    return err({ code: 'API_UNSUPPORTED_MEDIA_TYPE', message })
+  }
+  const refused = checkCount(txs.length)
+  if (refused) return err(refused)
+  const items = txs.map((tx, i) => {
+    if (typeof tx === 'string' && tx.length > 0 && isHex(tx)) return fromHex(tx)
+    return errorBody('API_BAD_REQUEST', `txs[${i}] is not non-empty lowercase hex`)
+  })
+  return ok(items)
+}
+
+/** Submits every tx of the batch concurrently; results in request order. */
+export async function submitTxBatch(
+  items: readonly (Uint8Array | ErrorBody)[],
+  submitTx: SubmitTx,
+): Promise<TxBatchResult[]> {
+  assert(items.length <= API_TX_BATCH_MAX, `batch of ${items.length} > ${API_TX_BATCH_MAX}`)
+  const results = await Promise.all(
+    items.map(async (item): Promise<TxBatchResult> => {
+      if (!(item instanceof Uint8Array)) return item
+      const submitted = await submitTx(item)
+      if (submitted.ok) return { txId: toHex(submitted.value.txId) }
+      return errorBody(submitted.error.code, submitted.error.message)
+    }),
+  )
+  assert(results.length === items.length, `${results.length} results for ${items.length} txs`)
+  return results
+}
+
+/** Registers `POST /v1/txs/batch`. */
+export function registerTxBatchRoute(app: FastifyInstance, submitTx: SubmitTx): void {
+  app.post(
+    '/v1/txs/batch',
+    { schema: BATCH_SCHEMA, bodyLimit: API_TX_BATCH_BODY_BYTES_MAX },
+    async (request, reply: FastifyReply) => {
+      const batch = readTxBatch(request.body)
+      if (!batch.ok) {
+        const { code, message } = batch.error
+        return reply.code(httpStatusOf(code)).send(errorBody(code, message))
+      }
+      const results = await submitTxBatch(batch.value, submitTx)
+      return reply.code(200).send({ results })
+    },
+  )
+}

@@ -1,0 +1,123 @@
+/**
+ * Goal: `LightClient.submitBatch` sends many signed txs in one `POST /v1/txs/batch` and returns one
+ * result per tx in order (id or the node's code for that tx); a node that acknowledges another tx
+ * id or answers the wrong number of results is caught; a refused request and an empty list are
+ * coded errors.
+ * Method: the client's `fetch` is fastify inject() against the real buildApi with a submit function
+ * that runs the door check (checkSignedTx) and remembers what it admitted; lies are rewrites of the
+ * answer body. No sockets.
+ */
+import { Registry } from 'prom-client'
+import { afterAll, describe, expect, it } from 'vitest'
+import { buildApi, type ApiDeps } from '../../../src/api/build-api.ts'
+import { API_TX_BATCH_MAX } from '../../../src/api/tx-batch.ts'
+import type { FetchLike } from '../../../src/client/http.ts'
+import { LightClient } from '../../../src/client/light-client.ts'
+import { checkSignedTx, signTx } from '../../../src/crypto/tx-signature.ts'
+import { toHex } from '../../../src/util/bytes.ts'
+import { err, ok } from '../../../src/util/result.ts'
+import { sampleTx, testKey } from '../../support/fixtures.ts'
+
+const CHAIN = 'pointsnode-test'
+const admitted = new Set<string>()
+const deps: ApiDeps = {
+  chainId: CHAIN,
+  metrics: new Registry(),
+  health: () => {
+    throw new Error('not used')
+  },
+  submitTx: (bytes) => {
+    const checked = checkSignedTx(bytes, CHAIN, 10)
+    if (!checked.ok) return Promise.resolve(err(checked.error))
+    const id = toHex(checked.value.txId)
+    if (admitted.has(id)) {
+      return Promise.resolve(err({ code: 'TX_DUPLICATE', message: 'already pooled' }))
+    }
+    admitted.add(id)
+    return Promise.resolve(ok({ txId: checked.value.txId }))
+  },
+}
+const api = await buildApi(deps)
+afterAll(async () => {
+  await api.close()
+})
+
+/** `fetch` over inject(); `rewrite` may change the answer body (a lying node). */
+function injectFetch(rewrite: (body: string) => string = (b) => b): FetchLike {
+  return async (url, init) => {
+    const res = await api.inject({
+      method: (init?.method ?? 'GET') as 'GET' | 'POST',
+      url: url.replace(/^https?:\/\/[^/]+/, ''),
+      ...(init?.headers ? { headers: init.headers } : {}),
+      ...(init?.body === undefined ? {} : { payload: init.body as string }),
+    })
+    const text = rewrite(res.body)
+    return { status: res.statusCode, ok: res.statusCode < 300, text: () => Promise.resolve(text) }
+  }
+}
+
+function clientOf(fetch: FetchLike = injectFetch()): LightClient {
+  return new LightClient({ baseUrl: 'http://node.test', chainId: CHAIN, fetch })
+}
+
+const alice = testKey('alice')
+function tx(i: number): ReturnType<typeof signTx> {
+  return signTx(
+    { ...sampleTx('points.transfer', alice), salt: Uint8Array.of(0x63, i) },
+    alice.secretKey,
+  )
+}
+
+describe('LightClient.submitBatch', () => {
+  it('returns one result per tx, in order: ids of admitted txs, codes of refused ones', async () => {
+    const [a, b] = [tx(1), tx(2)]
+    const result = await clientOf().submitBatch([a, Uint8Array.of(0xc1, 0xc1), b, a])
+    expect(result.ok).toBe(true)
+    if (!result.ok) return
+    const summary = result.value.map((r) => (r.ok ? toHex(r.value.txId) : r.error.code))
+    expect(summary).toEqual([toHex(a.txId), 'CODEC_MALFORMED', toHex(b.txId), 'TX_DUPLICATE'])
+    expect(admitted.has(toHex(b.txId))).toBe(true)
+  })
+
+  it('accepts raw signed bytes (no id to compare)', async () => {
+    const c = tx(3)
+    const result = await clientOf().submitBatch([c.signedBytes])
+    expect(result.ok && result.value[0]?.ok && toHex(result.value[0].value.txId)).toBe(
+      toHex(c.txId),
+    )
+  })
+
+  it('catches a node that acknowledges another tx id or drops a result', async () => {
+    const other = toHex(tx(99).txId)
+    const swapped = clientOf(
+      injectFetch((body) => body.replace(/"txId":"[0-9a-f]{64}"/, `"txId":"${other}"`)),
+    )
+    const lied = await swapped.submitBatch([tx(4)])
+    expect(lied.ok ? 'OK' : lied.error.code).toBe('CLIENT_TX_MISMATCH')
+    const short = clientOf(injectFetch(() => '{"results":[]}'))
+    const dropped = await short.submitBatch([tx(5)])
+    expect(dropped.ok ? 'OK' : dropped.error.code).toBe('CLIENT_MALFORMED')
+    const odd = clientOf(injectFetch(() => '{"results":[{"txId":"zz"}]}'))
+    const malformed = await odd.submitBatch([tx(6)])
+    expect(malformed.ok ? 'OK' : malformed.error.code).toBe('CLIENT_MALFORMED')
+  })
+
+  it('turns a refused request into CLIENT_REJECTED with the node code', async () => {
+    const many = Array.from({ length: API_TX_BATCH_MAX + 1 }, (_, i) => Uint8Array.of(1, i & 255))
+    const result = await clientOf().submitBatch(many)
+    expect(
+      result.ok ? null : [result.error.code, result.error.status, result.error.nodeCode],
+    ).toEqual(['CLIENT_REJECTED', 413, 'API_TX_BATCH_TOO_LARGE'])
+  })
+
+  it('refuses an empty list without a request', async () => {
+    let requests = 0
+    const counting: FetchLike = (url, init) => {
+      requests++
+      return injectFetch()(url, init)
+    }
+    const result = await clientOf(counting).submitBatch([])
+    expect(result.ok ? 'OK' : result.error.code).toBe('CLIENT_BAD_ARGUMENT')
+    expect(requests).toBe(0)
+  })
+})
