@@ -222,7 +222,8 @@ async function main(): Promise<void> {
       validators === 1 ? '2-worker verify rate' : `(2-worker verify rate ÷ ${validators})`
     console.log(`| committed tx/s ÷ ${what} | ${(best / ceiling).toFixed(3)} |`)
     writeSweep(stats)
-    if (profileDir !== null) printProfiles(summariseProfileDir(profileDir, 15))
+    if (profileDir !== null)
+      printProfiles(summariseProfileDir(profileDir, Number(process.env['BENCH_PROFILE_TOP'] ?? 15)))
     console.log(`\ntotal bench time ${((performance.now() - started) / 1000).toFixed(0)} s`)
   } finally {
     if (cluster) {

@@ -17,7 +17,7 @@ import { blockHashOf, decodeConsensusMessage } from '../consensus/messages.ts'
 import { eventOfMessage } from '../consensus/consensus.ts'
 import type { Block, CommitCertificate, Validator } from '../core/block.ts'
 import type { KeyPair } from '../client/keys.ts'
-import { signDigest, verifyDigest } from '../crypto/secp256k1.ts'
+import { signDigest } from '../crypto/secp256k1.ts'
 import { keys } from '../vm/keys.ts'
 import { Ledger } from '../ledger/ledger.ts'
 import { openLevelKvStore } from '../ledger/kv-level.ts'
@@ -37,7 +37,7 @@ import { deriveIndexEntries } from './index-entries.ts'
 import { ledgerEventSource } from './event-source.ts'
 import { buildNodeMetrics } from './metrics.ts'
 import { Mempool } from './mempool.ts'
-import { VerifierPool } from './verifier.ts'
+import { verifyConsensusDigest, VerifierPool } from './verifier.ts'
 import { preverifyBlockTxs, Submitter } from './tx-intake.ts'
 import { DecodedTxCache } from './decoded-txs.ts'
 import { WalStore } from './wal-store.ts'
@@ -314,7 +314,7 @@ function buildDriver(options: NodeOptions, opened: Opened, mempool: Mempool, sta
   const engine = new Consensus({
     chainId: genesis.chainId,
     signer: { publicKey: key.publicKey, signDigest: (d) => signDigest(d, key.secretKey) },
-    verify: verifyDigest,
+    verify: verifyConsensusDigest,
     app,
     timeouts: {
       roundBaseMs: 2000,

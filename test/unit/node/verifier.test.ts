@@ -1,6 +1,7 @@
 /**
  * Goal: the worker-thread verifier pool gives the same answers as noble, in job order, for valid,
- * invalid, high-S and garbage jobs, with 1 and 2 workers.
+ * invalid, high-S and garbage jobs, with 1 and 2 workers; so does the node:crypto check of
+ * consensus signatures.
  * Method: a fixed mix of jobs from fixed keys; compare pool results with noble's verifyDigest.
  */
 import { afterAll, describe, expect, it } from 'vitest'
@@ -8,7 +9,12 @@ import { hashTagged, taggedPreimage } from '../../../src/codec/hash.ts'
 import { signDigest, toHighS, verifyDigest } from '../../../src/crypto/secp256k1.ts'
 import type { VerifyJob } from '../../../src/crypto/verifier.ts'
 import { nobleVerifier } from '../../../src/crypto/verifier.ts'
-import { inlineNodeVerifier, VerifierPool } from '../../../src/node/verifier.ts'
+import { preimageOfDigest, voteDigest } from '../../../src/consensus/messages.ts'
+import {
+  inlineNodeVerifier,
+  verifyConsensusDigest,
+  VerifierPool,
+} from '../../../src/node/verifier.ts'
 import { utf8 } from '../../../src/util/bytes.ts'
 import { testKey } from '../../support/fixtures.ts'
 
@@ -63,5 +69,42 @@ describe('verifier pool', () => {
     const pool = new VerifierPool(1)
     await pool.close()
     await expect(pool.verifyBatch(input.slice(0, 1))).rejects.toThrow(/closed/)
+  })
+})
+
+describe('verifyConsensusDigest (node:crypto over the kept preimage)', () => {
+  it('gives noble’s answer on votes: valid, high-S, wrong key, garbage, unknown digest', () => {
+    let checked = 0
+    for (let i = 0; i < 60; i++) {
+      const key = testKey(`vote-${i % 4}`)
+      const payload = {
+        type: i % 2 === 0 ? ('prepare' as const) : ('commit' as const),
+        chainId: 'pointsnode-test',
+        height: i + 1,
+        round: i % 3,
+        blockHash: hashTagged('header', utf8(`block ${i}`)),
+      }
+      const digest = voteDigest(payload)
+      expect(preimageOfDigest(digest)).toBeDefined()
+      const good = signDigest(digest, key.secretKey)
+      const cases: [Uint8Array, Uint8Array, Uint8Array][] = [
+        [good, digest, key.publicKey],
+        [toHighS(good), digest, key.publicKey],
+        [good, digest, testKey('someone else').publicKey],
+        [new Uint8Array(64).fill(i + 1), digest, key.publicKey],
+        [good, digest, new Uint8Array(33).fill(7)],
+        [good.subarray(0, 63), digest, key.publicKey],
+        // A copy of the digest has no kept preimage: noble checks it.
+        [good, Uint8Array.from(digest), key.publicKey],
+      ]
+      for (const [signature, d, publicKey] of cases) {
+        expect(verifyConsensusDigest(signature, d, publicKey), `vote ${i}`).toBe(
+          verifyDigest(signature, d, publicKey),
+        )
+        checked++
+      }
+      expect(verifyConsensusDigest(good, digest, key.publicKey)).toBe(true)
+    }
+    expect(checked).toBe(420)
   })
 })
