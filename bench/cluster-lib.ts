@@ -89,8 +89,25 @@ export interface BenchTestnet {
   readonly homes: readonly string[]
 }
 
-/** Creates `validators` homes with the real CLI, then re-writes their genesis to fund `accounts`. */
-export function createBenchTestnet(validators: number, accounts: readonly KeyPair[]): BenchTestnet {
+/**
+ * The `i`-th extra funded address of `seed`: sha256("pointsnode-bench-extra/seed/i")[0..20]. Extra
+ * accounts only hold a balance (state size for issue #9 acceptance 5); nobody signs for them.
+ */
+export function extraAddress(seed: number, i: number): Uint8Array {
+  const digest = createHash('sha256').update(`pointsnode-bench-extra/${seed}/${i}`).digest()
+  return new Uint8Array(digest.subarray(0, 20))
+}
+
+/**
+ * Creates `validators` homes with the real CLI, then re-writes their genesis to fund `accounts`
+ * and `extra` more addresses (`extraAddress`).
+ */
+export function createBenchTestnet(
+  validators: number,
+  accounts: readonly KeyPair[],
+  extra = 0,
+  seed = 0,
+): BenchTestnet {
   const dir = mkdtempSync(join(tmpdir(), 'pointsnode-bench-'))
   const args = [BIN, 'testnet', '--validators', String(validators), '--out', dir]
   const result = spawnSync(process.execPath, [...args, '--chain-id', BENCH_CHAIN_ID], {
@@ -101,11 +118,10 @@ export function createBenchTestnet(validators: number, accounts: readonly KeyPai
   const base = loadGenesis(homes[0]!)
   const genesis = {
     ...base,
-    balances: accounts.map((a) => ({
-      account: a.address,
-      pointType: 'UNI',
-      amount: FUNDED_AMOUNT,
-    })),
+    balances: [
+      ...accounts.map((a) => a.address),
+      ...Array.from({ length: extra }, (_, i) => extraAddress(seed, i)),
+    ].map((account) => ({ account, pointType: 'UNI', amount: FUNDED_AMOUNT })),
   }
   for (const home of homes) saveGenesis(home, genesis)
   return { dir, homes }
@@ -175,7 +191,8 @@ export async function startNode(home: string, profileDir: string | null): Promis
       if (child.exitCode !== null) throw new Error(`node exited ${child.exitCode}: ${proc.stderr}`)
       return Promise.resolve(/listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1])
     },
-    90_000,
+    // A genesis of 1 M funded accounts takes a while to load and root.
+    300_000,
   ).catch((error: unknown) => {
     throw new Error(`${String(error)}; stderr: ${proc.stderr}`)
   })

@@ -90,8 +90,10 @@ export async function startBenchCluster(
   seed: number,
   accountCount: number,
   profileDir: string | null,
+  extraAccounts = 0,
 ): Promise<BenchCluster> {
-  const testnet = createBenchTestnet(validators, benchAccounts(seed, accountCount))
+  const accounts = benchAccounts(seed, accountCount)
+  const testnet = createBenchTestnet(validators, accounts, extraAccounts, seed)
   const nodes: NodeProc[] = []
   const cluster = { testnet, nodes }
   // Started together; each one is recorded as soon as it runs, so a failure still stops the others.

@@ -18,8 +18,9 @@
  * docs/bench/cluster-<n>v.csv and .svg) | --concurrency N (requests in flight, 256) | --batch N (txs
  * per request, 1: one tx per `POST /v1/txs/raw`; 2..1024: msgpack batches to `/v1/txs/batch`, the
  * offered rates still in tx/s) | --profile (node 0 under --cpu-prof, top self-time functions
- * printed) | --workers N (verifier workers per node; 2 with --dev, else 1) | --no-half | --keep
- * (keep the homes and node logs). Every process it starts is killed on the way out.
+ * printed) | --workers N (verifier workers per node; 2 with --dev, else 1) | --extra-accounts N (0:
+ * more funded addresses in the genesis that never send) | --no-half | --keep (keep the homes and
+ * node logs). Every process it starts is killed on the way out.
  */
 import '../src/polyfills.ts'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
@@ -46,6 +47,8 @@ const dev = flag(args, 'dev') !== undefined
 const validators = dev ? 1 : num('validators', 4)
 const seed = num('seed', 1)
 const accounts = num('accounts', 1000)
+/** Funded addresses that only hold a balance: state size (issue #9 acceptance 5). */
+const extraAccounts = num('extra-accounts', 0)
 const maxTxs = num('txs', 4000)
 const duration = num('duration', 10)
 const concurrency = num('concurrency', 256)
@@ -194,7 +197,7 @@ async function main(): Promise<void> {
   console.log(`machine: ${machineLine()}`)
   console.log(`command: npm run bench:cluster -- ${args.join(' ')}`)
   console.log(
-    `validators ${validators}, accounts ${accounts}, seed ${seed}, max-rate txs ${maxTxs}, ${batch === 1 ? 'one tx per request' : `${batch} txs per request`}`,
+    `validators ${validators}, accounts ${accounts} (+${extraAccounts} funded, never sending), seed ${seed}, max-rate txs ${maxTxs}, ${batch === 1 ? 'one tx per request' : `${batch} txs per request`}`,
   )
   const verify = await measureVerifyRates(seed, VERIFY_JOBS)
   console.log(
@@ -203,7 +206,7 @@ async function main(): Promise<void> {
   const profileDir = profile ? mkdtempSync(join(tmpdir(), 'pointsnode-prof-')) : null
   let cluster: BenchCluster | null = null
   try {
-    cluster = await startBenchCluster(validators, seed, accounts, profileDir)
+    cluster = await startBenchCluster(validators, seed, accounts, profileDir, extraAccounts)
     console.log(`cluster up: ${cluster.nodes.map((n) => n.apiUrl).join(' ')}`)
     const runs = await runSteps(cluster)
     await stopBenchCluster(cluster)

@@ -12,7 +12,8 @@ import { GENESIS_SCHEMA, type Genesis } from '../vm/genesis.ts'
 
 /** File name of the genesis document in a node home. */
 export const GENESIS_FILE = 'genesis.json'
-const GENESIS_BYTES_MAX = 16 * 1024 * 1024
+/** Largest canonical genesis: 1 M balance entries take about 40 MiB. */
+const GENESIS_BYTES_MAX = 64 * 1024 * 1024
 const FORMAT = 'pointsnode-genesis/1'
 
 /** Writes `genesis` into `home`. */

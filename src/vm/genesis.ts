@@ -31,7 +31,7 @@ import { compareBytes, toHex } from '../util/bytes.ts'
 import { err, ok, type Result } from '../util/result.ts'
 import { Exec } from './exec.ts'
 import { keys } from './keys.ts'
-import { GENESIS_LIST_MAX } from './limits.ts'
+import { GENESIS_BALANCES_MAX, GENESIS_LIST_MAX } from './limits.ts'
 import { MemoryState } from './memory-state.ts'
 import { Overlay } from './overlay.ts'
 import {
@@ -91,7 +91,7 @@ export const GENESIS_SCHEMA = struct('genesis', {
       pointType: symbol,
       amount: bigint(1n, AMOUNT_MAX),
     }),
-    GENESIS_LIST_MAX,
+    GENESIS_BALANCES_MAX,
   ),
 })
 

@@ -17,6 +17,11 @@ export const ORDER_RELEASES_PER_BLOCK_MAX = 10_000
 export const TXID_PRUNES_PER_BLOCK_MAX = 20_000
 /** Most operators, oracles, initial enterprises, point types or balances in a genesis. */
 export const GENESIS_LIST_MAX = 100_000
+/**
+ * Most balance entries in a genesis: a consortium migrating an existing loyalty programme starts
+ * with its members' balances (issue #9 measures throughput with 1 M funded accounts).
+ */
+export const GENESIS_BALANCES_MAX = 1_000_000
 /** Most events one tx or block phase emits. */
 export const EVENTS_PER_TX_MAX = 64
 /** Most attributes of one event. */
