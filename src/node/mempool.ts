@@ -127,6 +127,8 @@ export class Mempool {
   // Per signer, its entries in arrival order (Set keeps insertion order and deletes in O(1)).
   private readonly bySigner = new Map<string, SignerQueue>()
   private readonly inFlight = new Set<string>()
+  // Signature checks under way, by (txId, signature) key: a block's pre-check waits for these.
+  private readonly verifying = new Map<string, Promise<boolean>>()
   private readonly verified = new Set<string>()
   private pending: PendingAdd[] = []
   private flushScheduled = false
@@ -187,6 +189,14 @@ export class Mempool {
   /** Remembers that this (txId, signature) pair verified elsewhere (a block's txs, on the pool). */
   markVerified(txId: Uint8Array, signature: Uint8Array): void {
     this.remember(toHex(txId) + toHex(signature))
+  }
+
+  /**
+   * The signature check of this exact (txId, signature) pair that an add is waiting for, if any:
+   * resolves true when it verified (and `isVerified` then holds).
+   */
+  verification(txId: Uint8Array, signature: Uint8Array): Promise<boolean> | undefined {
+    return this.verifying.get(toHex(txId) + toHex(signature))
   }
 
   /**
@@ -277,7 +287,7 @@ export class Mempool {
     job: VerifyJob,
     cacheKey: string,
   ): Promise<Result<{ txId: Uint8Array }, MempoolError>> {
-    return new Promise((resolve, reject) => {
+    const checked = new Promise<Result<{ txId: Uint8Array }, MempoolError>>((resolve, reject) => {
       this.pending.push({ entry, job, cacheKey, resolve, reject })
       if (this.pending.length >= MEMPOOL_VERIFY_BATCH_MAX) {
         this.flush()
@@ -290,6 +300,13 @@ export class Mempool {
         })
       }
     })
+    const verdict = checked.then(
+      (r) => r.ok,
+      () => false,
+    )
+    this.verifying.set(cacheKey, verdict)
+    void verdict.then(() => this.verifying.delete(cacheKey))
+    return checked
   }
 
   private flush(): void {

@@ -68,7 +68,9 @@ function blockOf(event: ConsensusEvent): Block | null {
 
 /**
  * Verifies on `verifier` the tx signatures of the event's block that `mempool` has not verified,
- * and marks the good ones verified. Bad or undecodable txs are left for the block check to refuse.
+ * and marks the good ones verified; waits for the ones an add is verifying now instead of verifying
+ * them twice. Bad or undecodable txs are left for the block check to refuse. Returns the number of
+ * signatures verified here.
  * @throws {NodeError} when the verifier fails (environmental).
  */
 export async function preverifyBlockTxs(
@@ -80,14 +82,22 @@ export async function preverifyBlockTxs(
   const block = blockOf(event)
   if (!block || block.txs.length === 0) return 0
   const todo: SignedTx[] = []
+  // Signatures an add is verifying right now are awaited, not verified a second time.
+  const underWay: Promise<boolean>[] = []
   for (const bytes of block.txs) {
     const decoded = decode(bytes)
-    if (decoded.ok && !mempool.isVerified(decoded.value.txId, decoded.value.signature)) {
-      todo.push(decoded.value)
-    }
+    if (!decoded.ok) continue
+    const { txId, signature } = decoded.value
+    if (mempool.isVerified(txId, signature)) continue
+    const pending = mempool.verification(txId, signature)
+    if (pending) underWay.push(pending)
+    else todo.push(decoded.value)
   }
-  if (todo.length === 0) return 0
-  const results = await verifier.verifyBatch(todo.map(txVerifyJob))
+  if (todo.length === 0 && underWay.length === 0) return 0
+  const [results] = await Promise.all([
+    todo.length > 0 ? verifier.verifyBatch(todo.map(txVerifyJob)) : Promise.resolve([]),
+    Promise.all(underWay),
+  ])
   todo.forEach((signed, i) => {
     if (results[i] === true) mempool.markVerified(signed.txId, signed.signature)
   })

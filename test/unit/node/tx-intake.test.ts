@@ -2,7 +2,8 @@
  * Goal: txs enter a node in batches: the HTTP admissions of one event-loop turn are gossiped in one
  * call and announced to consensus once, refused txs are neither; a proposal's or synced block's
  * unverified signatures are verified in one batch before the engine sees the block, already
- * verified ones are not verified again, and a bad signature is not marked verified.
+ * verified ones (or ones an add is verifying right now) are not verified again, and a bad
+ * signature is not marked verified.
  * Method: a real mempool and the real node:crypto verifier (wrapped only to count calls), real signed
  * txs from fixed keys; the expected batches are written out from the txs submitted.
  */
@@ -112,6 +113,40 @@ describe('preverifyBlockTxs', () => {
     }
     expect(await preverifyBlockTxs(certified, mempool, verifier)).toBe(1)
     expect(verifier.calls).toEqual([1, 4, 1])
+  })
+
+  it('waits for a signature an add is verifying instead of verifying it again', async () => {
+    const calls: number[] = []
+    let release: () => void = () => undefined
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    // Holds every batch until the gate opens: the add is still verifying when the proposal comes.
+    const gated: Verifier = {
+      verifyBatch: async (jobs) => {
+        calls.push(jobs.length)
+        await gate
+        return inlineNodeVerifier.verifyBatch(jobs)
+      },
+    }
+    const mempool = mempoolWith(gated)
+    const [arriving, fresh] = [signedTransfer(ka, 7, 100), signedTransfer(kb, 8, 100)]
+    const added = mempool.add(arriving.signedBytes, 1)
+    for (let turn = 0; turn < 100 && calls.length === 0; turn++) await nextTurn()
+    expect(calls).toEqual([1])
+    expect(mempool.verification(arriving.txId, arriving.signature)).toBeDefined()
+    const prepared = preverifyBlockTxs(
+      proposalOf(blockOf([arriving.signedBytes, fresh.signedBytes])),
+      mempool,
+      gated,
+    )
+    for (let turn = 0; turn < 100 && calls.length === 1; turn++) await nextTurn()
+    expect(calls).toEqual([1, 1])
+    release()
+    expect(await prepared).toBe(1)
+    expect(await added).toMatchObject({ ok: true })
+    for (const t of [arriving, fresh]) expect(mempool.isVerified(t.txId, t.signature)).toBe(true)
+    expect(mempool.verification(arriving.txId, arriving.signature)).toBeUndefined()
   })
 
   it('does nothing for events without a block or with an empty block', async () => {
