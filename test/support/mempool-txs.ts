@@ -2,6 +2,7 @@
  * Signed transfer txs for mempool tests: fixed keys, a salt per index, a chosen expiry height.
  */
 import { signTx } from '../../src/crypto/tx-signature.ts'
+import type { Verifier } from '../../src/crypto/verifier.ts'
 import type { Tx } from '../../src/core/tx.ts'
 import { sampleTx, testKey, type TestKey } from './fixtures.ts'
 
@@ -24,4 +25,16 @@ export function signedTransfer(
 /** Fixed signer keys `mempool-0`, `mempool-1`, ... */
 export function signers(count: number): TestKey[] {
   return Array.from({ length: count }, (_, i) => testKey(`mempool-${i}`))
+}
+
+/** `base` wrapped to record the size of every `verifyBatch` call (the verifier itself is real). */
+export function countingVerifier(base: Verifier): Verifier & { calls: number[] } {
+  const calls: number[] = []
+  return {
+    calls,
+    verifyBatch: (jobs) => {
+      calls.push(jobs.length)
+      return base.verifyBatch(jobs)
+    },
+  }
 }

@@ -9,10 +9,15 @@
 import { describe, expect, it } from 'vitest'
 import { buildSignedTx, decodeSignedTx } from '../../../src/codec/tx.ts'
 import { toHighS } from '../../../src/crypto/secp256k1.ts'
-import { nobleVerifier, type Verifier } from '../../../src/crypto/verifier.ts'
+import { nobleVerifier } from '../../../src/crypto/verifier.ts'
 import { Mempool, type MempoolConfig } from '../../../src/node/mempool.ts'
 import { toHex } from '../../../src/util/bytes.ts'
-import { signedTransfer, signers, TEST_CHAIN_ID } from '../../support/mempool-txs.ts'
+import {
+  countingVerifier,
+  signedTransfer,
+  signers,
+  TEST_CHAIN_ID,
+} from '../../support/mempool-txs.ts'
 import { keyPairOf } from '../../../src/client/keys.ts'
 import { signedTx } from '../../../src/client/tx-builder.ts'
 import { authorizationPrecheck } from '../../../src/node/mempool-precheck.ts'
@@ -24,22 +29,11 @@ const [ka, kb, kc] = signers(3) as [
   ReturnType<typeof signers>[number],
 ]
 
-function countingVerifier(): Verifier & { calls: number[] } {
-  const calls: number[] = []
-  return {
-    calls,
-    verifyBatch: (jobs) => {
-      calls.push(jobs.length)
-      return nobleVerifier.verifyBatch(jobs)
-    },
-  }
-}
-
 function pool(
   extra: Partial<MempoolConfig> = {},
   committed = new Set<string>(),
 ): { mempool: Mempool; verifier: ReturnType<typeof countingVerifier>; committed: Set<string> } {
-  const verifier = countingVerifier()
+  const verifier = countingVerifier(nobleVerifier)
   const mempool = new Mempool({
     chainId: TEST_CHAIN_ID,
     verifier,

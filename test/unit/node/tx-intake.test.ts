@@ -16,23 +16,17 @@ import { Mempool } from '../../../src/node/mempool.ts'
 import { preverifyBlockTxs, Submitter } from '../../../src/node/tx-intake.ts'
 import { inlineNodeVerifier } from '../../../src/node/verifier.ts'
 import { toHex } from '../../../src/util/bytes.ts'
-import { signedTransfer, signers, TEST_CHAIN_ID } from '../../support/mempool-txs.ts'
+import {
+  countingVerifier,
+  signedTransfer,
+  signers,
+  TEST_CHAIN_ID,
+} from '../../support/mempool-txs.ts'
 
 const [ka, kb] = signers(2) as [
   ReturnType<typeof signers>[number],
   ReturnType<typeof signers>[number],
 ]
-
-function countingVerifier(): Verifier & { calls: number[] } {
-  const calls: number[] = []
-  return {
-    calls,
-    verifyBatch: (jobs) => {
-      calls.push(jobs.length)
-      return inlineNodeVerifier.verifyBatch(jobs)
-    },
-  }
-}
 
 function mempoolWith(verifier: Verifier): Mempool {
   return new Mempool({ chainId: TEST_CHAIN_ID, verifier, isCommitted: () => false })
@@ -51,7 +45,7 @@ describe('Submitter', () => {
   it("gossips one turn's admissions in one call and announces them once", async () => {
     const published: string[][] = []
     let announced = 0
-    const submitter = new Submitter(mempoolWith(countingVerifier()), {
+    const submitter = new Submitter(mempoolWith(countingVerifier(inlineNodeVerifier)), {
       nextHeight: () => 1,
       publish: (txs) => published.push(txs.map(toHex)),
       txsAvailable: () => announced++,
@@ -87,7 +81,7 @@ function blockOf(txs: readonly Uint8Array[]): Block {
 
 describe('preverifyBlockTxs', () => {
   it("verifies a block's unverified signatures in one batch and marks the good ones", async () => {
-    const verifier = countingVerifier()
+    const verifier = countingVerifier(inlineNodeVerifier)
     const mempool = mempoolWith(verifier)
     const pooled = signedTransfer(ka, 1, 100)
     expect((await mempool.add(pooled.signedBytes, 1)).ok).toBe(true)
@@ -150,7 +144,7 @@ describe('preverifyBlockTxs', () => {
   })
 
   it('does nothing for events without a block or with an empty block', async () => {
-    const verifier = countingVerifier()
+    const verifier = countingVerifier(inlineNodeVerifier)
     const mempool = mempoolWith(verifier)
     expect(await preverifyBlockTxs({ type: 'txsAvailable', now: 0n }, mempool, verifier)).toBe(0)
     expect(await preverifyBlockTxs(proposalOf(blockOf([])), mempool, verifier)).toBe(0)
