@@ -326,7 +326,8 @@ export function analyseStep(step: StepRun, commits: CommitMap): StepStats {
   })
   const round0 = windowHeights.filter((h) => commits.roundOfHeight.get(h) === 0).length
   const blockTxs = [...heightsHit].map((h) => commits.txsOfHeight.get(h) ?? 0)
-  const lastSubmit = Math.max(...r.txs.map((t) => t[1]))
+  // A loop, not Math.max(...): a soak step holds more txs than a call's argument limit.
+  const lastSubmit = r.txs.reduce((m, t) => Math.max(m, t[1]), -Infinity)
   const cpuPercent = step.cpuAfter.map((after, i) => {
     const before = step.cpuBefore[i]
     if (!after || !before || step.wallMs <= 0) return NaN
