@@ -186,22 +186,47 @@ async function untilSignal(stop: () => Promise<void>): Promise<void> {
   })
 }
 
+/** GETs a JSON document from the node (5 s timeout); NODE_UNREACHABLE when it does not answer. */
+async function getNodeJson(url: string): Promise<unknown> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5_000) })
+    if (!res.ok) throw new Error(`HTTP ${res.status}`)
+    return await res.json()
+  } catch (cause) {
+    throw new NodeError('NODE_UNREACHABLE', `no answer from ${url}: ${String(cause)}`)
+  }
+}
+
+/**
+ * The validator set the node's head names (`/v1/status` → `/v1/validator-sets/:hash`), so that a
+ * set changed by `validator.update` shows; the genesis set when the node has no read API.
+ */
+async function currentValidators(
+  base: string,
+  genesis: readonly Uint8Array[],
+): Promise<{ validators: string[]; validatorsSource: 'node' | 'genesis' }> {
+  try {
+    const status = (await getNodeJson(`${base}/v1/status`)) as { validatorsHash: string }
+    const set = (await getNodeJson(`${base}/v1/validator-sets/${status.validatorsHash}`)) as {
+      validators: { publicKey: string }[]
+    }
+    return { validators: set.validators.map((v) => v.publicKey), validatorsSource: 'node' }
+  } catch {
+    return { validators: genesis.map((v) => toHex(v)), validatorsSource: 'genesis' }
+  }
+}
+
 async function cmdStatus(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = parseArgs({ args, options: { home: { type: 'string' } } })
   const home = homeOf(values)
   const config = loadConfig(home, [envOverrides(env)])
   if (!config.ok) throw new NodeError(config.error.code, config.error.message)
   const genesis = loadGenesis(home)
-  const url = `http://${config.value.api.host}:${config.value.api.port}/health`
-  let health: unknown
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(5_000) })
-    health = await res.json()
-  } catch (cause) {
-    throw new NodeError('NODE_UNREACHABLE', `no answer from ${url}: ${String(cause)}`)
-  }
-  const validators = genesis.validators.map((v) => toHex(v))
-  io.out(JSON.stringify({ api: url, health, validators }, null, 2))
+  const base = `http://${config.value.api.host}:${config.value.api.port}`
+  const url = `${base}/health`
+  const health = await getNodeJson(url)
+  const set = await currentValidators(base, genesis.validators)
+  io.out(JSON.stringify({ api: url, health, ...set }, null, 2))
   return EXIT.ok
 }
 

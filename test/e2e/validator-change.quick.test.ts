@@ -3,7 +3,8 @@
  * running validator admits the new key in its gater as soon as it commits the accepting block (it
  * refused it before), the new validator connects, catches up and votes from two heights later, and
  * the chain of two validators keeps committing; a validator restarted after the change restores the
- * changed sets (checked against its head header) and the chain continues.
+ * changed sets (checked against its head header) and the chain continues; `pointsnode status`
+ * shows the changed set.
  * Method: two real `PointsNode`s in this process on 127.0.0.1 with LevelDB homes in a temp folder:
  * validator A from `createTestnet` (one validator), node B with its own key, the same genesis and A
  * as its peer; the operator submits `validator.update add B` to A. Observed through the nodes' p2p
@@ -16,6 +17,7 @@ import { pino } from 'pino'
 import { afterAll, describe, expect, it } from 'vitest'
 import { keyPairOf } from '../../src/client/keys.ts'
 import { signedTx } from '../../src/client/tx-builder.ts'
+import { runCli } from '../../src/cli/main.ts'
 import { CONFIG_FILE, loadConfig } from '../../src/node/config.ts'
 import { saveGenesis, loadGenesis } from '../../src/node/genesis-file.ts'
 import { createNodeKey, loadNodeKey } from '../../src/node/key-file.ts'
@@ -111,6 +113,17 @@ describe('a validator added while the chain runs', () => {
         Promise.resolve(a.height >= accepted + 4 && b.height >= accepted + 4 ? true : undefined),
       120_000,
     )
+
+    // `pointsnode status` shows the changed set, as the node's head names it.
+    const printed: string[] = []
+    const io = { out: (line: string) => printed.push(line), err: () => undefined }
+    expect(await runCli(['status', '--home', homeA], io, {})).toBe(0)
+    const status = JSON.parse(printed.join('\n')) as {
+      validators: string[]
+      validatorsSource: string
+    }
+    expect(status.validatorsSource).toBe('node')
+    expect(new Set(status.validators)).toEqual(new Set([keyA.publicKey, keyB.publicKey].map(toHex)))
 
     await stop(a)
     a = await start(homeA)
