@@ -67,7 +67,14 @@ export interface LoadResult {
 const now = (): number => performance.timeOrigin + performance.now()
 const REQUESTS_PER_ADDRESS = 500
 const SIGN_CHUNK_SECONDS = 5
+/** Tx lifetime in heights when everything is signed up front (a step may queue for a while). */
 const EXPIRY_HEIGHTS = 1000
+/**
+ * Tx lifetime when signing just ahead of submission (long runs): a wallet's short TTL. It also
+ * bounds the replay index each committed tx adds to the state until it expires (lifetime × rate
+ * entries), so a soak reaches its steady state after about this many heights.
+ */
+const EXPIRY_HEIGHTS_SIGN_AHEAD = 120
 
 const config = JSON.parse(process.argv[2] ?? '{}') as LoadConfig
 const accounts = benchAccounts(config.seed, config.accounts)
@@ -230,7 +237,8 @@ async function currentHeight(): Promise<number> {
 }
 
 async function signChunk(from: number, to: number, out: { id: string; bytes: Uint8Array }[]) {
-  const expires = (await currentHeight()) + EXPIRY_HEIGHTS
+  const expires =
+    (await currentHeight()) + (config.signAhead ? EXPIRY_HEIGHTS_SIGN_AHEAD : EXPIRY_HEIGHTS)
   for (let i = from; i < to; i++) out[i] = sign(i, expires)
 }
 
