@@ -19,7 +19,8 @@
  * per request, 1: one tx per `POST /v1/txs/raw`; 2..1024: msgpack batches to `/v1/txs/batch`, the
  * offered rates still in tx/s) | --profile (node 0 under --cpu-prof, top self-time functions
  * printed) | --workers N (verifier workers per node; 2 with --dev, else 1) | --extra-accounts N (0:
- * more funded addresses in the genesis that never send) | --no-half | --keep (keep the homes and
+ * more funded addresses in the genesis that never send) | --proposal-txs N (consensus.proposalTxsMax;
+ * 5000 with --dev, else 2000) | --no-half | --keep (keep the homes and
  * node logs). Every process it starts is killed on the way out.
  */
 import '../src/polyfills.ts'
@@ -59,8 +60,11 @@ if (!Number.isInteger(batch) || batch > API_TX_BATCH_MAX) {
 const profile = flag(args, 'profile') !== undefined
 /** Verifier workers per node: the host's 2 cores go to one validator, or are shared by four. */
 const workers = num('workers', dev ? 2 : 1)
-// The nodes inherit this environment (`verifier.workers`, docs/operations.md#configuration).
+/** Most txs per proposal: a lone validator has the cores to check the protocol's largest blocks. */
+const proposalTxs = num('proposal-txs', dev ? 5000 : 2000)
+// The nodes inherit this environment (`verifier.workers`, `consensus.proposalTxsMax`).
 process.env['POINTSNODE_VERIFIER_WORKERS'] = String(workers)
+process.env['POINTSNODE_PROPOSAL_TXS_MAX'] = String(proposalTxs)
 const half = flag(args, 'no-half') === undefined
 const offered = (flag(args, 'offered') ?? '')
   .split(',')

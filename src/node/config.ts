@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { BLOCK_TX_COUNT_MAX } from '../core/block.ts'
 import { CHAIN_ID_PATTERN } from '../core/limits.ts'
 import { err, ok, type Result } from '../util/result.ts'
 
@@ -36,6 +37,14 @@ export interface NodeConfig {
      */
     readonly workers: number
   }
+  readonly consensus: {
+    /**
+     * Most txs this node puts into one proposal (the protocol accepts BLOCK_TX_COUNT_MAX). Every
+     * validator must check a proposal inside the round-0 timer: hosts shared by several validators
+     * want smaller blocks, a validator with cores to spare may take larger ones.
+     */
+    readonly proposalTxsMax: number
+  }
 }
 
 /** Why a configuration was refused. */
@@ -56,6 +65,7 @@ export function defaultConfig(home: string): NodeConfig {
     p2p: { listen: '/ip4/127.0.0.1/tcp/26656', peers: [], observers: [] },
     log: { level: 'info' },
     verifier: { workers: 1 },
+    consensus: { proposalTxsMax: PROPOSAL_TXS_DEFAULT },
   }
 }
 
@@ -69,6 +79,7 @@ const ENV_KEYS: Readonly<Record<string, string>> = {
   POINTSNODE_P2P_LISTEN: 'p2p.listen',
   POINTSNODE_LOG_LEVEL: 'log.level',
   POINTSNODE_VERIFIER_WORKERS: 'verifier.workers',
+  POINTSNODE_PROPOSAL_TXS_MAX: 'consensus.proposalTxsMax',
 }
 
 /** Flat overrides (`api.port` → value) read from `POINTSNODE_*` environment variables. */
@@ -134,6 +145,7 @@ export function loadConfig(
   const p2p = section(file.value, 'p2p')
   const log = section(file.value, 'log')
   const verifier = section(file.value, 'verifier')
+  const consensus = section(file.value, 'consensus')
   const flat: Record<string, unknown> = {
     chainId: file.value['chainId'] ?? base.chainId,
     'api.host': api['host'] ?? base.api.host,
@@ -145,6 +157,7 @@ export function loadConfig(
     'p2p.observers': p2p['observers'] ?? base.p2p.observers,
     'log.level': log['level'] ?? base.log.level,
     'verifier.workers': verifier['workers'] ?? base.verifier.workers,
+    'consensus.proposalTxsMax': consensus['proposalTxsMax'] ?? base.consensus.proposalTxsMax,
   }
   for (const layer of overrides) {
     for (const [key, value] of Object.entries(layer)) {
@@ -159,7 +172,14 @@ const NUMERIC_KEYS: ReadonlySet<string> = new Set([
   'api.port',
   'api.rateLimitPerMinute',
   'verifier.workers',
+  'consensus.proposalTxsMax',
 ])
+/**
+ * Default most txs per proposal. Four validators sharing two cores checked a 5,000-tx block in more
+ * than the 2 s round-0 timer, so under a backlog those heights needed extra rounds
+ * (docs/BENCHMARKS.md, "Cluster").
+ */
+export const PROPOSAL_TXS_DEFAULT = 2_000
 /** Most verifier worker threads per node (the pool's own bound is higher). */
 export const VERIFIER_WORKERS_MAX = 16
 /** Largest configurable request rate per client address and minute. */
@@ -208,6 +228,10 @@ function validate(home: string, flat: Record<string, unknown>): Result<NodeConfi
   if (!isIntIn(workers, 1, VERIFIER_WORKERS_MAX)) {
     return invalid(`verifier.workers must be an integer in 1..${VERIFIER_WORKERS_MAX}`)
   }
+  const proposalTxsMax = flat['consensus.proposalTxsMax']
+  if (!isIntIn(proposalTxsMax, 1, BLOCK_TX_COUNT_MAX)) {
+    return invalid(`consensus.proposalTxsMax must be an integer in 1..${BLOCK_TX_COUNT_MAX}`)
+  }
   return ok({
     home,
     chainId,
@@ -215,5 +239,6 @@ function validate(home: string, flat: Record<string, unknown>): Result<NodeConfi
     p2p: { listen, peers, observers },
     log: { level: level as NodeConfig['log']['level'] },
     verifier: { workers },
+    consensus: { proposalTxsMax },
   })
 }

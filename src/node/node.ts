@@ -44,7 +44,7 @@ import { WalStore } from './wal-store.ts'
 import { BlockSyncer, buildSyncHandler, REAL_SYNC_TIMERS, syncSourceOfLedger } from './sync.ts'
 import type { ConsensusMessage } from '../consensus/messages.ts'
 import type { WalRecord } from '../consensus/wal.ts'
-import { BLOCK_BYTES_MAX, BLOCK_TX_COUNT_MAX } from '../core/block.ts'
+import { BLOCK_BYTES_MAX } from '../core/block.ts'
 import { NodeReadModel } from './read-model.ts'
 import type { ValidatorSetEntry } from '../ledger/commit.ts'
 import {
@@ -303,21 +303,14 @@ async function openStores(options: NodeOptions): Promise<Opened> {
   return { ledger, wal, walRecords: records, pool, decoded, restored, closers }
 }
 
-/**
- * Most txs this node puts into one proposal; the protocol accepts up to BLOCK_TX_COUNT_MAX (5,000).
- * Every validator must check a proposal before its round timer (2 s at round 0) runs out. Four
- * validators sharing two cores checked a 5,000-tx block in more than that, so under a backlog those
- * heights needed extra rounds and the backlog drained slower than the offered load
- * (docs/BENCHMARKS.md, "Cluster"); smaller blocks keep each height inside round 0.
- */
-export const PROPOSAL_TX_COUNT_MAX = Math.min(2_000, BLOCK_TX_COUNT_MAX)
-
 function buildDriver(options: NodeOptions, opened: Opened, mempool: Mempool, status: Status) {
   const { genesis, key, log } = options
   const { restored, ledger } = opened
   const app = new ChainApp(genesis.chainId, restored.state, restored.tree, status.height, {
     selectTxs: (h) =>
-      mempool.take(PROPOSAL_TX_COUNT_MAX, BLOCK_BYTES_MAX / 2, h).map((p) => p.signed),
+      mempool
+        .take(options.config.consensus.proposalTxsMax, BLOCK_BYTES_MAX / 2, h)
+        .map((p) => p.signed),
     isVerified: (txId, signature) => mempool.isVerified(txId, signature),
     decodeTx: opened.decoded.decode,
   })

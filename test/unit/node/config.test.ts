@@ -1,7 +1,7 @@
 /**
- * Goal: the API request rate limit and the verifier worker count are configurable per node (file,
- * environment), default to 600 per minute and 1 worker, and a bad value is refused with a coded
- * error naming the field.
+ * Goal: the API request rate limit, the verifier worker count and the proposal size are configurable
+ * per node (file, environment), default to 600 per minute, 1 worker and 2,000 txs, and a bad value
+ * is refused with a coded error naming the field.
  * Method: real config files in a temp home read by `loadConfig`; expected values written by hand.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -64,6 +64,29 @@ describe('verifier.workers', () => {
     if (!result.ok) {
       expect(result.error.code).toBe('CONFIG_INVALID')
       expect(result.error.message).toContain('verifier.workers must be an integer in 1..16')
+    }
+  })
+})
+
+describe('consensus.proposalTxsMax', () => {
+  it('defaults to 2,000, is read from the file and from POINTSNODE_PROPOSAL_TXS_MAX', () => {
+    const plain = loadConfig(home({}))
+    expect(plain.ok && plain.value.consensus.proposalTxsMax).toBe(2000)
+    const set = loadConfig(home({ consensus: { proposalTxsMax: 5000 } }))
+    expect(set.ok && set.value.consensus.proposalTxsMax).toBe(5000)
+    const env = envOverrides({ POINTSNODE_PROPOSAL_TXS_MAX: '300' })
+    const overridden = loadConfig(home({ consensus: { proposalTxsMax: 5000 } }), [env])
+    expect(overridden.ok && overridden.value.consensus.proposalTxsMax).toBe(300)
+  })
+
+  it.each([0, 5001, 2.5, '100'])('refuses %s with CONFIG_INVALID', (value) => {
+    const result = loadConfig(home({ consensus: { proposalTxsMax: value } }))
+    expect(result.ok).toBe(false)
+    if (!result.ok) {
+      expect(result.error.code).toBe('CONFIG_INVALID')
+      expect(result.error.message).toContain(
+        'consensus.proposalTxsMax must be an integer in 1..5000',
+      )
     }
   })
 })
