@@ -45,7 +45,9 @@ export class DecodedTxCache {
       return { ok: true, value: known }
     }
     this.misses++
-    const decoded = decodeSignedTx(bytes)
+    // Decoded from a copy: the decoded tx refers to its input, and a tx held here must not keep the
+    // whole gossip frame or proposal it arrived in alive.
+    const decoded = decodeSignedTx(bytes.slice())
     if (decoded.ok) {
       if (this.#byBytes.size >= this.#max) {
         const oldest = this.#byBytes.keys().next().value

@@ -54,3 +54,15 @@ describe('DecodedTxCache', () => {
     expect([cache.hits, cache.misses]).toEqual([1, 5])
   })
 })
+
+describe('DecodedTxCache and its input buffers', () => {
+  it('holds a decoded tx on its own bytes, not on the buffer it arrived in', () => {
+    const cache = new DecodedTxCache(10)
+    const arriving = embedded(txs[1]!)
+    const decoded = cache.decode(arriving)
+    if (!decoded.ok) throw new Error('fixture decodes')
+    expect(Array.from(decoded.value.signedBytes)).toEqual(Array.from(txs[1]!))
+    expect(decoded.value.signedBytes.buffer).not.toBe(arriving.buffer)
+    expect(decoded.value.txBytes.buffer).not.toBe(arriving.buffer)
+  })
+})
