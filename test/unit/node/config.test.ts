@@ -21,72 +21,63 @@ afterEach(() => {
   for (const dir of homes.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
 
-describe('api.rateLimitPerMinute', () => {
-  it('defaults to 600 and is read from the file', () => {
-    const plain = loadConfig(home({}))
-    expect(plain.ok && plain.value.api.rateLimitPerMinute).toBe(600)
-    const set = loadConfig(home({ api: { rateLimitPerMinute: 5000 } }))
-    expect(set.ok && set.value.api.rateLimitPerMinute).toBe(5000)
+/** Each integer setting: its section and key, default, environment variable and bounds. */
+const INTEGER_SETTINGS = [
+  {
+    section: 'api',
+    key: 'rateLimitPerMinute',
+    fallback: 600,
+    env: 'POINTSNODE_API_RATE_LIMIT',
+    good: [1, 5000],
+    bad: [0, -1, 1.5, '600', 10_000_001],
+    refusal: 'api.rateLimitPerMinute must be an integer in 1..10000000',
+  },
+  {
+    section: 'verifier',
+    key: 'workers',
+    fallback: 1,
+    env: 'POINTSNODE_VERIFIER_WORKERS',
+    good: [2, 16],
+    bad: [0, 17, 1.5, '2', -3],
+    refusal: 'verifier.workers must be an integer in 1..16',
+  },
+  {
+    section: 'consensus',
+    key: 'proposalTxsMax',
+    fallback: 2000,
+    env: 'POINTSNODE_PROPOSAL_TXS_MAX',
+    good: [1, 5000],
+    bad: [0, 5001, 2.5, '100'],
+    refusal: 'consensus.proposalTxsMax must be an integer in 1..5000',
+  },
+] as const
+
+/** The value of `section.key` in a loaded configuration, or undefined when it was refused. */
+function valueOf(result: ReturnType<typeof loadConfig>, section: string, key: string): unknown {
+  if (!result.ok) return undefined
+  return (result.value as unknown as Record<string, Record<string, unknown>>)[section]?.[key]
+}
+
+describe.each(INTEGER_SETTINGS)('$section.$key', (s) => {
+  const file = (value: unknown): string => home({ [s.section]: { [s.key]: value } })
+
+  it('has its default, is read from the file, and the environment overrides the file', () => {
+    expect(valueOf(loadConfig(home({})), s.section, s.key)).toBe(s.fallback)
+    for (const value of s.good)
+      expect(valueOf(loadConfig(file(value)), s.section, s.key)).toBe(value)
+    const env = envOverrides({ [s.env]: String(s.good[0]) })
+    expect(env).toEqual({ [`${s.section}.${s.key}`]: String(s.good[0]) })
+    expect(valueOf(loadConfig(file(s.good[1]), [env]), s.section, s.key)).toBe(s.good[0])
   })
 
-  it('is overridden by POINTSNODE_API_RATE_LIMIT (a number from a string)', () => {
-    const result = loadConfig(home({ api: { rateLimitPerMinute: 5000 } }), [
-      { 'api.rateLimitPerMinute': '120' },
-    ])
-    expect(result.ok && result.value.api.rateLimitPerMinute).toBe(120)
-  })
-
-  it.each([0, -1, 1.5, '600', 10_000_001])('refuses %s with CONFIG_INVALID', (value) => {
-    const result = loadConfig(home({ api: { rateLimitPerMinute: value } }))
-    expect(result.ok).toBe(false)
-    if (!result.ok) {
-      expect(result.error.code).toBe('CONFIG_INVALID')
-      expect(result.error.message).toContain('api.rateLimitPerMinute')
-    }
-  })
-})
-
-describe('verifier.workers', () => {
-  it('defaults to 1, is read from the file and from POINTSNODE_VERIFIER_WORKERS', () => {
-    const plain = loadConfig(home({}))
-    expect(plain.ok && plain.value.verifier.workers).toBe(1)
-    const set = loadConfig(home({ verifier: { workers: 2 } }))
-    expect(set.ok && set.value.verifier.workers).toBe(2)
-    const env = envOverrides({ POINTSNODE_VERIFIER_WORKERS: '3' })
-    expect(env).toEqual({ 'verifier.workers': '3' })
-    const overridden = loadConfig(home({ verifier: { workers: 2 } }), [env])
-    expect(overridden.ok && overridden.value.verifier.workers).toBe(3)
-  })
-
-  it.each([0, 17, 1.5, '2', -3])('refuses %s with CONFIG_INVALID', (value) => {
-    const result = loadConfig(home({ verifier: { workers: value } }))
-    expect(result.ok).toBe(false)
-    if (!result.ok) {
-      expect(result.error.code).toBe('CONFIG_INVALID')
-      expect(result.error.message).toContain('verifier.workers must be an integer in 1..16')
-    }
-  })
-})
-
-describe('consensus.proposalTxsMax', () => {
-  it('defaults to 2,000, is read from the file and from POINTSNODE_PROPOSAL_TXS_MAX', () => {
-    const plain = loadConfig(home({}))
-    expect(plain.ok && plain.value.consensus.proposalTxsMax).toBe(2000)
-    const set = loadConfig(home({ consensus: { proposalTxsMax: 5000 } }))
-    expect(set.ok && set.value.consensus.proposalTxsMax).toBe(5000)
-    const env = envOverrides({ POINTSNODE_PROPOSAL_TXS_MAX: '300' })
-    const overridden = loadConfig(home({ consensus: { proposalTxsMax: 5000 } }), [env])
-    expect(overridden.ok && overridden.value.consensus.proposalTxsMax).toBe(300)
-  })
-
-  it.each([0, 5001, 2.5, '100'])('refuses %s with CONFIG_INVALID', (value) => {
-    const result = loadConfig(home({ consensus: { proposalTxsMax: value } }))
-    expect(result.ok).toBe(false)
-    if (!result.ok) {
-      expect(result.error.code).toBe('CONFIG_INVALID')
-      expect(result.error.message).toContain(
-        'consensus.proposalTxsMax must be an integer in 1..5000',
-      )
+  it('refuses out-of-range, fractional and string values with CONFIG_INVALID naming the field', () => {
+    for (const value of s.bad) {
+      const result = loadConfig(file(value))
+      expect(result.ok, String(value)).toBe(false)
+      if (!result.ok) {
+        expect(result.error.code).toBe('CONFIG_INVALID')
+        expect(result.error.message).toContain(s.refusal)
+      }
     }
   })
 })
