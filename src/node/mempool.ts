@@ -260,7 +260,8 @@ export class Mempool {
     cacheKey: string,
   ): Promise<Result<{ txId: Uint8Array }, MempoolError>> {
     // Blocks commit while this awaits: a commit is visible here through `onCommitted` (which moves
-    // heightNow) after the ledger holds it, so the ledger is asked again only when one happened.
+    // heightNow) after the committed state holds it, so `isCommitted` is asked again only when one
+    // happened.
     let checkedAt = this.heightNow
     if (await this.config.isCommitted(entry.txId, entry.expiresAtHeight))
       return fail('TX_DUPLICATE', 'already committed')
