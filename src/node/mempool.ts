@@ -118,6 +118,9 @@ interface PendingAdd {
   readonly reject: (error: unknown) => void
 }
 
+/** The key of a (txId, signature) pair in the verified cache and the checks under way. */
+const signatureKey = (txIdHex: string, signature: Uint8Array): string => txIdHex + toHex(signature)
+
 const fail = (code: MempoolErrorCode, message: string): Result<never, MempoolError> =>
   err({ code, message })
 
@@ -183,12 +186,12 @@ export class Mempool {
 
   /** True when this exact (txId, signature) pair verified recently: block checks may skip it. */
   isVerified(txId: Uint8Array, signature: Uint8Array): boolean {
-    return this.verified.has(toHex(txId) + toHex(signature))
+    return this.verified.has(signatureKey(toHex(txId), signature))
   }
 
   /** Remembers that this (txId, signature) pair verified elsewhere (a block's txs, on the pool). */
   markVerified(txId: Uint8Array, signature: Uint8Array): void {
-    this.remember(toHex(txId) + toHex(signature))
+    this.remember(signatureKey(toHex(txId), signature))
   }
 
   /**
@@ -196,7 +199,7 @@ export class Mempool {
    * resolves true when it verified (and `isVerified` then holds).
    */
   verification(txId: Uint8Array, signature: Uint8Array): Promise<boolean> | undefined {
-    return this.verifying.get(toHex(txId) + toHex(signature))
+    return this.verifying.get(signatureKey(toHex(txId), signature))
   }
 
   /**
@@ -248,7 +251,11 @@ export class Mempool {
     // Marked before the first await, so a concurrent copy is a duplicate and is verified once.
     this.inFlight.add(id)
     try {
-      return await this.verifyAndInsert(entry, txVerifyJob(signed), id + toHex(signed.signature))
+      return await this.verifyAndInsert(
+        entry,
+        txVerifyJob(signed),
+        signatureKey(id, signed.signature),
+      )
     } finally {
       this.inFlight.delete(id)
     }
