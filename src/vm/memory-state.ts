@@ -8,75 +8,79 @@
 import type { StateEntry, StateReader, WriteSet } from '../core/state.ts'
 import { STATE_KEY_BYTES_MAX, STATE_VALUE_BYTES_MAX } from '../core/state.ts'
 import { assert } from '../util/assert.ts'
+import { orderedStrings } from './btree.ts'
 
 /** The latin1 string of a key: its order is the byte order of the key. */
 export function keyString(key: Uint8Array): string {
   assert(key.length <= STATE_KEY_BYTES_MAX, `key of ${key.length} bytes`)
+  return bytesString(key)
+}
+
+/** The latin1 string of any byte string up to a state value (one char per byte); see keyBytesOf. */
+export function bytesString(bytes: Uint8Array): string {
+  assert(bytes.length <= STATE_VALUE_BYTES_MAX, `${bytes.length} bytes`)
   // One call builds a flat string (appending char by char builds rope strings and garbage);
   // `apply` over a packed array of small integers is faster than over the typed array itself.
-  let scratch = scratchByLength[key.length]
+  if (bytes.length > STATE_KEY_BYTES_MAX) return String.fromCharCode.apply(null, Array.from(bytes))
+  let scratch = scratchByLength[bytes.length]
   if (scratch === undefined) {
-    scratch = new Array<number>(key.length).fill(0)
-    scratchByLength[key.length] = scratch
+    scratch = new Array<number>(bytes.length).fill(0)
+    scratchByLength[bytes.length] = scratch
   }
-  for (let i = 0; i < key.length; i++) scratch[i] = key[i]!
+  for (let i = 0; i < bytes.length; i++) scratch[i] = bytes[i]!
   return String.fromCharCode.apply(null, scratch)
 }
 
-/** Reused char-code arrays by key length (a key string is built from one in a single call). */
+/** Reused char-code arrays by length up to a key's (a string is built from one in a single call). */
 const scratchByLength: (number[] | undefined)[] = []
 
-/** The key bytes of a `keyString` (its inverse). */
+/** The bytes of a `keyString` or `bytesString` (its inverse). */
 export function keyBytesOf(k: string): Uint8Array {
   const out = new Uint8Array(k.length)
   for (let i = 0; i < k.length; i++) out[i] = k.charCodeAt(i)
   return out
 }
 
-/** Index of the first element of `sorted` that is ≥ `target`. */
-export function lowerBound(sorted: readonly string[], target: string): number {
-  let lo = 0
-  let hi = sorted.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (sorted[mid]! < target) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
-/** An in-memory ordered key-value state with range scans. */
+/**
+ * An in-memory ordered key-value state with range scans.
+ *
+ * Memory and per-block cost matter at millions of keys (docs/BENCHMARKS.md, 1 M accounts): values
+ * are kept as latin1 strings (a short string is about 40 bytes of heap, a `Uint8Array` about 200),
+ * and the key order is a B+ tree of the key strings (`sorted-btree`, ADR 0071), so a block that adds
+ * or deletes k keys costs O(k log n), not a rebuild of a sorted array of all n keys.
+ */
 export class MemoryState implements StateReader {
-  readonly #map = new Map<string, StateEntry>()
-  #sorted: string[] = []
+  readonly #values = new Map<string, string>()
+  readonly #order = orderedStrings()
 
-  /** The value at `key`. */
+  /** The value at `key` (a fresh array). */
   get(key: Uint8Array): Uint8Array | undefined {
-    return this.#map.get(keyString(key))?.value
+    return this.getByKeyString(keyString(key))
   }
 
   /** The value at the key whose `keyString` is `k` (saves the conversion when it is known). */
   getByKeyString(k: string): Uint8Array | undefined {
-    return this.#map.get(k)?.value
+    const v = this.#values.get(k)
+    return v === undefined ? undefined : keyBytesOf(v)
   }
 
   /** Entries with `start ≤ key < end`, ascending, at most `limit`. */
   range(start: Uint8Array, end: Uint8Array | null, limit: number): StateEntry[] {
     assert(limit >= 0, 'negative limit')
     const out: StateEntry[] = []
+    if (limit === 0) return out
     const endString = end === null ? null : keyString(end)
-    for (let i = lowerBound(this.#sorted, keyString(start)); i < this.#sorted.length; i++) {
-      if (out.length >= limit) break
-      const k = this.#sorted[i]!
+    for (const k of this.#order.from(keyString(start))) {
       if (endString !== null && k >= endString) break
-      out.push(this.#map.get(k)!)
+      out.push({ key: keyBytesOf(k), value: keyBytesOf(this.#values.get(k)!) })
+      if (out.length >= limit) break
     }
     return out
   }
 
   /** Number of keys. */
   get size(): number {
-    return this.#map.size
+    return this.#values.size
   }
 
   /**
@@ -93,43 +97,25 @@ export class MemoryState implements StateReader {
       assert(strings.length === 0 || strings[strings.length - 1]! < k, 'write set keys must ascend')
       strings.push(k)
     }
-    const added: string[] = []
-    let removed = false
     for (let i = 0; i < writeSet.length; i++) {
-      const change = writeSet[i]!
+      const value = writeSet[i]!.value
       const k = strings[i]!
-      if (change.value === null) {
-        if (this.#map.delete(k)) removed = true
+      if (value === null) {
+        if (this.#values.delete(k)) this.#order.delete(k)
         continue
       }
-      if (!this.#map.has(k)) added.push(k)
-      this.#map.set(k, { key: change.key.slice(), value: change.value.slice() })
+      if (!this.#values.has(k)) this.#order.add(k)
+      this.#values.set(k, bytesString(value))
     }
-    if (added.length > 0 || removed) this.#merge(added)
-    assert(this.#sorted.length === this.#map.size, 'sorted index matches the map')
-  }
-
-  #merge(added: readonly string[]): void {
-    const old = this.#sorted
-    const out: string[] = []
-    let i = 0
-    let j = 0
-    while (i < old.length || j < added.length) {
-      const a = old[i]
-      const b = added[j]
-      if (b === undefined || (a !== undefined && a < b)) {
-        if (this.#map.has(a!)) out.push(a!)
-        i++
-      } else {
-        out.push(b)
-        j++
-      }
-    }
-    this.#sorted = out
+    assert(this.#order.size === this.#values.size, 'key order matches the values')
   }
 
   /** Every entry in key order (tests and invariant checks). */
   entries(): StateEntry[] {
-    return this.#sorted.map((k) => this.#map.get(k)!)
+    const out: StateEntry[] = []
+    for (const k of this.#order.from()) {
+      out.push({ key: keyBytesOf(k), value: keyBytesOf(this.#values.get(k)!) })
+    }
+    return out
   }
 }
