@@ -17,7 +17,7 @@
  * (1000) | --seed N (1) | --duration S (per offered step, 10) | --offered r1,r2,... (sweep; writes
  * docs/bench/cluster-<n>v.csv and .svg) | --concurrency N (requests in flight, 256) | --batch N (txs
  * per request, 1: one tx per `POST /v1/txs/raw`; 2..1024: msgpack batches to `/v1/txs/batch`, the
- * offered rates still in tx/s) | --profile (node 0 under --cpu-prof, top self-time functions
+ * offered rates still in tx/s) | --profile (node 0 under --cpu-prof, top self-time functions of the load window
  * printed) | --workers N (verifier workers per node; 2 with --dev, else 1) | --extra-accounts N (0:
  * more funded addresses in the genesis that never send) | --proposal-txs N (consensus.proposalTxsMax;
  * 5000 with --dev, else 2000) | --no-half | --keep (keep the homes and
@@ -212,6 +212,7 @@ async function main(): Promise<void> {
   try {
     cluster = await startBenchCluster(validators, seed, accounts, profileDir, extraAccounts)
     console.log(`cluster up: ${cluster.nodes.map((n) => n.apiUrl).join(' ')}`)
+    const loadFromUs = Number(process.hrtime.bigint() / 1000n)
     const runs = await runSteps(cluster)
     await stopBenchCluster(cluster)
     const commits = await readCommits(cluster.testnet.homes[0]!)
@@ -230,7 +231,9 @@ async function main(): Promise<void> {
     console.log(`| committed tx/s ÷ ${what} | ${(best / ceiling).toFixed(3)} |`)
     writeSweep(stats)
     if (profileDir !== null)
-      printProfiles(summariseProfileDir(profileDir, Number(process.env['BENCH_PROFILE_TOP'] ?? 15)))
+      printProfiles(
+        summariseProfileDir(profileDir, Number(process.env['BENCH_PROFILE_TOP'] ?? 15), loadFromUs),
+      )
     console.log(`\ntotal bench time ${((performance.now() - started) / 1000).toFixed(0)} s`)
   } finally {
     if (cluster) {

@@ -46,14 +46,21 @@ function shortUrl(url: string): string {
   return url.replace(/^node:/, 'node:')
 }
 
-/** Self time per function (name + file:line) of one `.cpuprofile`, largest first. */
-export function summariseProfile(path: string, topN: number): ProfileSummary {
+/**
+ * Self time per function (name + file:line) of one `.cpuprofile`, largest first. With `fromUs`
+ * (microseconds of the monotonic clock, `process.hrtime`, which V8's profile timestamps share on
+ * Linux) samples taken before it are left out: the load window without the node's start-up.
+ */
+export function summariseProfile(path: string, topN: number, fromUs = 0): ProfileSummary {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile
   const selfUs = new Map<number, number>()
   const samples = profile.samples ?? []
   const deltas = profile.timeDeltas ?? []
+  let at = profile.startTime
   for (let i = 0; i < samples.length; i++) {
     // timeDeltas[i] is the time before sample i; attribute the following delta to the sample.
+    at += deltas[i] ?? 0
+    if (at < fromUs) continue
     const us = deltas[i + 1] ?? 0
     selfUs.set(samples[i]!, (selfUs.get(samples[i]!) ?? 0) + us)
   }
@@ -110,10 +117,10 @@ function inclusiveOfOwnCode(
 }
 
 /** Summaries of every `.cpuprofile` in `dir`, the busiest thread first. */
-export function summariseProfileDir(dir: string, topN: number): ProfileSummary[] {
+export function summariseProfileDir(dir: string, topN: number, fromUs = 0): ProfileSummary[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.cpuprofile'))
-    .map((f) => summariseProfile(join(dir, f), topN))
+    .map((f) => summariseProfile(join(dir, f), topN, fromUs))
     .sort((a, b) => b.totalMs - b.idleMs - (a.totalMs - a.idleMs))
 }
 
