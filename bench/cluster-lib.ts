@@ -170,7 +170,12 @@ export async function startNode(home: string, profileDir: string | null): Promis
   const child = spawn(process.execPath, [...flags, BIN, 'start', '--home', home], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
-    env: { ...process.env, POINTSNODE_LOG_LEVEL: process.env['BENCH_NODE_LOG_LEVEL'] ?? 'warn' },
+    env: {
+      ...process.env,
+      POINTSNODE_LOG_LEVEL: process.env['BENCH_NODE_LOG_LEVEL'] ?? 'warn',
+      // The nodes' own NODE_OPTIONS (a heap cap, say), without capping the bench processes.
+      NODE_OPTIONS: process.env['BENCH_NODE_OPTIONS'] ?? process.env['NODE_OPTIONS'] ?? '',
+    },
   })
   assertPid(child)
   trackGroup(child.pid)
@@ -235,6 +240,17 @@ export async function stopNode(node: NodeProc, graceMs: number): Promise<void> {
 export interface ProcSample {
   readonly cpuMs: number
   readonly rssBytes: number
+  /**
+   * Anonymous resident memory (`RssAnon` of /proc/<pid>/status): the heap and native allocations,
+   * without file pages mapped into the process (LevelDB's table files, the executable).
+   */
+  readonly rssAnonBytes: number
+}
+
+function rssAnonBytesOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const match = /^RssAnon:\s+(\d+) kB$/m.exec(status)
+  return match === null ? 0 : Number(match[1]) * 1024
 }
 
 const TICK_MS = 10 // USER_HZ is 100 on Linux.
@@ -248,7 +264,8 @@ export function procSample(pid: number): ProcSample | null {
     const utime = Number(fields[14 - 3])
     const stime = Number(fields[15 - 3])
     const rssPages = Number(fields[24 - 3])
-    return { cpuMs: (utime + stime) * TICK_MS, rssBytes: rssPages * 4096 }
+    const rssAnonBytes = rssAnonBytesOf(pid)
+    return { cpuMs: (utime + stime) * TICK_MS, rssBytes: rssPages * 4096, rssAnonBytes }
   } catch {
     return null
   }

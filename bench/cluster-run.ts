@@ -135,6 +135,8 @@ export interface StepRun {
   readonly wallMs: number
   /** RSS per validator sampled every `rssEveryMs` during the run (soak). */
   readonly rssSeries: number[][]
+  /** Anonymous RSS per validator, sampled with `rssSeries`. */
+  readonly rssAnonSeries: number[][]
 }
 
 /** Options of one load-generator run. */
@@ -189,6 +191,7 @@ export async function runStep(cluster: BenchCluster, options: StepOptions): Prom
   let signMs = 0
   let stderr = ''
   const rssSeries: number[][] = []
+  const rssAnonSeries: number[][] = []
   const rss: { timer: NodeJS.Timeout | null } = { timer: null }
   child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)))
   let buffered = ''
@@ -210,7 +213,9 @@ export async function runStep(cluster: BenchCluster, options: StepOptions): Prom
         t0 = performance.now()
         if (options.rssEveryMs !== undefined) {
           const sample = (): void => {
-            rssSeries.push(cluster.nodes.map((n) => procSample(n.child.pid ?? 0)?.rssBytes ?? 0))
+            const samples = cluster.nodes.map((n) => procSample(n.child.pid ?? 0))
+            rssSeries.push(samples.map((p) => p?.rssBytes ?? 0))
+            rssAnonSeries.push(samples.map((p) => p?.rssAnonBytes ?? 0))
           }
           sample()
           rss.timer = setInterval(sample, options.rssEveryMs)
@@ -243,6 +248,7 @@ export async function runStep(cluster: BenchCluster, options: StepOptions): Prom
     cpuAfter,
     wallMs: t1 - t0,
     rssSeries,
+    rssAnonSeries,
   }
 }
 

@@ -2,8 +2,10 @@
  * `npm run bench:soak`: memory over a long run (issue #9, acceptance 4). Starts the funded 4-validator
  * testnet of `bench:cluster`, measures the maximum rate with a short max-rate step (or takes
  * `--rate R`), then offers half of it for `--minutes N` (default 10), sampling every validator's RSS
- * from /proc every 10 s. Prints the samples and, per validator, the spread of the RSS after the first
- * minute of warm-up as ±% around the mean ((max − min) / 2 / mean), plus committed tx/s and latency.
+ * and anonymous RSS from /proc every 10 s. Prints the samples and, per validator, the spread after
+ * the warm-up as ±% around the mean ((max − min) / 2 / mean), plus committed tx/s and latency.
+ * `BENCH_NODE_OPTIONS` (environment) becomes the validators' `NODE_OPTIONS`, e.g.
+ * `BENCH_NODE_OPTIONS=--max-old-space-size=512` (docs/operations.md, Memory).
  *
  * Flags: --minutes N (10) | --warmup-minutes N (1: excluded from the spread) | --rate R (skip the max-rate probe) | --validators N (4) | --accounts N
  * (1000) | --seed N (1) | --keep. Every process it starts is killed on the way out.
@@ -28,8 +30,8 @@ const seed = num('seed', 1)
 const fixedRate = flag(args, 'rate')
 const SAMPLE_MS = 10_000
 /**
- * Minutes excluded from the spread: the node's bounded caches (verified signatures, gossip seen-set:
- * 100,000 entries each, about 5.5 minutes at 300 tx/s) and V8's heap grow until then.
+ * Minutes excluded from the spread: the node's bounded caches (gossip seen-set 32,768 entries, the
+ * replay index of the txs' lifetime) fill and V8's heap grows until then.
  */
 const warmupMinutes = num('warmup-minutes', 1)
 const WARMUP_SAMPLES = Math.round((warmupMinutes * 60_000) / SAMPLE_MS)
@@ -39,7 +41,9 @@ const PROBE_TXS = 3000
 function spreadPercent(values: readonly number[]): number {
   if (values.length === 0) return NaN
   const mean = values.reduce((a, b) => a + b, 0) / values.length
-  return (100 * (Math.max(...values) - Math.min(...values))) / 2 / mean
+  const min = values.reduce((a, b) => Math.min(a, b), Infinity)
+  const max = values.reduce((a, b) => Math.max(a, b), 0)
+  return (100 * (max - min)) / 2 / mean
 }
 
 async function probeRate(cluster: BenchCluster): Promise<number> {
@@ -59,24 +63,40 @@ async function probeRate(cluster: BenchCluster): Promise<number> {
   return accepted / ((probe.result.endMs - probe.result.startMs) / 1000)
 }
 
-function report(series: readonly number[][], perSample: number): void {
-  console.log('\n### RSS per validator (MiB), every 10 s\n')
+function printSeries(title: string, series: readonly number[][], perSample: number): void {
+  console.log(`\n### ${title} per validator (MiB), every ${perSample / 1000} s\n`)
   console.log(`| t (s) | ${series[0]?.map((_, i) => `n${i}`).join(' | ') ?? ''} |`)
   console.log(`|---|${'---:|'.repeat(series[0]?.length ?? 0)}`)
   series.forEach((row, i) => {
     const cells = row.map((b) => (b / 2 ** 20).toFixed(0))
     console.log(`| ${(i * perSample) / 1000} | ${cells.join(' | ')} |`)
   })
+}
+
+function printSpread(title: string, series: readonly number[][]): void {
   const steady = series.length > WARMUP_SAMPLES + 1 ? series.slice(WARMUP_SAMPLES) : series
-  console.log(`\n### RSS spread (after the first ${warmupMinutes} min)\n`)
+  console.log(`\n### ${title} spread (after the first ${warmupMinutes} min)\n`)
   console.log('| validator | min MiB | max MiB | spread ±% |')
   console.log('|---|---:|---:|---:|')
   for (let v = 0; v < (series[0]?.length ?? 0); v++) {
     const values = steady.map((row) => row[v]!).filter((b) => b > 0)
+    // A loop, not Math.min(...values): a long soak has more samples than call arguments allow.
+    const min = values.reduce((a, b) => Math.min(a, b), Infinity)
+    const max = values.reduce((a, b) => Math.max(a, b), 0)
     const mib = (b: number): string => (b / 2 ** 20).toFixed(0)
-    const line = `| n${v} | ${mib(Math.min(...values))} | ${mib(Math.max(...values))} | ${spreadPercent(values).toFixed(1)} |`
-    console.log(line)
+    console.log(`| n${v} | ${mib(min)} | ${mib(max)} | ${spreadPercent(values).toFixed(1)} |`)
   }
+}
+
+/**
+ * RSS as `/proc` counts it, and its anonymous part (heap and native allocations, without the file
+ * pages of LevelDB's tables and the executable that the kernel maps into the process).
+ */
+function report(rss: readonly number[][], anon: readonly number[][], perSample: number): void {
+  printSeries('RSS', rss, perSample)
+  printSeries('Anonymous RSS', anon, perSample)
+  printSpread('RSS', rss)
+  printSpread('Anonymous RSS', anon)
 }
 
 async function main(): Promise<void> {
@@ -103,7 +123,7 @@ async function main(): Promise<void> {
     })
     await stopBenchCluster(cluster)
     const stats = analyseStep(soak, await readCommits(cluster.testnet.homes[0]!))
-    report(soak.rssSeries, SAMPLE_MS)
+    report(soak.rssSeries, soak.rssAnonSeries, SAMPLE_MS)
     console.log('\n### Load\n')
     console.log(
       '| offered tx/s | committed tx/s | p50 ms | p99 ms | round 0 % | CPU per validator % |',
