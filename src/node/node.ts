@@ -365,7 +365,8 @@ function buildDriver(options: RunOptions, opened: Opened, mempool: Mempool, stat
         txIds: execution.txs.map((t) => toHex(t.txId)),
       })
     },
-    prepare: (event) => preverifyBlockTxs(event, mempool, opened.pool, opened.decoded.decode),
+    prepare: (event) =>
+      preverifyBlockTxs(event, mempool, opened.pool, opened.decoded.decode, status.height),
     fail: (error) => {
       log.fatal({ err: error }, 'consensus driver failed; stopping')
       process.exitCode = 1

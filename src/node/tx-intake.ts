@@ -69,8 +69,10 @@ function blockOf(event: ConsensusEvent): Block | null {
 /**
  * Verifies on `verifier` the tx signatures of the event's block that `mempool` has not verified,
  * and marks the good ones verified; waits for the ones an add is verifying now instead of verifying
- * them twice. Bad or undecodable txs are left for the block check to refuse. Returns the number of
- * signatures verified here.
+ * them twice. Bad or undecodable txs are left for the block check to refuse. A block at or below
+ * `committedHeight` is left alone: the engine ignores it (a late proposal or copy of a block this
+ * node already committed), so decoding and verifying its txs would only delay the events behind it.
+ * Returns the number of signatures verified here.
  * @throws {NodeError} when the verifier fails (environmental).
  */
 export async function preverifyBlockTxs(
@@ -78,9 +80,10 @@ export async function preverifyBlockTxs(
   mempool: Mempool,
   verifier: Verifier,
   decode: (bytes: Uint8Array) => Result<SignedTx, CodecError> = decodeSignedTx,
+  committedHeight = -1,
 ): Promise<number> {
   const block = blockOf(event)
-  if (!block || block.txs.length === 0) return 0
+  if (!block || block.txs.length === 0 || block.header.height <= committedHeight) return 0
   const todo: SignedTx[] = []
   // Signatures an add is verifying right now are awaited, not verified a second time.
   const underWay: Promise<boolean>[] = []

@@ -75,8 +75,8 @@ function proposalOf(block: Block): ConsensusEvent {
   return { type: 'proposal', message: { block } as never, now: 0n }
 }
 
-function blockOf(txs: readonly Uint8Array[]): Block {
-  return { header: {} as Block['header'], txs: [...txs] }
+function blockOf(txs: readonly Uint8Array[], height = 1): Block {
+  return { header: { height } as Block['header'], txs: [...txs] }
 }
 
 describe('preverifyBlockTxs', () => {
@@ -141,6 +141,28 @@ describe('preverifyBlockTxs', () => {
     expect(await added).toMatchObject({ ok: true })
     for (const t of [arriving, fresh]) expect(mempool.isVerified(t.txId, t.signature)).toBe(true)
     expect(mempool.verification(arriving.txId, arriving.signature)).toBeUndefined()
+  })
+
+  it('leaves alone a block at or below the committed height (the engine ignores it)', async () => {
+    const verifier = countingVerifier(inlineNodeVerifier)
+    const mempool = mempoolWith(verifier)
+    const txs = [1, 2].map((i) => signedTransfer(kb, i, 100))
+    const late = proposalOf(
+      blockOf(
+        txs.map((t) => t.signedBytes),
+        5,
+      ),
+    )
+    expect(await preverifyBlockTxs(late, mempool, verifier, undefined, 5)).toBe(0)
+    expect(verifier.calls).toEqual([])
+    const next = proposalOf(
+      blockOf(
+        txs.map((t) => t.signedBytes),
+        6,
+      ),
+    )
+    expect(await preverifyBlockTxs(next, mempool, verifier, undefined, 5)).toBe(2)
+    expect(verifier.calls).toEqual([2])
   })
 
   it('does nothing for events without a block or with an empty block', async () => {
