@@ -132,7 +132,10 @@ export class Mempool {
   private readonly inFlight = new Set<string>()
   // Signature checks under way, by (txId, signature) key: a block's pre-check waits for these.
   private readonly verifying = new Map<string, Promise<boolean>>()
-  private readonly verified = new Set<string>()
+  // Verified (txId, signature) pairs by tx id, oldest first; a commit forgets its txs' entries
+  // (a committed tx is refused as a replay before its signature matters), so the cache holds about
+  // the txs not yet committed, not the last MEMPOOL_VERIFIED_CACHE_MAX of the stream.
+  private readonly verified = new Map<string, string>()
   private pending: PendingAdd[] = []
   private flushScheduled = false
   private bytesPooled = 0
@@ -186,12 +189,14 @@ export class Mempool {
 
   /** True when this exact (txId, signature) pair verified recently: block checks may skip it. */
   isVerified(txId: Uint8Array, signature: Uint8Array): boolean {
-    return this.verified.has(signatureKey(toHex(txId), signature))
+    const id = toHex(txId)
+    return this.verified.get(id) === signatureKey(id, signature)
   }
 
   /** Remembers that this (txId, signature) pair verified elsewhere (a block's txs, on the pool). */
   markVerified(txId: Uint8Array, signature: Uint8Array): void {
-    this.remember(signatureKey(toHex(txId), signature))
+    const id = toHex(txId)
+    this.remember(id, signatureKey(id, signature))
   }
 
   /**
@@ -272,7 +277,7 @@ export class Mempool {
     let checkedAt = this.heightNow
     if (await this.config.isCommitted(entry.txId, entry.expiresAtHeight))
       return fail('TX_DUPLICATE', 'already committed')
-    if (this.verified.has(cacheKey)) {
+    if (this.verified.get(entry.id) === cacheKey) {
       this.counters.verifiedCacheHits++
     } else {
       const good = await this.verify(entry, job, cacheKey)
@@ -328,7 +333,7 @@ export class Mempool {
         assert(results.length === batch.length, `${results.length} results for ${batch.length}`)
         batch.forEach((p, i) => {
           if (results[i] === true) {
-            this.remember(p.cacheKey)
+            this.remember(p.entry.id, p.cacheKey)
             p.resolve(ok({ txId: p.entry.txId }))
           } else if (!isValidPublicKey(p.entry.signerPublicKey)) {
             p.resolve(fail('TX_BAD_PUBLIC_KEY', 'signer key is not a curve point'))
@@ -343,12 +348,12 @@ export class Mempool {
     )
   }
 
-  private remember(cacheKey: string): void {
-    if (this.verified.size >= MEMPOOL_VERIFIED_CACHE_MAX) {
-      const oldest = this.verified.values().next().value
+  private remember(id: string, cacheKey: string): void {
+    if (this.verified.size >= MEMPOOL_VERIFIED_CACHE_MAX && !this.verified.has(id)) {
+      const oldest = this.verified.keys().next().value
       if (oldest !== undefined) this.verified.delete(oldest)
     }
-    this.verified.add(cacheKey)
+    this.verified.set(id, cacheKey)
   }
 
   private insert(entry: Entry): Result<{ txId: Uint8Array }, MempoolError> {
@@ -465,7 +470,9 @@ export class Mempool {
     assert(nextHeight >= this.heightNow, `height went back: ${nextHeight} < ${this.heightNow}`)
     this.heightNow = nextHeight
     for (const txId of txIds) {
-      const entry = this.byId.get(toHex(txId))
+      const id = toHex(txId)
+      this.verified.delete(id)
+      const entry = this.byId.get(id)
       if (!entry) continue
       this.remove(entry)
       this.counters.committed++

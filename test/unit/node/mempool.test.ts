@@ -141,6 +141,20 @@ describe('mempool admission', () => {
     expect(verifier.calls).toEqual([40, 1])
     expect(mempool.stats()).toMatchObject({ verifiedCacheHits: 1, verifyBatches: 2, count: 40 })
   })
+
+  it('forgets the verified pairs of committed txs, so the cache holds about the uncommitted', async () => {
+    const { mempool, committed } = pool()
+    const txs = Array.from({ length: 3 }, (_, i) => signedTransfer(kb, i, 60))
+    for (const t of txs) expect(await mempool.add(t.signedBytes, 1)).toMatchObject({ ok: true })
+    for (const t of txs) expect(mempool.isVerified(t.txId, t.signature)).toBe(true)
+    committed.add(toHex(txs[1]!.txId))
+    mempool.onCommitted([txs[1]!.txId], 2)
+    expect(txs.map((t) => mempool.isVerified(t.txId, t.signature))).toEqual([true, false, true])
+    // Another signature over the same tx id is not the verified pair.
+    const other = txs[0]!.signature.slice()
+    other[5] = other[5]! ^ 1
+    expect(mempool.isVerified(txs[0]!.txId, other)).toBe(false)
+  })
 })
 
 describe('mempool and commits during verification', () => {
