@@ -34,7 +34,7 @@ export const CONSENSUS_QUEUE_FRAMES_MAX = 1024
 /** Tx gossip frames queued per peer before the oldest is dropped. */
 export const TX_QUEUE_FRAMES_MAX = 256
 /** Entries of the tx gossip seen-set (hashes of signed-tx bytes), oldest evicted first. */
-export const TX_SEEN_SET_SIZE_MAX = 100_000
+export const TX_SEEN_SET_SIZE_MAX = 32_768
 /** Concurrent inbound sync requests per connection. */
 export const SYNC_INBOUND_STREAMS_MAX = 4
 /** Default sync request timeout. */
