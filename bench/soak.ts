@@ -37,13 +37,13 @@ const warmupMinutes = num('warmup-minutes', 1)
 const WARMUP_SAMPLES = Math.round((warmupMinutes * 60_000) / SAMPLE_MS)
 const PROBE_TXS = 3000
 
-/** Spread of a series as ± % around its mean. */
-function spreadPercent(values: readonly number[]): number {
-  if (values.length === 0) return NaN
-  const mean = values.reduce((a, b) => a + b, 0) / values.length
+/** Minimum, maximum and spread (± % around the mean) of a series; NaN spread when it is empty. */
+function spreadOf(values: readonly number[]): { min: number; max: number; percent: number } {
+  // Loops, not Math.min(...values): a long soak has more samples than call arguments allow.
   const min = values.reduce((a, b) => Math.min(a, b), Infinity)
   const max = values.reduce((a, b) => Math.max(a, b), 0)
-  return (100 * (max - min)) / 2 / mean
+  const mean = values.reduce((a, b) => a + b, 0) / values.length
+  return { min, max, percent: values.length === 0 ? NaN : (100 * (max - min)) / 2 / mean }
 }
 
 async function probeRate(cluster: BenchCluster): Promise<number> {
@@ -79,12 +79,9 @@ function printSpread(title: string, series: readonly number[][]): void {
   console.log('| validator | min MiB | max MiB | spread ±% |')
   console.log('|---|---:|---:|---:|')
   for (let v = 0; v < (series[0]?.length ?? 0); v++) {
-    const values = steady.map((row) => row[v]!).filter((b) => b > 0)
-    // A loop, not Math.min(...values): a long soak has more samples than call arguments allow.
-    const min = values.reduce((a, b) => Math.min(a, b), Infinity)
-    const max = values.reduce((a, b) => Math.max(a, b), 0)
+    const { min, max, percent } = spreadOf(steady.map((row) => row[v]!).filter((b) => b > 0))
     const mib = (b: number): string => (b / 2 ** 20).toFixed(0)
-    console.log(`| n${v} | ${mib(min)} | ${mib(max)} | ${spreadPercent(values).toFixed(1)} |`)
+    console.log(`| n${v} | ${mib(min)} | ${mib(max)} | ${percent.toFixed(1)} |`)
   }
 }
 

@@ -315,9 +315,7 @@ function buildDriver(options: RunOptions, opened: Opened, mempool: Mempool, stat
   const { restored, ledger } = opened
   const app = new ChainApp(config.chainId, restored.state, restored.tree, status.height, {
     selectTxs: (h) =>
-      mempool
-        .take(options.config.consensus.proposalTxsMax, BLOCK_BYTES_MAX / 2, h)
-        .map((p) => p.signed),
+      mempool.take(config.consensus.proposalTxsMax, BLOCK_BYTES_MAX / 2, h).map((p) => p.signed),
     isVerified: (txId, signature) => mempool.isVerified(txId, signature),
     decodeTx: opened.decoded.decode,
   })
