@@ -33,6 +33,29 @@ export function genesisValidators(genesis: Genesis): Validator[] {
     .map((publicKey) => ({ publicKey, power: 1 as const }))
 }
 
+/** The genesis header over the state root of its write set. */
+function genesisHeaderOf(
+  genesis: Genesis,
+  stateRoot: Uint8Array,
+  validators: readonly Validator[],
+): Block['header'] {
+  const validatorsHash = validatorsHashOf(validators)
+  return {
+    version: 1,
+    chainId: genesis.chainId,
+    height: 0,
+    round: 0,
+    time: genesis.genesisTime,
+    proposer: new Uint8Array(33),
+    parentHash: new Uint8Array(32),
+    txRoot: merkleRoot([]),
+    stateRoot,
+    receiptsRoot: merkleRoot([]),
+    validatorsHash,
+    nextValidatorsHash: validatorsHash,
+  }
+}
+
 /** Builds the genesis block, state and tree; coded error for an inconsistent genesis. */
 export function buildGenesis(genesis: Genesis): Result<GenesisChain, GenesisError> {
   const writeSet = genesisWriteSet(genesis)
@@ -41,23 +64,24 @@ export function buildGenesis(genesis: Genesis): Result<GenesisChain, GenesisErro
   state.apply(writeSet.value)
   const tree = EMPTY_STATE_TREE.update(writeSet.value)
   const validators = genesisValidators(genesis)
-  const validatorsHash = validatorsHashOf(validators)
-  const block: Block = {
-    header: {
-      version: 1,
-      chainId: genesis.chainId,
-      height: 0,
-      round: 0,
-      time: genesis.genesisTime,
-      proposer: new Uint8Array(33),
-      parentHash: new Uint8Array(32),
-      txRoot: merkleRoot([]),
-      stateRoot: tree.root(),
-      receiptsRoot: merkleRoot([]),
-      validatorsHash,
-      nextValidatorsHash: validatorsHash,
-    },
-    txs: [],
-  }
+  const block: Block = { header: genesisHeaderOf(genesis, tree.root(), validators), txs: [] }
   return ok({ block, state, tree, writeSet: writeSet.value, validators })
+}
+
+/**
+ * The genesis block and first validator set alone (a restart, whose state comes from the ledger):
+ * the write set and tree it needs for the state root are dropped on return, so a large genesis is
+ * not held twice beside the restored state.
+ */
+export function buildGenesisBlock(
+  genesis: Genesis,
+): Result<Pick<GenesisChain, 'block' | 'validators'>, GenesisError> {
+  const writeSet = genesisWriteSet(genesis)
+  if (!writeSet.ok) return err(writeSet.error)
+  const stateRoot = EMPTY_STATE_TREE.update(writeSet.value).root()
+  const validators = genesisValidators(genesis)
+  return ok({
+    block: { header: genesisHeaderOf(genesis, stateRoot, validators), txs: [] },
+    validators,
+  })
 }

@@ -129,6 +129,14 @@ export class Ledger extends LedgerQueries {
     return new Ledger(kv, report.head, options.witness ?? null)
   }
 
+  /**
+   * True when `kv` holds a head record (a store past genesis), without checking anything: lets the
+   * node decide what to prepare before `open` loads the whole state.
+   */
+  static async hasHead(kv: KvStore): Promise<boolean> {
+    return (await kv.get(headKey())) !== undefined
+  }
+
   /** The last committed head; null before genesis. */
   get head(): LedgerHead | null {
     return this.#head

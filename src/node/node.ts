@@ -11,7 +11,13 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { buildApi } from '../api/build-api.ts'
 import { EventHub } from '../api/events.ts'
-import { buildGenesis, ChainApp, toConsensusUpdates, type ChainExecution } from '../chain/index.ts'
+import {
+  buildGenesis,
+  buildGenesisBlock,
+  ChainApp,
+  toConsensusUpdates,
+  type ChainExecution,
+} from '../chain/index.ts'
 import { Consensus } from '../consensus/consensus.ts'
 import { blockHashOf, decodeConsensusMessage } from '../consensus/messages.ts'
 import { eventOfMessage } from '../consensus/consensus.ts'
@@ -22,8 +28,9 @@ import { keys } from '../vm/keys.ts'
 import { Ledger } from '../ledger/ledger.ts'
 import { openLevelKvStore } from '../ledger/kv-level.ts'
 import { FileCommitWitness } from '../ledger/witness.ts'
+import type { ComputeStateRoot } from '../ledger/integrity.ts'
 import { startP2p, type P2pNode } from '../p2p/index.ts'
-import { buildTree } from '../state/tree.ts'
+import { buildTree, type StateTree } from '../state/tree.ts'
 import { assert } from '../util/assert.ts'
 import { equalBytes, fromHex, isHex, toHex } from '../util/bytes.ts'
 import { NodeError } from '../util/errors.ts'
@@ -84,64 +91,100 @@ export interface CommittedBlock {
 /** Restored chain state after opening the ledger. */
 interface Restored {
   readonly state: MemoryState
-  readonly tree: ReturnType<typeof buildTree>
+  readonly tree: StateTree
   readonly lastBlock: Block
   readonly lastCertificate: CommitCertificate | null
   readonly sets: ValidatorSets
   readonly genesisBlock: Block
 }
 
-async function restore(ledger: Ledger, genesis: Genesis): Promise<Restored> {
+/** The state and tree that the ledger's integrity check built from the stored state at open. */
+interface LoadedState {
+  readonly state: MemoryState
+  readonly tree: StateTree
+}
+
+/**
+ * The ledger's `computeStateRoot` for a node: builds the in-memory state and the tree from the
+ * stored entries, and keeps both for `restore`, so a restart reads and hashes the state once.
+ */
+function stateLoader(): { computeStateRoot: ComputeStateRoot; take(): LoadedState | null } {
+  let loaded: LoadedState | null = null
+  return {
+    computeStateRoot(entries) {
+      const state = new MemoryState()
+      state.apply(entries)
+      const tree = buildTree(entries)
+      loaded = { state, tree }
+      return tree.root()
+    },
+    take() {
+      const taken = loaded
+      loaded = null
+      return taken
+    },
+  }
+}
+
+async function initGenesis(ledger: Ledger, genesis: Genesis): Promise<Restored> {
   const g = buildGenesis(genesis)
   if (!g.ok) throw new NodeError('GENESIS_INVALID', g.error.message)
-  const genesisHash = blockHashOf(g.value.block.header)
-  const head = ledger.head
-  if (!head) {
-    await ledger.initGenesis({
-      genesisHash,
-      writeSet: g.value.writeSet,
-      stateRoot: g.value.tree.root(),
-      validatorSets: [validatorSetEntry(g.value.validators)],
-    })
-    return {
-      state: g.value.state,
-      tree: g.value.tree,
-      lastBlock: g.value.block,
-      lastCertificate: null,
-      sets: genesisSets(g.value.validators),
-      genesisBlock: g.value.block,
-    }
+  await ledger.initGenesis({
+    genesisHash: blockHashOf(g.value.block.header),
+    writeSet: g.value.writeSet,
+    stateRoot: g.value.tree.root(),
+    validatorSets: [validatorSetEntry(g.value.validators)],
+  })
+  return {
+    state: g.value.state,
+    tree: g.value.tree,
+    lastBlock: g.value.block,
+    lastCertificate: null,
+    sets: genesisSets(g.value.validators),
+    genesisBlock: g.value.block,
   }
-  if (head.height === 0 && !equalBytes(head.blockHash, genesisHash)) {
+}
+
+/** The genesis block of `genesis` and its validators, for a store past genesis. */
+function genesisBlockOf(genesis: Genesis): { block: Block; validators: readonly Validator[] } {
+  const g = buildGenesisBlock(genesis)
+  if (!g.ok) throw new NodeError('GENESIS_INVALID', g.error.message)
+  return g.value
+}
+
+/**
+ * Resumes a store past genesis from `loaded` (what the integrity check built). The store must come
+ * from the same genesis: the head's hash at height 0, else block 1's parent hash, is the hash of
+ * `known.block`.
+ */
+async function resume(
+  ledger: Ledger,
+  known: ReturnType<typeof genesisBlockOf>,
+  loaded: LoadedState | null,
+): Promise<Restored> {
+  const head = ledger.head
+  assert(head !== null && loaded !== null, 'a store with a head opens with its state loaded')
+  const first = head.height === 0 ? null : await ledger.loadBlock(1)
+  const stored0 = head.height === 0 ? head.blockHash : first?.block.header.parentHash
+  if (!stored0 || !equalBytes(stored0, blockHashOf(known.block.header))) {
     throw new NodeError('GENESIS_MISMATCH', 'the store was created from a different genesis')
   }
-  const entries = []
-  for await (const entry of ledger.loadState()) entries.push(entry)
-  const state = new MemoryState()
-  state.apply(entries.map((e) => ({ key: e.key, value: e.value })))
-  const tree = buildTree(entries)
+  const { state, tree } = loaded
   assert(equalBytes(tree.root(), head.stateRoot), 'restored state root matches the head')
+  const base = { state, tree, genesisBlock: known.block }
   if (head.height === 0) {
-    return {
-      state,
-      tree,
-      lastBlock: g.value.block,
-      lastCertificate: null,
-      sets: genesisSets(g.value.validators),
-      genesisBlock: g.value.block,
-    }
+    const sets = genesisSets(known.validators)
+    return { ...base, lastBlock: known.block, lastCertificate: null, sets }
   }
   const stored = await ledger.loadBlock(head.height)
   const certificate = await ledger.loadCertificate(head.height)
   if (!stored || !certificate)
     throw new NodeError('LEDGER_HEAD_MISMATCH', `block ${head.height} missing`)
   return {
-    state,
-    tree,
+    ...base,
     lastBlock: stored.block,
     lastCertificate: certificate,
     sets: await restoreValidatorSets((h) => ledger.loadReceipts(h), state, stored.block.header),
-    genesisBlock: g.value.block,
   }
 }
 
@@ -295,19 +338,32 @@ async function openStores(options: RunOptions, genesis: Genesis): Promise<Opened
   const dataDir = join(options.config.home, 'data')
   mkdirSync(dataDir, { recursive: true })
   const closers: (() => Promise<void>)[] = []
-  const kv = await openLevelKvStore(join(dataDir, 'ledger'))
-  closers.push(() => kv.close())
-  const ledger = await Ledger.open(kv, {
-    computeStateRoot: (entries) => buildTree(entries).root(),
-    witness: new FileCommitWitness(join(dataDir, 'ledger.witness')),
-  })
-  const restored = await restore(ledger, genesis)
-  const { wal, records } = await WalStore.open(await openLevelKvStore(join(dataDir, 'wal')))
-  closers.push(() => wal.close())
-  const pool = new VerifierPool(options.verifierWorkers ?? options.config.verifier.workers)
-  closers.push(() => pool.close())
-  const decoded = new DecodedTxCache()
-  return { ledger, wal, walRecords: records, pool, decoded, restored, closers }
+  try {
+    const kv = await openLevelKvStore(join(dataDir, 'ledger'))
+    closers.push(() => kv.close())
+    // A restart computes the genesis block before the integrity check loads the stored state, so
+    // the transient write set and tree of a large genesis are gone before the state is built.
+    const known = (await Ledger.hasHead(kv)) ? genesisBlockOf(genesis) : null
+    const loader = stateLoader()
+    const ledger = await Ledger.open(kv, {
+      computeStateRoot: loader.computeStateRoot,
+      witness: new FileCommitWitness(join(dataDir, 'ledger.witness')),
+    })
+    const restored =
+      known === null
+        ? await initGenesis(ledger, genesis)
+        : await resume(ledger, known, loader.take())
+    const { wal, records } = await WalStore.open(await openLevelKvStore(join(dataDir, 'wal')))
+    closers.push(() => wal.close())
+    const pool = new VerifierPool(options.verifierWorkers ?? options.config.verifier.workers)
+    closers.push(() => pool.close())
+    const decoded = new DecodedTxCache()
+    return { ledger, wal, walRecords: records, pool, decoded, restored, closers }
+  } catch (error) {
+    // A refused start (wrong genesis, corrupt store) releases the store's lock before it reports.
+    for (const close of closers.reverse()) await close()
+    throw error
+  }
 }
 
 function buildDriver(options: RunOptions, opened: Opened, mempool: Mempool, status: Status) {

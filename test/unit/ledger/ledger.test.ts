@@ -93,6 +93,15 @@ describe('Ledger commits and loads', () => {
     await ledger.close()
   })
 
+  it('hasHead tells a store past genesis from an empty one without opening it', async () => {
+    const kv = new MemoryKvStore()
+    expect(await Ledger.hasHead(kv)).toBe(false)
+    const ledger = await freshLedger(kv)
+    expect(await Ledger.hasHead(kv)).toBe(true)
+    await ledger.commitBlock(new TestChain('has-head').next(2))
+    expect(await Ledger.hasHead(kv)).toBe(true)
+  })
+
   it('returns a tx inclusion proof that verifies against the Merkle root of the block tx ids', async () => {
     const chain = new TestChain('proof')
     const ledger = await freshLedger(new MemoryKvStore())
