@@ -6,12 +6,19 @@
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { CONFIG_FILE, defaultConfig, envOverrides, loadConfig } from '../node/config.ts'
+import {
+  CONFIG_FILE,
+  defaultConfig,
+  envOverrides,
+  HEAP_GROWTH_PERCENT_DEFAULT,
+  loadConfig,
+} from '../node/config.ts'
 import { createNodeKey, loadNodeKey } from '../node/key-file.ts'
 import { loadGenesis } from '../node/genesis-file.ts'
 import { PointsNode } from '../node/node.ts'
 import { createTestnet, type Funding } from '../node/testnet.ts'
 import { CONSOLE_DIST_DIR, runDev } from '../node/dev.ts'
+import { applyHeapGrowth } from '../node/heap.ts'
 import { pino } from 'pino'
 import { fromHex, toHex } from '../util/bytes.ts'
 import { NodeError } from '../util/errors.ts'
@@ -162,6 +169,7 @@ async function cmdStart(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise
   const config = loadConfig(home, [envOverrides(env), { 'api.port': values['api-port'] }])
   if (!config.ok) throw new NodeError(config.error.code, config.error.message)
   const log = pino({ level: config.value.log.level }, pino.destination(2))
+  applyHeapGrowth(config.value.memory.heapGrowthPercent)
   const node = await PointsNode.start({
     config: config.value,
     genesis: loadGenesis(home),
@@ -235,6 +243,7 @@ async function cmdDev(args: string[], io: Io): Promise<number> {
   const dir = resolve(values.dir ?? '.data/dev')
   const log = pino({ level: 'warn' }, pino.destination(2))
   io.out(`starting the dev consortium in ${dir} ...`)
+  applyHeapGrowth(HEAP_GROWTH_PERCENT_DEFAULT)
   const nodes = await runDev(dir, log)
   nodes.forEach((node, i) => {
     io.out(`validator ${i}: pointsnode API listening at ${node.apiUrl}`)

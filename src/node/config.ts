@@ -45,6 +45,14 @@ export interface NodeConfig {
      */
     readonly proposalTxsMax: number
   }
+  readonly memory: {
+    /**
+     * How far V8 lets the heap grow past the live set before the next full collection, in percent
+     * (`--heap-growing-percent`, set by `pointsnode start`; ADR 0072). 0 leaves it to V8, which on a
+     * large host lets the heap grow to about four times the live set.
+     */
+    readonly heapGrowthPercent: number
+  }
 }
 
 /** Why a configuration was refused. */
@@ -66,6 +74,7 @@ export function defaultConfig(home: string): NodeConfig {
     log: { level: 'info' },
     verifier: { workers: 1 },
     consensus: { proposalTxsMax: PROPOSAL_TXS_DEFAULT },
+    memory: { heapGrowthPercent: HEAP_GROWTH_PERCENT_DEFAULT },
   }
 }
 
@@ -80,6 +89,7 @@ const ENV_KEYS: Readonly<Record<string, string>> = {
   POINTSNODE_LOG_LEVEL: 'log.level',
   POINTSNODE_VERIFIER_WORKERS: 'verifier.workers',
   POINTSNODE_PROPOSAL_TXS_MAX: 'consensus.proposalTxsMax',
+  POINTSNODE_HEAP_GROWTH_PERCENT: 'memory.heapGrowthPercent',
 }
 
 /** Flat overrides (`api.port` → value) read from `POINTSNODE_*` environment variables. */
@@ -146,6 +156,7 @@ export function loadConfig(
   const log = section(file.value, 'log')
   const verifier = section(file.value, 'verifier')
   const consensus = section(file.value, 'consensus')
+  const memory = section(file.value, 'memory')
   const flat: Record<string, unknown> = {
     chainId: file.value['chainId'] ?? base.chainId,
     'api.host': api['host'] ?? base.api.host,
@@ -158,6 +169,7 @@ export function loadConfig(
     'log.level': log['level'] ?? base.log.level,
     'verifier.workers': verifier['workers'] ?? base.verifier.workers,
     'consensus.proposalTxsMax': consensus['proposalTxsMax'] ?? base.consensus.proposalTxsMax,
+    'memory.heapGrowthPercent': memory['heapGrowthPercent'] ?? base.memory.heapGrowthPercent,
   }
   for (const layer of overrides) {
     for (const [key, value] of Object.entries(layer)) {
@@ -173,6 +185,7 @@ const NUMERIC_KEYS: ReadonlySet<string> = new Set([
   'api.rateLimitPerMinute',
   'verifier.workers',
   'consensus.proposalTxsMax',
+  'memory.heapGrowthPercent',
 ])
 /**
  * Default most txs per proposal. Four validators sharing two cores checked a 5,000-tx block in more
@@ -180,6 +193,14 @@ const NUMERIC_KEYS: ReadonlySet<string> = new Set([
  * (docs/BENCHMARKS.md, "Cluster").
  */
 export const PROPOSAL_TXS_DEFAULT = 2_000
+/**
+ * Default V8 heap growth: 50 % past the live set. A 4-validator soak at 300 tx/s then held its RSS
+ * as flat as under a 768 MiB heap cap; V8's own policy let it climb to 0.6-0.8 GiB
+ * (docs/BENCHMARKS.md, "Cluster"; ADR 0072).
+ */
+export const HEAP_GROWTH_PERCENT_DEFAULT = 50
+/** Largest configurable heap growth (V8's own policy never grows more than 300 % past the live set). */
+export const HEAP_GROWTH_PERCENT_MAX = 300
 /** Most verifier worker threads per node (the pool's own bound is higher). */
 export const VERIFIER_WORKERS_MAX = 16
 /** Largest configurable request rate per client address and minute. */
@@ -232,6 +253,12 @@ function validate(home: string, flat: Record<string, unknown>): Result<NodeConfi
   if (!isIntIn(proposalTxsMax, 1, BLOCK_TX_COUNT_MAX)) {
     return invalid(`consensus.proposalTxsMax must be an integer in 1..${BLOCK_TX_COUNT_MAX}`)
   }
+  const heapGrowthPercent = flat['memory.heapGrowthPercent']
+  if (!isIntIn(heapGrowthPercent, 0, HEAP_GROWTH_PERCENT_MAX)) {
+    return invalid(
+      `memory.heapGrowthPercent must be an integer in 0..${HEAP_GROWTH_PERCENT_MAX} (0: V8's own)`,
+    )
+  }
   return ok({
     home,
     chainId,
@@ -240,5 +267,6 @@ function validate(home: string, flat: Record<string, unknown>): Result<NodeConfi
     log: { level: level as NodeConfig['log']['level'] },
     verifier: { workers },
     consensus: { proposalTxsMax },
+    memory: { heapGrowthPercent },
   })
 }
