@@ -1,7 +1,7 @@
 /**
  * Goal: the API request rate limit, the verifier worker count, the proposal size and the heap growth
  * are configurable per node (file, environment), default to 600 per minute, 1 worker, 2,000 txs and
- * 50 %, and a bad value is refused with a coded error naming the field.
+ * 100 %, and a bad value is refused with a coded error naming the field.
  * Method: real config files in a temp home read by `loadConfig`; expected values written by hand.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -53,7 +53,7 @@ const INTEGER_SETTINGS = [
   {
     section: 'memory',
     key: 'heapGrowthPercent',
-    fallback: 50,
+    fallback: 100,
     env: 'POINTSNODE_HEAP_GROWTH_PERCENT',
     good: [0, 300],
     bad: [-1, 301, 12.5, '50'],
