@@ -106,7 +106,7 @@ interface LoadedState {
 
 /**
  * The ledger's `computeStateRoot` for a node: builds the in-memory state and the tree from the
- * stored entries, and keeps both for `restore`, so a restart reads and hashes the state once.
+ * stored entries, and keeps both for `resume`, so a restart reads and hashes the state once.
  */
 function stateLoader(): { computeStateRoot: ComputeStateRoot; take(): LoadedState | null } {
   let loaded: LoadedState | null = null
