@@ -166,7 +166,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 /** Starts `pointsnode start --home home` in its own process group; resolves when its API listens. */
 export async function startNode(home: string, profileDir: string | null): Promise<NodeProc> {
-  const flags = profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]
+  const profile = profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]
+  // Node flags that NODE_OPTIONS refuses (--trace-gc, say); their output goes to node.log.
+  const extra = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '')
+  const flags = [...extra, ...profile]
   const child = spawn(process.execPath, [...flags, BIN, 'start', '--home', home], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
@@ -189,6 +192,7 @@ export async function startNode(home: string, profileDir: string | null): Promis
   child.once('exit', () => log.end())
   child.stdout.on('data', (chunk: Buffer) => {
     stdout += chunk.toString()
+    log.write(chunk)
   })
   const apiUrl = await until(
     `API of ${home}`,
