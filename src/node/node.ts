@@ -600,14 +600,34 @@ function buildMempool(
 
 async function startNode(nodeOptions: NodeOptions): Promise<PointsNode> {
   const { genesis, ...options } = nodeOptions
-  const { config, log } = options
-  if (config.chainId !== genesis.chainId) {
+  if (options.config.chainId !== genesis.chainId) {
     throw new NodeError(
       'CONFIG_INVALID',
-      `config chainId ${config.chainId} differs from genesis ${genesis.chainId}`,
+      `config chainId ${options.config.chainId} differs from genesis ${genesis.chainId}`,
     )
   }
   const opened = await openStores(options, genesis)
+  // What is started after the stores, stopped in reverse if a later step fails (a p2p or API
+  // address in use, say): an embedder that catches the error keeps no listener, worker or lock.
+  const started: (() => Promise<void>)[] = []
+  try {
+    return await startServices(options, opened, started)
+  } catch (error) {
+    for (const stop of [...started.reverse(), ...opened.closers.reverse()]) {
+      await stop().catch((cause: unknown) => {
+        options.log.warn({ err: cause }, 'stopping a part of a failed start')
+      })
+    }
+    throw error
+  }
+}
+
+async function startServices(
+  options: RunOptions,
+  opened: Opened,
+  started: (() => Promise<void>)[],
+): Promise<PointsNode> {
+  const { config, log } = options
   const { restored, ledger } = opened
   const status: Status = {
     height: restored.lastBlock.header.height,
@@ -625,6 +645,7 @@ async function startNode(nodeOptions: NodeOptions): Promise<PointsNode> {
   const { app, driver } = buildDriver(options, opened, mempool, status)
   committedState = app.state
   const p2p = await startTransport(options, opened, driver, mempool, status)
+  started.push(() => p2p.stop())
   status.p2p = p2p
   const { submit } = new Submitter(mempool, {
     nextHeight: () => status.height + 1,
@@ -634,6 +655,7 @@ async function startNode(nodeOptions: NodeOptions): Promise<PointsNode> {
     },
   })
   const api = await buildHttp(options, { app, driver, mempool, status, submit }, opened)
+  started.push(() => api.close())
   const node = new PointsNode({
     submit,
     api,
@@ -650,6 +672,7 @@ async function startNode(nodeOptions: NodeOptions): Promise<PointsNode> {
   const port = typeof address === 'object' && address ? address.port : config.api.port
   node.apiUrl = `http://${config.api.host}:${port}`
   driver.enqueue({ type: 'start', now: 0n })
+  started.push(() => driver.stop())
   const syncer = buildSyncer(p2p, driver, status, log)
   status.syncer = syncer
   opened.closers.push(() => {

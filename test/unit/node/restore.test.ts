@@ -1,11 +1,13 @@
 /**
  * Goal: a restarted node resumes from its ledger (same height, same state root, keeps committing),
  * and refuses a genesis document that is not the one its chain was created from, also once the chain
- * is past height 0, with `GENESIS_MISMATCH` and without touching the store.
+ * is past height 0, with `GENESIS_MISMATCH` and without touching the store. A start that fails after
+ * the stores are open (its API port taken) releases what it had started: the same home then starts.
  * Method: one real validator (LevelDB, consensus, libp2p and API on 127.0.0.1) in a temp home, started
  * and stopped in this process; the home is removed afterwards.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
@@ -77,5 +79,42 @@ describe('restart from the ledger', { timeout: 60_000 }, () => {
     const third = await start()
     expect(third.height).toBe(resumedAt)
     await third.stop()
+  })
+})
+
+describe('a start that fails after the stores are open', { timeout: 60_000 }, () => {
+  it('releases the ledger lock and the p2p port before it reports', async () => {
+    const failDir = mkdtempSync(join(tmpdir(), 'pointsnode-failed-start-'))
+    const failHome = join(failDir, 'node0')
+    const blocker = createServer()
+    try {
+      await createTestnet(failDir, 1, 'pointsnode-failed-start', 1_700_000_000_000n)
+      const config = loadConfig(failHome)
+      if (!config.ok) throw new Error(config.error.message)
+      await new Promise<void>((listening) => {
+        blocker.listen(config.value.api.port, config.value.api.host, listening)
+      })
+      const options = {
+        config: config.value,
+        genesis: loadGenesis(failHome),
+        key: loadNodeKey(failHome),
+        log: pino({ level: 'silent' }),
+        blockIntervalMs: 50,
+      }
+      await expect(PointsNode.start(options)).rejects.toMatchObject({ code: 'EADDRINUSE' })
+      await new Promise<void>((closed) =>
+        blocker.close(() => {
+          closed()
+        }),
+      )
+      // The same home, ledger lock and p2p port: only a start that released them can succeed.
+      const node = await PointsNode.start(options)
+      await reach(node, 2)
+      await node.stop()
+      expect(node.height).toBeGreaterThanOrEqual(2)
+    } finally {
+      blocker.close()
+      rmSync(failDir, { recursive: true, force: true })
+    }
   })
 })
