@@ -191,7 +191,7 @@ export async function startNode(home: string, profileDir: string | null): Promis
   })
   child.once('exit', () => log.end())
   child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString()
+    stdout = (stdout + chunk.toString()).slice(-8_000)
     log.write(chunk)
   })
   const apiUrl = await until(

@@ -18,8 +18,8 @@ import { loadGenesis } from '../node/genesis-file.ts'
 import { PointsNode } from '../node/node.ts'
 import { createTestnet, type Funding } from '../node/testnet.ts'
 import { CONSOLE_DIST_DIR, runDev } from '../node/dev.ts'
-import { applyHeapGrowth } from '../node/heap.ts'
-import { pino } from 'pino'
+import { applyHeapGrowth, collectStartupGarbage, type StartupCollection } from '../node/heap.ts'
+import { pino, type Logger } from 'pino'
 import { fromHex, toHex } from '../util/bytes.ts'
 import { NodeError } from '../util/errors.ts'
 
@@ -176,12 +176,21 @@ async function cmdStart(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise
     key: loadNodeKey(home),
     log,
   })
+  logStartupCollection(log, collectStartupGarbage())
   io.out(`pointsnode API listening at ${node.apiUrl}`)
   await untilSignal(() => {
     log.info('stopping')
     return node.stop()
   })
   return EXIT.ok
+}
+
+function logStartupCollection(log: Logger, freed: StartupCollection): void {
+  const mib = (bytes: number): number => Math.round(bytes / 2 ** 20)
+  log.info(
+    { heapUsedMiB: mib(freed.usedAfter), freedMiB: mib(freed.usedBefore - freed.usedAfter) },
+    `start-up garbage collected in ${Math.round(freed.pauseMs)} ms`,
+  )
 }
 
 async function untilSignal(stop: () => Promise<void>): Promise<void> {
@@ -245,6 +254,7 @@ async function cmdDev(args: string[], io: Io): Promise<number> {
   io.out(`starting the dev consortium in ${dir} ...`)
   applyHeapGrowth(HEAP_GROWTH_PERCENT_DEFAULT)
   const nodes = await runDev(dir, log)
+  logStartupCollection(log, collectStartupGarbage())
   nodes.forEach((node, i) => {
     io.out(`validator ${i}: pointsnode API listening at ${node.apiUrl}`)
   })
