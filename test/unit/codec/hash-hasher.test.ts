@@ -1,6 +1,7 @@
 /**
  * Goal: the reusable hashers of src/codec/hash.ts compute exactly `hashTagged` / plain sha256, for
- * any number and length of parts, and interleaved use of several hashers does not mix their states.
+ * any number and length of parts, interleaved use of several hashers does not mix their states, and
+ * a digest stays valid after later calls (a hasher reuses its own buffer, so it must return a copy).
  * Method: compare against noble's one-shot sha256 over the concatenation (with the literal tag text)
  * for every input length 0..200 and for random multi-part inputs from fast-check.
  */
@@ -34,5 +35,16 @@ describe('reusable hashers', () => {
       }),
       { numRuns: 300 },
     )
+  })
+
+  it('returns digests that later calls of the same hasher do not overwrite', () => {
+    const node = buildTaggedHasher('stateNode')
+    const a = Uint8Array.from({ length: 64 }, (_, i) => i)
+    const b = Uint8Array.from({ length: 64 }, (_, i) => 255 - i)
+    const first = node(a)
+    const second = node(b)
+    expect(toHex(first)).toBe(toHex(hashTagged('stateNode', a)))
+    expect(toHex(second)).toBe(toHex(hashTagged('stateNode', b)))
+    expect(first.buffer).not.toBe(second.buffer)
   })
 })
