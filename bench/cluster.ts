@@ -22,6 +22,9 @@
  * more funded addresses in the genesis that never send) | --proposal-txs N (consensus.proposalTxsMax;
  * 5000 with --dev, else 2000) | --no-half | --keep (keep the homes and
  * node logs). Every process it starts is killed on the way out.
+ * Environment: BENCH_NODE_OPTIONS (the validators' NODE_OPTIONS), BENCH_NODE_FLAGS (node flags that
+ * NODE_OPTIONS refuses, such as --trace-gc; a validator's stdout and stderr go to its home's
+ * node.log).
  */
 import '../src/polyfills.ts'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
