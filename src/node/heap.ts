@@ -31,7 +31,7 @@ export interface StartupCollection {
 
 /**
  * One full collection, once the node has started (ADR 0072). Loading the state leaves garbage
- * (the genesis document, the stored entries as read, the sort of the tree build): about 1.6 GB on
+ * (the genesis document, the stored entries as read, the sort of the tree build): about 1.5 GB on
  * a 1 M-account node. Left alone, V8 marks and frees it during the first minutes of service, as an
  * incremental collection of the whole heap that takes main-thread time from consensus under load.
  * Collected here, the node starts serving with a heap near its live set.
