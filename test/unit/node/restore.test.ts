@@ -26,16 +26,21 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-function start(genesis: Genesis = loadGenesis(home)): Promise<PointsNode> {
-  const config = loadConfig(home)
+/** What `PointsNode.start` needs for the validator in `nodeHome`, quiet and with 50 ms blocks. */
+function optionsFor(nodeHome: string, genesis: Genesis = loadGenesis(nodeHome)) {
+  const config = loadConfig(nodeHome)
   if (!config.ok) throw new Error(config.error.message)
-  return PointsNode.start({
+  return {
     config: config.value,
     genesis,
-    key: loadNodeKey(home),
+    key: loadNodeKey(nodeHome),
     log: pino({ level: 'silent' }),
     blockIntervalMs: 50,
-  })
+  }
+}
+
+function start(genesis?: Genesis): Promise<PointsNode> {
+  return PointsNode.start(optionsFor(home, genesis))
 }
 
 /** Polls until the node has committed `height` (a deadline, not a sleep). */
@@ -89,18 +94,10 @@ describe('a start that fails after the stores are open', { timeout: 60_000 }, ()
     const blocker = createServer()
     try {
       await createTestnet(failDir, 1, 'pointsnode-failed-start', 1_700_000_000_000n)
-      const config = loadConfig(failHome)
-      if (!config.ok) throw new Error(config.error.message)
+      const options = optionsFor(failHome)
       await new Promise<void>((listening) => {
-        blocker.listen(config.value.api.port, config.value.api.host, listening)
+        blocker.listen(options.config.api.port, options.config.api.host, listening)
       })
-      const options = {
-        config: config.value,
-        genesis: loadGenesis(failHome),
-        key: loadNodeKey(failHome),
-        log: pino({ level: 'silent' }),
-        blockIntervalMs: 50,
-      }
       await expect(PointsNode.start(options)).rejects.toMatchObject({ code: 'EADDRINUSE' })
       await new Promise<void>((closed) =>
         blocker.close(() => {
