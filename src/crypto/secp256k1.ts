@@ -10,6 +10,7 @@
 import * as secp from '@noble/secp256k1'
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
+import { sha256Plain } from '../codec/hash.ts'
 import { assert } from '../util/assert.ts'
 import { fromHex, toHex } from '../util/bytes.ts'
 
@@ -62,7 +63,7 @@ export function addressOf(publicKey: Uint8Array): Uint8Array {
     publicKey.length === PUBLIC_KEY_BYTES,
     `public key must be 33 bytes, got ${publicKey.length}`,
   )
-  return sha256(publicKey).slice(0, ADDRESS_BYTES)
+  return sha256Plain(publicKey).slice(0, ADDRESS_BYTES)
 }
 
 /** Signs a 32-byte digest: 64-byte compact, low-S, RFC 6979 deterministic nonce. */
