@@ -5,6 +5,8 @@
  * Keys are held as latin1 strings (one char per byte), whose JavaScript string order equals the
  * byte order of the keys, plus one sorted array of those strings for range scans.
  */
+import { decodeCanonical } from '../codec/canonical.ts'
+import type { Schema } from '../codec/schema.ts'
 import type { StateEntry, StateReader, WriteSet } from '../core/state.ts'
 import { STATE_KEY_BYTES_MAX, STATE_VALUE_BYTES_MAX } from '../core/state.ts'
 import { assert } from '../util/assert.ts'
@@ -42,6 +44,35 @@ export function keyBytesOf(k: string): Uint8Array {
 }
 
 /**
+ * A state value decoded with `schema`.
+ * @throws {AssertionError} when the bytes do not decode: the state is corrupt.
+ */
+export function decodeStateValue<T>(schema: Schema<T>, bytes: Uint8Array, keyLength: number): T {
+  const decoded = decodeCanonical(schema, bytes, STATE_VALUE_BYTES_MAX)
+  assert(
+    decoded.ok,
+    `corrupt state value at ${keyLength}-byte key: ${decoded.ok || decoded.error.message}`,
+  )
+  assert(decoded.value !== undefined, 'decoded state value is undefined')
+  return decoded.value
+}
+
+/** Freezes plain objects and arrays all the way down (typed arrays cannot be frozen). */
+function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) return value
+  for (const inner of Object.values(value)) deepFreeze(inner)
+  return Object.freeze(value)
+}
+
+/** Most entries in `MemoryState`'s decoded-value cache; it is emptied when full. */
+export const DECODED_CACHE_MAX = 65_536
+
+interface DecodedEntry {
+  readonly schema: Schema<unknown>
+  readonly value: unknown
+}
+
+/**
  * An in-memory ordered key-value state with range scans.
  *
  * Memory and per-block cost matter at millions of keys (docs/BENCHMARKS.md, 1 M accounts): values
@@ -52,6 +83,12 @@ export function keyBytesOf(k: string): Uint8Array {
 export class MemoryState implements StateReader {
   readonly #values = new Map<string, string>()
   readonly #order = orderedStrings()
+  /**
+   * Decoded values of recently read keys, so that a value read by many txs and blocks (a point
+   * type, the config, a busy account) is decoded once until it changes. `apply` drops the keys it
+   * writes. The values are frozen, because every reader shares them.
+   */
+  readonly #decoded = new Map<string, DecodedEntry>()
 
   /** The value at `key` (a fresh array). */
   get(key: Uint8Array): Uint8Array | undefined {
@@ -62,6 +99,22 @@ export class MemoryState implements StateReader {
   getByKeyString(k: string): Uint8Array | undefined {
     const v = this.#values.get(k)
     return v === undefined ? undefined : keyBytesOf(v)
+  }
+
+  /**
+   * The value at the key whose `keyString` is `k`, decoded with `schema` and deep-frozen (shared
+   * by every caller: never mutate it), or undefined when absent.
+   * @throws {AssertionError} when the stored bytes do not decode with `schema`.
+   */
+  decodedByKeyString<T>(schema: Schema<T>, k: string): T | undefined {
+    const hit = this.#decoded.get(k)
+    if (hit !== undefined && hit.schema === schema) return hit.value as T
+    const v = this.#values.get(k)
+    if (v === undefined) return undefined
+    const value = deepFreeze(decodeStateValue(schema, keyBytesOf(v), k.length))
+    if (this.#decoded.size >= DECODED_CACHE_MAX) this.#decoded.clear()
+    this.#decoded.set(k, { schema, value })
+    return value
   }
 
   /** Entries with `start ≤ key < end`, ascending, at most `limit`. */
@@ -100,6 +153,7 @@ export class MemoryState implements StateReader {
     for (let i = 0; i < writeSet.length; i++) {
       const value = writeSet[i]!.value
       const k = strings[i]!
+      this.#decoded.delete(k)
       if (value === null) {
         if (this.#values.delete(k)) this.#order.delete(k)
         continue

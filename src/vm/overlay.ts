@@ -8,17 +8,19 @@
  * the hot paths pass key strings built without intermediate byte arrays (`*K` methods), and key
  * bytes are made only for the write set and range results.
  */
-import { decodeCanonical, encodeCanonical } from '../codec/canonical.ts'
+import { encodeCanonical } from '../codec/canonical.ts'
 import type { Schema } from '../codec/schema.ts'
 import type { StateChange, StateEntry, StateReader, WriteSet } from '../core/state.ts'
 import { STATE_VALUE_BYTES_MAX } from '../core/state.ts'
 import { assert } from '../util/assert.ts'
 import { equalBytes } from '../util/bytes.ts'
-import { keyBytesOf, keyString } from './memory-state.ts'
+import { decodeStateValue, keyBytesOf, keyString } from './memory-state.ts'
 
 /** A base state that can also be read by key string (MemoryState does; others need not). */
 interface KeyStringReader {
   getByKeyString(k: string): Uint8Array | undefined
+  /** The decoded value, shared and frozen (MemoryState caches them). */
+  decodedByKeyString?<T>(schema: Schema<T>, k: string): T | undefined
 }
 
 function hasKeyStringReads(state: StateReader): state is StateReader & KeyStringReader {
@@ -66,16 +68,13 @@ export class Overlay implements StateReader {
     if (written !== undefined) return written.value === null ? undefined : (written.value as T)
     const cached = this.#decoded.get(k)
     if (cached !== undefined) return cached as T
+    const base = this.#baseByString
+    if (base?.decodedByKeyString !== undefined) return base.decodedByKeyString(schema, k)
     const bytes = this.#baseGet(k, key)
     if (bytes === undefined) return undefined
-    const decoded = decodeCanonical(schema, bytes, STATE_VALUE_BYTES_MAX)
-    assert(
-      decoded.ok,
-      `corrupt state value at ${k.length}-byte key: ${decoded.ok || decoded.error.message}`,
-    )
-    assert(decoded.value !== undefined, 'decoded state value is undefined')
-    this.#decoded.set(k, decoded.value)
-    return decoded.value
+    const value = decodeStateValue(schema, bytes, k.length)
+    this.#decoded.set(k, value)
+    return value
   }
 
   /**

@@ -6,7 +6,7 @@
  * Method: small hand-built states with expected results written out.
  */
 import { describe, expect, it } from 'vitest'
-import { u32 } from '../../../src/codec/schema.ts'
+import { bigint, struct, u32 } from '../../../src/codec/schema.ts'
 import { encodeCanonical } from '../../../src/codec/canonical.ts'
 import { toHex } from '../../../src/util/bytes.ts'
 import {
@@ -19,7 +19,7 @@ import {
   keys,
 } from '../../../src/vm/index.ts'
 import { keyStrings } from '../../../src/vm/keys.ts'
-import { keyBytesOf } from '../../../src/vm/memory-state.ts'
+import { DECODED_CACHE_MAX, keyBytesOf } from '../../../src/vm/memory-state.ts'
 import { CHAIN, K, TestChain, testGenesis, tx } from '../../support/vm.ts'
 
 const N = u32()
@@ -51,6 +51,54 @@ describe('MemoryState', () => {
       ])
     }).toThrow(/ascend/)
     expect(s.get(k(3)), 'a rejected write set changes nothing').toBeUndefined()
+  })
+})
+
+describe('MemoryState decoded values', () => {
+  const ACCOUNT = struct('Account', { balance: bigint(), nonce: u32() })
+  const key = k(7, 1)
+  const kS = keyString(key)
+
+  it('decodes a value once, shares it frozen, and decodes again after the key is written', () => {
+    const s = new MemoryState()
+    s.apply([{ key, value: encodeCanonical(ACCOUNT, { balance: 5n, nonce: 1 }) }])
+    const first = s.decodedByKeyString(ACCOUNT, kS)
+    expect(first).toEqual({ balance: 5n, nonce: 1 })
+    expect(s.decodedByKeyString(ACCOUNT, kS), 'the second read is the cached object').toBe(first)
+    expect(Object.isFrozen(first), 'shared values are frozen').toBe(true)
+    expect(() => {
+      ;(first as { balance: bigint }).balance = 6n
+    }, 'a reader cannot change what the next reader sees').toThrow(TypeError)
+    s.apply([{ key, value: encodeCanonical(ACCOUNT, { balance: 9n, nonce: 2 }) }])
+    expect(s.decodedByKeyString(ACCOUNT, kS), 'apply drops the stale decoded value').toEqual({
+      balance: 9n,
+      nonce: 2,
+    })
+    s.apply([{ key, value: null }])
+    expect(s.decodedByKeyString(ACCOUNT, kS), 'a deleted key is absent').toBeUndefined()
+  })
+
+  it('stays correct when the cache is emptied for being full', () => {
+    const s = new MemoryState()
+    const count = DECODED_CACHE_MAX + 10
+    const entries = Array.from({ length: count }, (_, i) => ({
+      key: k(9, i >> 16, (i >> 8) & 255, i & 255),
+      value: v(i),
+    }))
+    s.apply(entries)
+    for (const [i, e] of entries.entries())
+      expect(s.decodedByKeyString(N, keyString(e.key))).toBe(i)
+    expect(s.decodedByKeyString(N, keyString(entries[0]!.key)), 'read again after the reset').toBe(
+      0,
+    )
+  })
+
+  it('feeds an overlay the committed values: a block sees the state after the last apply', () => {
+    const s = new MemoryState()
+    s.apply([{ key, value: encodeCanonical(ACCOUNT, { balance: 5n, nonce: 1 }) }])
+    expect(new Overlay(s).read(ACCOUNT, key)).toEqual({ balance: 5n, nonce: 1 })
+    s.apply([{ key, value: encodeCanonical(ACCOUNT, { balance: 4n, nonce: 2 }) }])
+    expect(new Overlay(s).read(ACCOUNT, key)).toEqual({ balance: 4n, nonce: 2 })
   })
 })
 
