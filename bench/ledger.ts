@@ -2,12 +2,15 @@
  * Ledger benchmark: commit of a block with 1,000 state updates (one synced batch), and balance
  * reads per second through `loadStateValueSync` (getSync) and `loadStateValue` (get).
  * Baselines measured in the same run: a raw `kv.batch` of the same 1,000 puts with `sync: true`,
- * and raw `getSync`/`get` on the store. Run: `npm run bench:ledger` (about 30 s).
+ * and raw `getSync`/`get` on the store. Also a block-sized batch (30,000 puts) written the two ways
+ * classic-level offers: `db.batch(array)` (the baseline) and a chained batch, as `LevelKvStore.batch`
+ * writes it. Run: `npm run bench:ledger` (about 30 s).
  */
 import '../src/polyfills.ts'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { ClassicLevel } from 'classic-level'
 import { sha256 } from '@noble/hashes/sha2.js'
 import type { WriteSet } from '../src/core/state.ts'
 import { stateKey } from '../src/ledger/keys.ts'
@@ -30,6 +33,9 @@ const UPDATES_PER_BLOCK = 1000
 const TXS_PER_BLOCK = 100
 const BLOCKS = 40
 const READS = 100_000
+/** About the ops of one 5,000-tx block (tx locations, state changes, history records). */
+const BLOCK_OPS = 30_000
+const FORM_RUNS = 8
 
 const accountKey = (i: number): Uint8Array => sha256(utf8(`account/${i}`))
 const balance = (v: number): Uint8Array => utf8(String(v).padStart(16, '0'))
@@ -81,6 +87,34 @@ async function benchCommits(ledger: Ledger, random: () => number): Promise<numbe
     times.push(performance.now() - start)
   }
   return times
+}
+
+/** Wall time of a 30,000-put batch (no sync) as an array batch and through `LevelKvStore.batch`. */
+async function benchBatchForms(dir: string): Promise<{ array: number[]; chained: number[] }> {
+  const db = new ClassicLevel<Uint8Array, Uint8Array>(join(dir, 'array'), {
+    keyEncoding: 'view',
+    valueEncoding: 'view',
+  })
+  await db.open()
+  const kv = await openLevelKvStore(join(dir, 'chained'))
+  const array: number[] = []
+  const chained: number[] = []
+  for (let run = 0; run < FORM_RUNS; run++) {
+    const ops = Array.from({ length: BLOCK_OPS }, (_, i) => ({
+      type: 'put' as const,
+      key: accountKey(run * BLOCK_OPS + i),
+      value: balance(i),
+    }))
+    let start = performance.now()
+    await db.batch(ops, { sync: false })
+    array.push(performance.now() - start)
+    start = performance.now()
+    await kv.batch(ops, { sync: false })
+    chained.push(performance.now() - start)
+  }
+  await db.close()
+  await kv.close()
+  return { array, chained }
 }
 
 async function main(): Promise<void> {
@@ -135,6 +169,7 @@ async function main(): Promise<void> {
       await Promise.all(readKeys.slice(i, i + 100).map((k) => ledger.loadStateValue(k)))
     const concurrentPerS = READS / ((performance.now() - start) / 1000)
     await ledger.close()
+    const forms = await benchBatchForms(dir)
 
     const ms = (x: number): string => x.toFixed(2)
     const rate = (x: number): string => Math.round(x).toLocaleString('en-US')
@@ -161,6 +196,14 @@ async function main(): Promise<void> {
       { operation: 'loadStateValue (get), awaited one by one', reads_per_s: rate(asyncPerS) },
       { operation: 'loadStateValue (get), 100 concurrent', reads_per_s: rate(concurrentPerS) },
     ])
+    console.table(
+      Object.entries(forms).map(([form, times]) => ({
+        operation: `${BLOCK_OPS.toLocaleString('en-US')} puts, no sync, ${form === 'array' ? 'db.batch(array) (baseline)' : 'chained (LevelKvStore.batch)'}`,
+        median_ms: ms(median(times)),
+        p99_ms: ms(p99(times)),
+        runs: times.length,
+      })),
+    )
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

@@ -180,6 +180,28 @@ function bruteRange(model: Map<string, Uint8Array>, range: KvRange): string[] {
   return selected.slice(0, range.limit)
 }
 
+describe('level store batches', () => {
+  it('write nothing of a batch with a bad op, report LEDGER_KV_WRITE and stay usable', async () => {
+    const kv = await levelStore()
+    await kv.batch([{ type: 'put', key: b(1), value: b(10) }], { sync: true })
+    const bad = [
+      { type: 'put', key: b(2), value: b(20) },
+      { type: 'del', key: b(1) },
+      // Not a byte string: LevelDB refuses it after the two ops above were queued.
+      { type: 'put', key: b(3), value: undefined as unknown as Uint8Array },
+    ] as const
+    await expect(kv.batch(bad, { sync: true })).rejects.toMatchObject({ code: 'LEDGER_KV_WRITE' })
+    expect(await kv.getMany([b(1), b(2), b(3)]), 'nothing of the failed batch').toEqual([
+      b(10),
+      undefined,
+      undefined,
+    ])
+    await kv.batch([{ type: 'put', key: b(2), value: b(22) }], { sync: true })
+    expect(await kv.get(b(2)), 'the next batch is written').toEqual(b(22))
+    await kv.close()
+  })
+})
+
 describe('memory and level stores agree with a brute-force model', () => {
   it('on random batches and ranges', async () => {
     const level = await levelStore()
