@@ -155,8 +155,10 @@ export function recordOps(entries: {
 export function assertUniqueKeys(ops: readonly KvOp[]): void {
   const seen = new Set<string>()
   for (const op of ops) {
-    const key = toHex(op.key)
-    assert(!seen.has(key), `batch writes key ${key} twice`)
+    // The key's bytes as a latin1 string (one char per byte): a third of the cost of hex.
+    const key = Buffer.from(op.key.buffer, op.key.byteOffset, op.key.byteLength).toString('latin1')
+    // The message is built only on failure (a template per op was a cost of its own).
+    if (seen.has(key)) assert(false, `batch writes key ${toHex(op.key)} twice`)
     seen.add(key)
   }
   assert(seen.size === ops.length, 'every op has its own key')

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
+import { assertUniqueKeys } from '../../../src/ledger/indexes.ts'
 import { openLevelKvStore } from '../../../src/ledger/kv-level.ts'
 import { MemoryKvStore } from '../../../src/ledger/kv-memory.ts'
 import { scanRange, type KvRange, type KvStore } from '../../../src/ledger/kv.ts'
@@ -199,6 +200,29 @@ describe('level store batches', () => {
     await kv.batch([{ type: 'put', key: b(2), value: b(22) }], { sync: true })
     expect(await kv.get(b(2)), 'the next batch is written').toEqual(b(22))
     await kv.close()
+  })
+})
+
+describe('assertUniqueKeys', () => {
+  it('refuses a batch that writes one key twice, also from views into larger arrays', () => {
+    const backing = b(9, 1, 2, 3, 9)
+    const view = backing.subarray(1, 4)
+    expect(() => {
+      assertUniqueKeys([
+        { type: 'put', key: b(1, 2, 3), value: b(1) },
+        { type: 'del', key: view },
+      ])
+    }).toThrow(/batch writes key 010203 twice/)
+    expect(() => {
+      assertUniqueKeys([
+        { type: 'put', key: b(1, 2, 3), value: b(1) },
+        { type: 'put', key: b(1, 2), value: b(1) },
+        { type: 'put', key: backing.subarray(0, 4), value: b(1) },
+        { type: 'put', key: b(0x31, 0x32), value: b(1) },
+        { type: 'put', key: b(255, 0), value: b(1) },
+        { type: 'put', key: b(255), value: b(1) },
+      ])
+    }, 'distinct keys, also ones that share a prefix').not.toThrow()
   })
 })
 
