@@ -167,7 +167,7 @@ export class Consensus {
         this.onTimeout(event, out)
         break
       case 'txsAvailable':
-        this.onTxsAvailable(event.now, out)
+        this.onTxsAvailable(event.now, event.full === true, out)
         break
       case 'certifiedBlock':
         this.onCertifiedBlock(event.block, event.certificate, event.now, out)
@@ -303,9 +303,10 @@ export class Consensus {
     this.proposeFresh(event.now, out)
   }
 
-  private onTxsAvailable(now: bigint, out: Effect[]): void {
+  private onTxsAvailable(now: bigint, full: boolean, out: Effect[]): void {
     this.txsAvailable = true
-    if (this.proposeDue) this.proposeFresh(now, out)
+    // A full block need not wait for the interval: it only bounds how long a proposer waits for txs.
+    if (this.proposeDue || full) this.proposeFresh(now, out)
   }
 
   // ---- proposing ---------------------------------------------------------------------------

@@ -34,7 +34,15 @@ export type ConsensusEvent =
       readonly step: TimeoutStep
       readonly now: bigint
     }
-  | { readonly type: 'txsAvailable'; readonly now: bigint }
+  | {
+      readonly type: 'txsAvailable'
+      readonly now: bigint
+      /**
+       * The pool holds at least a full proposal: the round-0 proposer proposes now instead of
+       * waiting out the rest of `blockIntervalMs` (the interval is for filling a block).
+       */
+      readonly full?: boolean
+    }
   | {
       readonly type: 'certifiedBlock'
       readonly block: Block
@@ -67,7 +75,10 @@ export interface TimeoutConfig {
   /** Round r lasts `min(roundBaseMs × 2^r, roundMaxMs)`. */
   readonly roundBaseMs: number
   readonly roundMaxMs: number
-  /** How long the round-0 proposer waits after the previous block before proposing. */
+  /**
+   * How long the round-0 proposer waits after the previous block before proposing, at most: a
+   * `txsAvailable` event with `full` set ends the wait early.
+   */
   readonly blockIntervalMs: number
   /**
    * When false, the round-0 proposer proposes only once the driver signals `txsAvailable`

@@ -27,6 +27,11 @@ export interface DriverIo {
    * thread). Events stay in arrival order: the next one waits until this one is prepared.
    */
   prepare?(event: ConsensusEvent): Promise<unknown>
+  /**
+   * True when the mempool holds a full proposal; asked when a `txsAvailable` event reaches the
+   * engine, which then proposes without waiting out the block interval.
+   */
+  poolFull?(): boolean
 }
 
 /** Runs one engine. */
@@ -68,7 +73,12 @@ export class ConsensusDriver {
       for (let event = this.#queue.shift(); event && !this.#stopped; event = this.#queue.shift()) {
         if (this.#io.prepare) await this.#io.prepare(event)
         const { currentHeight: height, currentRound: round } = this.#engine
-        const effects = this.#engine.handle({ ...event, now: BigInt(Date.now()) })
+        const now = BigInt(Date.now())
+        const effects = this.#engine.handle(
+          event.type === 'txsAvailable'
+            ? { ...event, now, full: this.#io.poolFull?.() === true }
+            : { ...event, now },
+        )
         if (this.#engine.currentHeight === height && this.#engine.currentRound > round)
           this.roundChanges += this.#engine.currentRound - round
         await this.#run(effects)

@@ -396,6 +396,7 @@ function buildDriver(options: RunOptions, opened: Opened, mempool: Mempool, stat
     wal: opened.walRecords,
   })
   const driver = new ConsensusDriver(engine, app, opened.wal, {
+    poolFull: () => mempool.size >= config.consensus.proposalTxsMax,
     broadcast: (bytes) => status.p2p?.broadcast(bytes),
     send: (to, bytes) => status.p2p?.send(to, bytes),
     commit: async (block, certificate, execution) => {

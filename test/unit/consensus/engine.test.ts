@@ -1,8 +1,9 @@
 /**
- * Goal: the engine decides with immediate finality, re-proposes a prepared block after a round
- * change, catches up from certified blocks, ignores stale timeouts, codes duplicate and equivocating
- * votes and wrong state roots, and, restarted from its WAL (also after a crash between a persist and
- * its send), never signs a vote that conflicts with one it signed before.
+ * Goal: the engine decides with immediate finality, proposes before the block interval ends only
+ * for a full pool, re-proposes a prepared block after a round change, catches up from certified
+ * blocks, ignores stale timeouts, codes duplicate and equivocating votes and wrong state roots,
+ * and, restarted from its WAL (also after a crash between a persist and its send), never signs a
+ * vote that conflicts with one it signed before.
  * Method: four real-key engines driven by a tiny in-test FIFO driver; messages are delivered
  * explicitly so each scenario is fixed.
  */
@@ -115,6 +116,25 @@ describe('deciding', () => {
       const claim = { chainId: CHAIN, height: 1, blockHash: blockHashOf(block.header) }
       expect(verifyCertificate(certificate, claim, set, verifyDigest).ok, `node ${i}`).toBe(true)
     }
+  })
+
+  it('proposes before the block interval ends only when txsAvailable says the pool is full', () => {
+    const c = new Cluster()
+    c.startAll()
+    const proposals = (i: number): number =>
+      c.nodes[i]!.sent.filter((e) => e.type === 'broadcast' && e.message.kind === 'proposal').length
+    c.handle(1, { type: 'txsAvailable', now: NOW })
+    c.handle(1, { type: 'txsAvailable', now: NOW, full: false })
+    expect(proposals(1), 'txs waiting, not a full block: wait for the interval').toBe(0)
+    c.handle(2, { type: 'txsAvailable', now: NOW, full: true })
+    expect(proposals(2), 'not the proposer of round 0').toBe(0)
+    c.handle(1, { type: 'txsAvailable', now: NOW, full: true })
+    expect(proposals(1), 'a full pool: the round-0 proposer proposes at once').toBe(1)
+    c.timeout(1, 1, 0, 'propose')
+    c.handle(1, { type: 'txsAvailable', now: NOW, full: true })
+    expect(proposals(1), 'the interval timer and more full signals add no second proposal').toBe(1)
+    c.flush()
+    for (const [i, n] of c.nodes.entries()) expect(n.commits, `node ${i}`).toHaveLength(1)
   })
 
   it('re-proposes the prepared block in round 1 when the commits of round 0 are lost', () => {
