@@ -44,7 +44,10 @@ async function committedAfterNextBlock(node: PointsNode, count: number): Promise
   const holding = new Promise<number>((resolve) => {
     const stop = node.onCommitted((block) => {
       if (block.txIds.some((id) => ids.has(id))) {
-        expect(block.txIds.filter((id) => ids.has(id)), 'all in one block').toHaveLength(count)
+        expect(
+          block.txIds.filter((id) => ids.has(id)),
+          'all in one block',
+        ).toHaveLength(count)
         stop()
         resolve(block.height)
       }
