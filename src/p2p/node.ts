@@ -438,6 +438,10 @@ class P2pNodeImpl implements P2pNode {
   }
 
   publishTxs(txs: readonly Uint8Array[]): number {
+    // With no peer connected there is no one to send to and nothing worth remembering: a copy that
+    // arrives later goes to the handler, whose mempool refuses it as a duplicate. A lone validator
+    // so skips hashing and framing every tx it admits.
+    if (!this.hasConnectedPeer()) return 0
     const fresh = txs.filter((tx) => this.seen.add(toHex(sha256Plain(tx))))
     if (fresh.length === 0) return 0
     const frames = encodeTxBatches(fresh)
@@ -534,6 +538,11 @@ class P2pNodeImpl implements P2pNode {
 
   private isConnectedId(peerId: PeerId): boolean {
     return this.node.getConnections(peerId).length > 0
+  }
+
+  private hasConnectedPeer(): boolean {
+    for (const entry of this.peersById.values()) if (this.isConnectedId(entry.peerId)) return true
+    return false
   }
 
   send(peer: Uint8Array, bytes: Uint8Array): Result<void, P2pSendError> {

@@ -152,6 +152,20 @@ describe('p2p transport', () => {
     expect(c.stats().txDuplicates).toBe(0)
   })
 
+  it('publishes nothing and remembers nothing while no peer is connected', async () => {
+    const atB: string[] = []
+    const b = await start(kb, [ka, kb], {
+      handlers: { onTxs: (_from, txs) => (atB.push(...txs.map(fromUtf8)), txs.map(() => false)) },
+    })
+    expect(b.publishTxs([utf8('early')]), 'alone: no frame').toBe(0)
+    const a = await start(ka, [ka, kb], { knownPeers: [knownPeer(kb, b)] })
+    await waitFor(() => a.isConnected(kb.publicKey), 'A to B')
+    expect(a.publishTxs([utf8('early')])).toBe(1)
+    await waitFor(() => atB.length === 1, 'the copy reaches B')
+    expect(atB, 'B did not remember the tx it could not send').toEqual(['early'])
+    expect(b.stats().txDuplicates).toBe(0)
+  })
+
   it('answers sync requests; reports timeout, unknown peer and unavailable', async () => {
     let release: () => void = () => undefined
     const hang = new Promise<void>((resolve) => {
