@@ -3,7 +3,7 @@
  * Spec: docs/protocol/vm.md#state; src/core/state.ts.
  *
  * Keys are held as latin1 strings (one char per byte), whose JavaScript string order equals the
- * byte order of the keys, plus one sorted array of those strings for range scans.
+ * byte order of the keys, plus a B+ tree of those strings for range scans (ADR 0071).
  */
 import { decodeCanonical } from '../codec/canonical.ts'
 import type { Schema } from '../codec/schema.ts'
