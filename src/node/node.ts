@@ -361,8 +361,23 @@ async function openStores(options: RunOptions, genesis: Genesis): Promise<Opened
     return { ledger, wal, walRecords: records, pool, decoded, restored, closers }
   } catch (error) {
     // A refused start (wrong genesis, corrupt store) releases the store's lock before it reports.
-    for (const close of closers.reverse()) await close()
+    await unwind(closers.reverse(), options.log)
     throw error
+  }
+}
+
+/**
+ * Runs the stop and close steps of a failed start in the given order. A step that fails is logged
+ * and the rest still run, so the error reported is the one that made the start fail.
+ */
+async function unwind(
+  steps: readonly (() => Promise<void>)[],
+  log: RunOptions['log'],
+): Promise<void> {
+  for (const step of steps) {
+    await step().catch((cause: unknown) => {
+      log.warn({ err: cause }, 'stopping a part of a failed start')
+    })
   }
 }
 
@@ -614,11 +629,7 @@ async function startNode(nodeOptions: NodeOptions): Promise<PointsNode> {
   try {
     return await startServices(options, opened, started)
   } catch (error) {
-    for (const stop of [...started.reverse(), ...opened.closers.reverse()]) {
-      await stop().catch((cause: unknown) => {
-        options.log.warn({ err: cause }, 'stopping a part of a failed start')
-      })
-    }
+    await unwind([...started.reverse(), ...opened.closers.reverse()], options.log)
     throw error
   }
 }
