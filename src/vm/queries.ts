@@ -1,12 +1,10 @@
 /**
  * Typed reads of the state for the API, the ledger and tests. Spec: docs/protocol/vm.md#key-layout.
  */
-import { decodeCanonical } from '../codec/canonical.ts'
 import type { Schema } from '../codec/schema.ts'
 import type { StateReader } from '../core/state.ts'
-import { STATE_VALUE_BYTES_MAX } from '../core/state.ts'
-import { assert } from '../util/assert.ts'
 import { keys } from './keys.ts'
+import { decodeStateValue } from './memory-state.ts'
 import {
   BALANCE_SCHEMA,
   MARKET_SCHEMA,
@@ -31,9 +29,7 @@ export function readValue<T>(
 ): T | undefined {
   const bytes = state.get(key)
   if (bytes === undefined) return undefined
-  const decoded = decodeCanonical(schema, bytes, STATE_VALUE_BYTES_MAX)
-  assert(decoded.ok, 'corrupt state value')
-  return decoded.value
+  return decodeStateValue(schema, bytes, key.length)
 }
 
 /** The lots `address` holds of `symbol` (empty when none). */
