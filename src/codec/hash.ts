@@ -34,8 +34,10 @@ export function taggedPreimage(tag: HashTag, ...parts: readonly Uint8Array[]): U
   return concatBytes(TAG_BYTES[tag], ...parts)
 }
 
-/** One reusable hasher per tag, built on first use (see `prefixedHasher`). */
-const TAGGED_HASHERS = new Map<HashTag, PartsHasher>()
+/** One reusable hasher per tag (see `prefixedHasher`). */
+const TAGGED_HASHERS = Object.fromEntries(
+  Object.entries(TAG_BYTES).map(([name, tag]) => [name, prefixedHasher(tag)]),
+) as Record<HashTag, PartsHasher>
 
 /**
  * `sha256(tag ‖ parts...)`: 32 bytes. Hashes through the tag's reusable hasher: no preimage copy
@@ -43,12 +45,7 @@ const TAGGED_HASHERS = new Map<HashTag, PartsHasher>()
  * inputs (`npm run bench:crypto`, docs/BENCHMARKS.md "Crypto and codec").
  */
 export function hashTagged(tag: HashTag, ...parts: readonly Uint8Array[]): Uint8Array {
-  let hasher = TAGGED_HASHERS.get(tag)
-  if (hasher === undefined) {
-    hasher = prefixedHasher(TAG_BYTES[tag])
-    TAGGED_HASHERS.set(tag, hasher)
-  }
-  const digest = hasher(...parts)
+  const digest = TAGGED_HASHERS[tag](...parts)
   assert(digest.length === 32, 'sha256 returns 32 bytes')
   return digest
 }
