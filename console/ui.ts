@@ -80,6 +80,17 @@ export function fill(el: HTMLElement, ...children: Child[]): void {
     if (child !== null && child !== undefined && child !== false) el.append(child)
 }
 
+/**
+ * Re-renders a page in place: the page is marked not ready (`data-ready=false`) until the
+ * asynchronous render has filled it, so nobody reads a half-replaced page as current.
+ */
+export function rerenderPage(root: HTMLElement, render: () => Promise<void>): void {
+  root.dataset['ready'] = 'false'
+  void render().finally(() => {
+    root.dataset['ready'] = 'true'
+  })
+}
+
 /** A form value by field name ('' when absent). */
 export function field(form: HTMLFormElement, name: string): string {
   const value = new FormData(form).get(name)

@@ -12,7 +12,7 @@ import { convertAmount } from '../../src/vm/exec.ts'
 import { buyEscrowFor } from '../../src/vm/market.ts'
 import type { CodedError } from '../api.ts'
 import { codedOfClient, type Page, type Session } from '../session.ts'
-import { card, field, fill, h, input, row, say, select, short, table } from '../ui.ts'
+import { card, field, fill, h, input, rerenderPage, row, say, select, short, table } from '../ui.ts'
 import { checkBalance, parseAddressInput, parseAmountInput } from '../validate.ts'
 import {
   available,
@@ -61,6 +61,7 @@ const date = (ms: bigint | null): string =>
   ms === null ? 'never' : new Date(Number(ms)).toISOString().slice(0, 16).replace('T', ' ')
 
 async function renderBalances(s: Session, el: HTMLElement): Promise<void> {
+  const address = s.key?.addressHex ?? ''
   const got = await myBalances(s)
   if (!got.ok) {
     fill(el, h('p', { class: 'msg error' }, codedText(got.error)))
@@ -79,7 +80,7 @@ async function renderBalances(s: Session, el: HTMLElement): Promise<void> {
       : h('p', { class: 'muted' }, 'No points yet.'),
     h(
       'p',
-      { class: 'verified', id: 'balances-verified' },
+      { class: 'verified', id: 'balances-verified', 'data-address': address },
       `✓ verified by state proof at certified height ${got.value.height}`,
     ),
   )
@@ -550,7 +551,7 @@ export async function renderConsumer(s: Session, root: HTMLElement): Promise<voi
     void renderHistory(s, history)
   }
   const rerender = (): void => {
-    void renderConsumer(s, root)
+    rerenderPage(root, () => renderConsumer(s, root))
   }
   const rates = await ratesOf(s)
   const sections: HTMLElement[] = [keyPanel(s, 'a consumer', rerender)]

@@ -9,7 +9,7 @@ import { NAME_LENGTH_MAX, RATE_DECIMALS, REF_LENGTH_MAX } from '../../src/core/l
 import { fromHex, isHex } from '../../src/util/bytes.ts'
 import { err, ok } from '../../src/util/result.ts'
 import type { Page, Session } from '../session.ts'
-import { card, field, fill, h, input, row, select, short, table } from '../ui.ts'
+import { card, field, fill, h, input, rerenderPage, row, select, short, table } from '../ui.ts'
 import { parseAddressInput, parseRefInput } from '../validate.ts'
 import { codedText, fmt, keyPanel, onSubmit, txForm, typeOptions } from './common.ts'
 import { periodQuery, periodRows } from './period.ts'
@@ -299,7 +299,7 @@ function adminCard(s: Session): HTMLElement {
 /** Renders the platform operator's page into `root`. */
 export async function renderPlatform(s: Session, root: HTMLElement): Promise<void> {
   const rerender = (): void => {
-    void renderPlatform(s, root)
+    rerenderPage(root, () => renderPlatform(s, root))
   }
   const enterprises = table(
     ['Enterprise', 'Address', 'Issuer', 'Acceptor', 'Active'],

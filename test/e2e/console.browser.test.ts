@@ -55,8 +55,9 @@ async function unlock(p: Page, address: string): Promise<void> {
   await p.selectOption('#unlock-key select[name=address]', address)
   await p.fill('#unlock-key input[name=password]', PASSWORD)
   await p.click('#unlock-key button[type=submit]')
+  // The key panel changes at once; the rest of the page is ready when `data-ready` is back.
   await p.waitForFunction(
-    `document.querySelector('#active-address')?.textContent === ${JSON.stringify(address)}`,
+    `document.querySelector('#active-address')?.textContent === ${JSON.stringify(address)} && document.querySelector('#page')?.dataset.ready === 'true'`,
   )
 }
 
@@ -135,7 +136,8 @@ describe('web console in Chromium', { timeout: 120_000 }, () => {
   it('the consumer sees the verified balance and converts to universal points', async () => {
     await show(page, 'consumer')
     await unlock(page, consumer)
-    await page.waitForSelector('#balances-verified')
+    // The marker names the account: the page of the previously unlocked key may still be shown.
+    await page.waitForSelector(`#balances-verified[data-address="${consumer}"]`)
     expect(await page.textContent('#balances')).toContain('1000.00 ACME')
     await page.selectOption('#convert select[name=fromType]', 'ACME')
     await page.selectOption('#convert select[name=toType]', 'UNI')
