@@ -10,8 +10,8 @@ import {
   CONFIG_FILE,
   defaultConfig,
   envOverrides,
-  HEAP_GROWTH_PERCENT_DEFAULT,
   loadConfig,
+  processHeapGrowth,
 } from '../node/config.ts'
 import { createNodeKey, loadNodeKey } from '../node/key-file.ts'
 import { loadGenesis } from '../node/genesis-file.ts'
@@ -247,12 +247,14 @@ async function cmdStatus(args: string[], io: Io, env: NodeJS.ProcessEnv): Promis
   return EXIT.ok
 }
 
-async function cmdDev(args: string[], io: Io): Promise<number> {
+async function cmdDev(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = parseArgs({ args, options: { dir: { type: 'string' } } })
   const dir = resolve(values.dir ?? '.data/dev')
+  const heapGrowth = processHeapGrowth(env)
+  if (!heapGrowth.ok) throw new NodeError(heapGrowth.error.code, heapGrowth.error.message)
   const log = pino({ level: 'warn' }, pino.destination(2))
   io.out(`starting the dev consortium in ${dir} ...`)
-  applyHeapGrowth(HEAP_GROWTH_PERCENT_DEFAULT)
+  applyHeapGrowth(heapGrowth.value)
   const nodes = await runDev(dir, log)
   logStartupCollection(log, collectStartupGarbage())
   nodes.forEach((node, i) => {
@@ -284,7 +286,7 @@ export async function runCli(
       case 'start':
         return await cmdStart(args, io, env)
       case 'dev':
-        return await cmdDev(args, io)
+        return await cmdDev(args, io, env)
       case 'status':
         return await cmdStatus(args, io, env)
       case 'init':

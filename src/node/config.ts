@@ -207,6 +207,22 @@ export const VERIFIER_WORKERS_MAX = 16
 /** Largest configurable request rate per client address and minute. */
 export const API_RATE_LIMIT_MAX = 10_000_000
 
+const HEAP_GROWTH_INVALID = `memory.heapGrowthPercent must be an integer in 0..${HEAP_GROWTH_PERCENT_MAX} (0: V8's own)`
+
+/**
+ * The heap growth of a process that runs several nodes (`pointsnode dev`). V8's heap belongs to the
+ * process, not to a node, so the nodes' config files do not set it: POINTSNODE_HEAP_GROWTH_PERCENT
+ * does, checked as the config file's `memory.heapGrowthPercent` is, or else the default.
+ */
+export function processHeapGrowth(
+  env: Readonly<Record<string, string | undefined>>,
+): Result<number, ConfigError> {
+  const value = envOverrides(env)['memory.heapGrowthPercent']
+  if (value === undefined) return ok(HEAP_GROWTH_PERCENT_DEFAULT)
+  const percent = Number(value)
+  return isIntIn(percent, 0, HEAP_GROWTH_PERCENT_MAX) ? ok(percent) : invalid(HEAP_GROWTH_INVALID)
+}
+
 function validateApi(flat: Record<string, unknown>): Result<NodeConfig['api'], ConfigError> {
   const port = flat['api.port']
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
@@ -255,11 +271,7 @@ function validate(home: string, flat: Record<string, unknown>): Result<NodeConfi
     return invalid(`consensus.proposalTxsMax must be an integer in 1..${BLOCK_TX_COUNT_MAX}`)
   }
   const heapGrowthPercent = flat['memory.heapGrowthPercent']
-  if (!isIntIn(heapGrowthPercent, 0, HEAP_GROWTH_PERCENT_MAX)) {
-    return invalid(
-      `memory.heapGrowthPercent must be an integer in 0..${HEAP_GROWTH_PERCENT_MAX} (0: V8's own)`,
-    )
-  }
+  if (!isIntIn(heapGrowthPercent, 0, HEAP_GROWTH_PERCENT_MAX)) return invalid(HEAP_GROWTH_INVALID)
   return ok({
     home,
     chainId,

@@ -1,6 +1,6 @@
 /**
  * Goal: `pointsnode dev` (what `npm start` runs) brings up a working local consortium with demo data
- * and prints where each API is.
+ * and prints where each API is; a bad POINTSNODE_HEAP_GROWTH_PERCENT is refused before anything starts.
  * Method: spawn the real CLI with a temp data folder, read the printed URLs, poll /health on every
  * validator until they agree on a height past the demo stages, then stop it with SIGINT.
  */
@@ -55,5 +55,24 @@ describe('pointsnode dev', { timeout: 120_000 }, () => {
     )
     child.kill('SIGINT')
     expect(await ended).toBe(0)
+  })
+})
+
+describe('pointsnode dev with a bad heap growth', { timeout: 30_000 }, () => {
+  it('refuses POINTSNODE_HEAP_GROWTH_PERCENT out of range with exit 3 and creates nothing', async () => {
+    const empty = join(dir, 'refused')
+    const bad = spawn(process.execPath, [BIN, 'dev', '--dir', empty], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, POINTSNODE_HEAP_GROWTH_PERCENT: '301' },
+    })
+    let stderr = ''
+    bad.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
+    const code = await new Promise<number | null>((resolve) => bad.once('exit', resolve))
+    expect(code).toBe(3)
+    expect(stderr).toContain('CONFIG_INVALID')
+    expect(stderr).toContain('memory.heapGrowthPercent must be an integer in 0..300')
+    expect(existsSync(empty)).toBe(false)
   })
 })

@@ -2,13 +2,19 @@
  * Goal: the API request rate limit, the verifier worker count, the proposal size and the heap growth
  * are configurable per node (file, environment), default to 600 per minute, 1 worker, 2,000 txs and
  * 100 %, and a bad value is refused with a coded error naming the field.
+ * The heap growth of `pointsnode dev` (one process, four nodes) comes from the environment alone.
  * Method: real config files in a temp home read by `loadConfig`; expected values written by hand.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CONFIG_FILE, envOverrides, loadConfig } from '../../../src/node/config.ts'
+import {
+  CONFIG_FILE,
+  envOverrides,
+  loadConfig,
+  processHeapGrowth,
+} from '../../../src/node/config.ts'
 
 const homes: string[] = []
 function home(config: unknown): string {
@@ -86,6 +92,37 @@ describe.each(INTEGER_SETTINGS)('$section.$key', (s) => {
       if (!result.ok) {
         expect(result.error.code).toBe('CONFIG_INVALID')
         expect(result.error.message).toContain(s.refusal)
+      }
+    }
+  })
+})
+
+describe('processHeapGrowth (pointsnode dev)', () => {
+  it('is 100 without the variable, and reads POINTSNODE_HEAP_GROWTH_PERCENT', () => {
+    expect(processHeapGrowth({})).toEqual({ ok: true, value: 100 })
+    expect(processHeapGrowth({ POINTSNODE_HEAP_GROWTH_PERCENT: '' })).toEqual({
+      ok: true,
+      value: 100,
+    })
+    expect(processHeapGrowth({ POINTSNODE_HEAP_GROWTH_PERCENT: '0' })).toEqual({
+      ok: true,
+      value: 0,
+    })
+    expect(processHeapGrowth({ POINTSNODE_HEAP_GROWTH_PERCENT: '250' })).toEqual({
+      ok: true,
+      value: 250,
+    })
+  })
+
+  it('refuses what the config file would refuse, with the same message', () => {
+    for (const value of ['-1', '301', '12.5', 'fifty']) {
+      const result = processHeapGrowth({ POINTSNODE_HEAP_GROWTH_PERCENT: value })
+      expect(result.ok, value).toBe(false)
+      if (!result.ok) {
+        expect(result.error.code).toBe('CONFIG_INVALID')
+        expect(result.error.message).toContain(
+          'memory.heapGrowthPercent must be an integer in 0..300',
+        )
       }
     }
   })
