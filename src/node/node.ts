@@ -176,7 +176,8 @@ async function resume(
     const sets = genesisSets(known.validators)
     return { ...base, lastBlock: known.block, lastCertificate: null, sets }
   }
-  const stored = await ledger.loadBlock(head.height)
+  // At height 1 the head block is the one read for the genesis check.
+  const stored = head.height === 1 ? first : await ledger.loadBlock(head.height)
   const certificate = await ledger.loadCertificate(head.height)
   if (!stored || !certificate)
     throw new NodeError('LEDGER_HEAD_MISMATCH', `block ${head.height} missing`)
