@@ -192,8 +192,13 @@ export interface LedgerView {
 export async function readLedger(node: NodeProcess, load: Load): Promise<LedgerView> {
   const kv = await openLevelKvStore(join(node.home, 'data', 'ledger'))
   try {
+    // The integrity check reads the whole state once: keep it for the balances below.
+    const state = new MemoryState()
     const ledger = await Ledger.open(kv, {
-      computeStateRoot: (entries) => buildTree(entries).root(),
+      computeStateRoot: (entries) => {
+        state.apply(entries)
+        return buildTree(entries).root()
+      },
     })
     const head = ledger.head
     if (!head) throw new Error(`${node.home}: empty ledger`)
@@ -202,10 +207,6 @@ export async function readLedger(node: NodeProcess, load: Load): Promise<LedgerV
       const at = await ledger.loadTxLocation(fromHex(t.txId))
       if (at) committed.set(t.txId, `${at.height}:${at.index}`)
     }
-    const state = new MemoryState()
-    const entries = []
-    for await (const entry of ledger.loadState()) entries.push(entry)
-    state.apply(entries.map((e) => ({ key: e.key, value: e.value })))
     const { senders, recipients } = loadAccounts()
     const balances = [...senders, ...recipients].map((k) => readBalance(state, k.address, 'UNI'))
     return { height: head.height, stateRoot: toHex(head.stateRoot), committed, balances }
