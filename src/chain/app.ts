@@ -36,6 +36,8 @@ export interface ChainExecution {
   readonly txs: readonly SignedTx[]
   readonly result: BlockExecution
   readonly tree: StateTree
+  /** The encoded receipts, in tx order (encoded once: hashed into receiptsRoot, then stored). */
+  readonly receipts: readonly Uint8Array[]
   readonly receiptsRoot: Uint8Array
 }
 
@@ -110,8 +112,8 @@ export class ChainApp implements ConsensusApp {
       txs,
     )
     const tree = this.#tree.update(result.writeSet)
-    const receiptsRoot = merkleRoot(result.receipts.map(encodeReceipt))
-    return { result, tree, receiptsRoot }
+    const receipts = result.receipts.map(encodeReceipt)
+    return { result, tree, receipts, receiptsRoot: merkleRoot(receipts) }
   }
 
   #remember(execution: ChainExecution): Execution {
@@ -129,7 +131,7 @@ export class ChainApp implements ConsensusApp {
   /** Builds the proposal for `input`: selected txs, executed, with every root filled in. */
   buildProposal(input: BuildInput): Built {
     const txs = this.#host.selectTxs(input.height)
-    const { result, tree, receiptsRoot } = this.#execute(
+    const { result, tree, receipts, receiptsRoot } = this.#execute(
       input.height,
       input.time,
       input.proposer,
@@ -151,7 +153,7 @@ export class ChainApp implements ConsensusApp {
     }
     const block: Block = { header, txs: txs.map((t) => t.signedBytes) }
     const blockHash = blockHashOf(header)
-    const execution = this.#remember({ blockHash, txs, result, tree, receiptsRoot })
+    const execution = this.#remember({ blockHash, txs, result, tree, receipts, receiptsRoot })
     return { block, execution }
   }
 
@@ -194,7 +196,7 @@ export class ChainApp implements ConsensusApp {
     if (!equalBytes(merkleRoot(txs.value.map((t) => t.txId)), header.txRoot)) {
       return err({ code: 'BLOCK_BAD_TX_ROOT', message: 'txRoot does not match the txs' })
     }
-    const { result, tree, receiptsRoot } = this.#execute(
+    const { result, tree, receipts, receiptsRoot } = this.#execute(
       header.height,
       header.time,
       header.proposer,
@@ -206,7 +208,7 @@ export class ChainApp implements ConsensusApp {
         message: 'receiptsRoot does not match execution',
       })
     }
-    return ok(this.#remember({ blockHash, txs: txs.value, result, tree, receiptsRoot }))
+    return ok(this.#remember({ blockHash, txs: txs.value, result, tree, receipts, receiptsRoot }))
   }
 
   /**

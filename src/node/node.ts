@@ -37,7 +37,6 @@ import { NodeError } from '../util/errors.ts'
 import type { Result } from '../util/result.ts'
 import type { Genesis } from '../vm/genesis.ts'
 import { MemoryState } from '../vm/memory-state.ts'
-import { encodeReceipt } from '../vm/types.ts'
 import type { NodeConfig } from './config.ts'
 import { ConsensusDriver } from './driver.ts'
 import { deriveIndexEntries } from './index-entries.ts'
@@ -710,7 +709,7 @@ async function commitToLedger(
     certificate,
     writeSet: execution.result.writeSet,
     burns: execution.result.burns,
-    receipts: execution.result.receipts.map(encodeReceipt),
+    receipts: execution.receipts,
     indexEntries: deriveIndexEntries(block.header, execution),
     txIds: execution.txs.map((t) => t.txId),
   })
