@@ -41,19 +41,32 @@ const packr = new Packr({
  * @throws {AssertionError} if `value` does not match `schema`.
  */
 export function encodeCanonical<T>(schema: Schema<T>, value: T): Uint8Array {
+  // A copy of its own: the bytes may be kept for as long as the caller likes.
+  return encodeCanonicalView(schema, value).slice()
+}
+
+/**
+ * Encodes like `encodeCanonical`, without copying the bytes out of the encoder's output buffer: the
+ * result is a view into a buffer of at least 8 KiB that later encodings never overwrite but share,
+ * so a view that is kept keeps the whole buffer alive. For bytes that are written or hashed and
+ * then dropped (ledger and WAL records, receipts); `encodeCanonical` for anything kept. Copying a
+ * ~100-byte record costs more than packing it (its own off-heap buffer, swept by V8's scavenger).
+ * @throws {AssertionError} if `value` does not match `schema`.
+ */
+export function encodeCanonicalView<T>(schema: Schema<T>, value: T): Uint8Array {
   const wire = schema.toWire(value)
   const checked = schema.parse(wire, '$')
   if (!checked.ok) {
     const { path, expected } = checked.fault
     assert(false, `encode: ${path} is not ${expected}`)
   }
-  return packUnchecked(wire)
+  return packView(wire)
 }
 
-function packUnchecked(value: unknown): Uint8Array {
+function packView(value: unknown): Uint8Array {
   const packed = packr.pack(value)
   // A plain Uint8Array view (not a Node Buffer), so the pure core never depends on Buffer.
-  return new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength).slice()
+  return new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength)
 }
 
 /**
@@ -86,7 +99,8 @@ export function decodeCanonical<T>(
       fault: parsed.fault,
     })
   }
-  const again = packUnchecked(schema.toWire(parsed.value))
+  // Only compared, never kept: a view, not a copy.
+  const again = packView(schema.toWire(parsed.value))
   if (!equalBytes(again, bytes)) {
     return err({ code: 'CODEC_NON_CANONICAL', message: 'encoding is not the canonical one' })
   }

@@ -8,7 +8,7 @@
  * driver may drop every record below the height the engine starts at (the block store holds the
  * last commit).
  */
-import { decodeCanonical, encodeCanonical, type CodecError } from '../codec/canonical.ts'
+import { decodeCanonical, encodeCanonicalView, type CodecError } from '../codec/canonical.ts'
 import { bytes, list, literal, nullable, struct, u32, type Infer } from '../codec/schema.ts'
 import { BLOCK_BYTES_MAX, BLOCK_SCHEMA, VALIDATOR_COUNT_MAX, type Block } from '../core/block.ts'
 import { HEIGHT_MAX } from '../core/limits.ts'
@@ -51,9 +51,9 @@ export type WalRecord = Infer<typeof WAL_RECORD_SCHEMA>
 /** Largest encoded WAL record. */
 export const WAL_RECORD_BYTES_MAX = CONSENSUS_MESSAGE_BYTES_MAX + BLOCK_BYTES_MAX
 
-/** Canonical bytes of a record. */
+/** Canonical bytes of a record: a view into the encoder's buffer, to be written and dropped. */
 export function encodeWalRecord(record: WalRecord): Uint8Array {
-  return encodeCanonical(WAL_RECORD_SCHEMA, record)
+  return encodeCanonicalView(WAL_RECORD_SCHEMA, record)
 }
 
 /** Decodes a record (a torn or corrupt tail gives a coded error; the driver stops replay there). */

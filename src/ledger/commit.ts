@@ -4,7 +4,7 @@
  * Inputs come from this node's own consensus and VM, so a violation is a bug: every check is an
  * assertion, made before anything is written.
  */
-import { encodeCanonical } from '../codec/canonical.ts'
+import { encodeCanonicalView } from '../codec/canonical.ts'
 import { merkleRoot } from '../codec/merkle.ts'
 import { decodeSignedTx } from '../codec/tx.ts'
 import {
@@ -82,7 +82,7 @@ export function validatorSetOps(sets: readonly ValidatorSetEntry[]): KvOp[] {
     const id = toHex(set.hash)
     if (seen.has(id)) continue
     seen.add(id)
-    const value = encodeCanonical(VALIDATOR_SET_SCHEMA, [...set.validators])
+    const value = encodeCanonicalView(VALIDATOR_SET_SCHEMA, [...set.validators])
     ops.push({ type: 'put', key: validatorSetKey(set.hash), value })
   }
   return ops
@@ -184,20 +184,20 @@ export function coreOps(
 ): KvOp[] {
   const height = input.block.header.height
   const ops: KvOp[] = [
-    { type: 'put', key: blockKey(height), value: encodeCanonical(BLOCK_SCHEMA, input.block) },
+    { type: 'put', key: blockKey(height), value: encodeCanonicalView(BLOCK_SCHEMA, input.block) },
     { type: 'put', key: blockHashKey(blockHash), value: u32Key(height) },
     {
       type: 'put',
       key: certificateKey(height),
-      value: encodeCanonical(CERTIFICATE_SCHEMA, input.certificate),
+      value: encodeCanonicalView(CERTIFICATE_SCHEMA, input.certificate),
     },
   ]
   if (input.receipts) {
-    const value = encodeCanonical(RECEIPTS_SCHEMA, [...input.receipts])
+    const value = encodeCanonicalView(RECEIPTS_SCHEMA, [...input.receipts])
     ops.push({ type: 'put', key: receiptsKey(height), value })
   }
   txIds.forEach((txId, index) => {
-    const value = encodeCanonical(TX_LOCATION_SCHEMA, [height, index])
+    const value = encodeCanonicalView(TX_LOCATION_SCHEMA, [height, index])
     ops.push({ type: 'put', key: txKey(txId), value })
   })
   for (const change of input.writeSet) {
@@ -215,8 +215,8 @@ export function headOps(head: LedgerHead): KvOp[] {
   const ops: KvOp[] = INDEX_NAMES.map((name) => ({
     type: 'put',
     key: indexHeadKey(name),
-    value: encodeCanonical(INDEX_HEAD_SCHEMA, head.height),
+    value: encodeCanonicalView(INDEX_HEAD_SCHEMA, head.height),
   }))
-  ops.push({ type: 'put', key: headKey(), value: encodeCanonical(HEAD_SCHEMA, head) })
+  ops.push({ type: 'put', key: headKey(), value: encodeCanonicalView(HEAD_SCHEMA, head) })
   return ops
 }

@@ -7,7 +7,7 @@
  * existing ones (heights and block times only grow), so cursor pagination (cursor = last key
  * returned) neither skips nor repeats entries while blocks are committed concurrently.
  */
-import { decodeCanonical, encodeCanonical } from '../codec/canonical.ts'
+import { decodeCanonical, encodeCanonicalView } from '../codec/canonical.ts'
 import type { Schema } from '../codec/schema.ts'
 import { BURN_RECORD_SCHEMA, type BurnRecord } from '../core/records.ts'
 import { assert } from '../util/assert.ts'
@@ -115,7 +115,8 @@ export function dayOf(timeMs: bigint): number {
 }
 
 function putRecord<T>(schema: Schema<T>, key: Uint8Array, record: T): KvOp {
-  const value = encodeCanonical(schema, record)
+  // Written with the block's batch and dropped: no copy out of the encoder's buffer.
+  const value = encodeCanonicalView(schema, record)
   assert(value.length <= INDEX_RECORD_BYTES_MAX, `index record of ${value.length} bytes`)
   return { type: 'put', key, value }
 }
