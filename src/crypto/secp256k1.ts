@@ -12,7 +12,7 @@ import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { sha256Plain } from '../codec/hash.ts'
 import { assert } from '../util/assert.ts'
-import { fromHex, toHex } from '../util/bytes.ts'
+import { compareBytes, fromHex, toHex } from '../util/bytes.ts'
 
 secp.hashes.sha256 = sha256
 secp.hashes.hmacSha256 = (key, message) => hmac(sha256, key, message)
@@ -26,6 +26,8 @@ export const ADDRESS_BYTES = 20
 /** The curve order n and n/2, for the low-S rule. */
 export const CURVE_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
 export const HALF_CURVE_ORDER = CURVE_ORDER >> 1n
+// n/2 as 32 big-endian bytes: `isLowS` compares bytes rather than parse a bigint for every tx.
+const HALF_CURVE_ORDER_BYTES = fromHex(HALF_CURVE_ORDER.toString(16).padStart(64, '0'))
 
 /** A fresh random secret key from the platform CSPRNG. Not for use in the deterministic core. */
 export function generateSecretKey(): Uint8Array {
@@ -83,8 +85,8 @@ export function signDigest(digest: Uint8Array, secretKey: Uint8Array): Uint8Arra
 /** True when the compact signature's `s` is in the lower half of the order (and non-zero). */
 export function isLowS(signature: Uint8Array): boolean {
   if (signature.length !== SIGNATURE_BYTES) return false
-  const s = BigInt(`0x${toHex(signature.subarray(32, 64))}`)
-  return s > 0n && s <= HALF_CURVE_ORDER
+  const s = signature.subarray(32, 64)
+  return !s.every((b) => b === 0) && compareBytes(s, HALF_CURVE_ORDER_BYTES) <= 0
 }
 
 /** Verifies a compact low-S signature over a 32-byte digest. Never throws on bad input. */

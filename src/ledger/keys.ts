@@ -30,26 +30,35 @@ export const PREFIX = {
   statsByEnterprise: utf8('xs'),
 } as const
 
+// Key parts are written and read byte by byte: a `DataView` over a small array asks for its
+// `.buffer`, which makes V8 move the array's bytes off its heap into an ArrayBuffer of their own.
+
 /** 4-byte big-endian uint32. */
 export function u32Key(n: number): Uint8Array {
   assert(Number.isInteger(n) && n >= 0 && n <= 0xffff_ffff, `u32 key part ${n}`)
-  const out = new Uint8Array(4)
-  new DataView(out.buffer).setUint32(0, n)
-  return out
+  return Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff)
 }
 
 /** 8-byte big-endian uint64. */
 export function u64Key(n: bigint): Uint8Array {
   assert(n >= 0n && n < 1n << 64n, `u64 key part ${n}`)
+  const high = Number(n >> 32n)
+  const low = Number(n & 0xffff_ffffn)
   const out = new Uint8Array(8)
-  new DataView(out.buffer).setBigUint64(0, n)
+  for (let i = 0; i < 4; i++) {
+    out[3 - i] = (high >>> (8 * i)) & 0xff
+    out[7 - i] = (low >>> (8 * i)) & 0xff
+  }
   return out
 }
 
 /** Reads a 4-byte big-endian uint32 at `offset`. */
 export function readU32(bytes: Uint8Array, offset: number): number {
   assert(offset >= 0 && offset + 4 <= bytes.length, `u32 at ${offset} of ${bytes.length} bytes`)
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(offset)
+  const b = bytes
+  return (
+    ((b[offset]! << 24) | (b[offset + 1]! << 16) | (b[offset + 2]! << 8) | b[offset + 3]!) >>> 0
+  )
 }
 
 /** A one-byte length prefix followed by the UTF-8 bytes of `text`. */

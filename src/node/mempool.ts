@@ -23,7 +23,7 @@ import { isLowS, isValidPublicKey } from '../crypto/secp256k1.ts'
 import { txVerifyJob } from '../crypto/tx-signature.ts'
 import type { Verifier, VerifyJob } from '../crypto/verifier.ts'
 import { assert } from '../util/assert.ts'
-import { toHex } from '../util/bytes.ts'
+import { equalBytes, toHex } from '../util/bytes.ts'
 import { err, ok, type Result } from '../util/result.ts'
 
 /** Most txs in the pool. */
@@ -113,13 +113,15 @@ interface SignerQueue {
 interface PendingAdd {
   readonly entry: Entry
   readonly job: VerifyJob
-  readonly cacheKey: string
   readonly resolve: (result: Result<{ txId: Uint8Array }, MempoolError>) => void
   readonly reject: (error: unknown) => void
 }
 
-/** The key of a (txId, signature) pair in the verified cache and the checks under way. */
-const signatureKey = (txIdHex: string, signature: Uint8Array): string => txIdHex + toHex(signature)
+/** A signature check under way: the signature it checks, and whether it verified. */
+interface Verifying {
+  readonly signature: Uint8Array
+  readonly verdict: Promise<boolean>
+}
 
 const fail = (code: MempoolErrorCode, message: string): Result<never, MempoolError> =>
   err({ code, message })
@@ -130,12 +132,14 @@ export class Mempool {
   // Per signer, its entries in arrival order (Set keeps insertion order and deletes in O(1)).
   private readonly bySigner = new Map<string, SignerQueue>()
   private readonly inFlight = new Set<string>()
-  // Signature checks under way, by (txId, signature) key: a block's pre-check waits for these.
-  private readonly verifying = new Map<string, Promise<boolean>>()
+  // Signature checks under way, by tx id (one at a time per id: `inFlight`); a block's pre-check
+  // waits for the one of its exact (txId, signature) pair.
+  private readonly verifying = new Map<string, Verifying>()
   // Verified (txId, signature) pairs by tx id, oldest first; a commit forgets its txs' entries
   // (a committed tx is refused as a replay before its signature matters), so the cache holds about
   // the txs not yet committed, not the last MEMPOOL_VERIFIED_CACHE_MAX of the stream.
-  private readonly verified = new Map<string, string>()
+  // The value is the signature that verified, kept by reference (the pooled tx holds it anyway).
+  private readonly verified = new Map<string, Uint8Array>()
   private pending: PendingAdd[] = []
   private flushScheduled = false
   private bytesPooled = 0
@@ -189,14 +193,13 @@ export class Mempool {
 
   /** True when this exact (txId, signature) pair verified recently: block checks may skip it. */
   isVerified(txId: Uint8Array, signature: Uint8Array): boolean {
-    const id = toHex(txId)
-    return this.verified.get(id) === signatureKey(id, signature)
+    const verified = this.verified.get(toHex(txId))
+    return verified !== undefined && equalBytes(verified, signature)
   }
 
   /** Remembers that this (txId, signature) pair verified elsewhere (a block's txs, on the pool). */
   markVerified(txId: Uint8Array, signature: Uint8Array): void {
-    const id = toHex(txId)
-    this.remember(id, signatureKey(id, signature))
+    this.remember(toHex(txId), signature)
   }
 
   /**
@@ -204,7 +207,8 @@ export class Mempool {
    * resolves true when it verified (and `isVerified` then holds).
    */
   verification(txId: Uint8Array, signature: Uint8Array): Promise<boolean> | undefined {
-    return this.verifying.get(signatureKey(toHex(txId), signature))
+    const under = this.verifying.get(toHex(txId))
+    return under !== undefined && equalBytes(under.signature, signature) ? under.verdict : undefined
   }
 
   /**
@@ -256,11 +260,7 @@ export class Mempool {
     // Marked before the first await, so a concurrent copy is a duplicate and is verified once.
     this.inFlight.add(id)
     try {
-      return await this.verifyAndInsert(
-        entry,
-        txVerifyJob(signed),
-        signatureKey(id, signed.signature),
-      )
+      return await this.verifyAndInsert(entry, txVerifyJob(signed))
     } finally {
       this.inFlight.delete(id)
     }
@@ -269,7 +269,6 @@ export class Mempool {
   private async verifyAndInsert(
     entry: Entry,
     job: VerifyJob,
-    cacheKey: string,
   ): Promise<Result<{ txId: Uint8Array }, MempoolError>> {
     // Blocks commit while this awaits: a commit is visible here through `onCommitted` (which moves
     // heightNow) after the committed state holds it, so `isCommitted` is asked again only when one
@@ -277,10 +276,11 @@ export class Mempool {
     let checkedAt = this.heightNow
     if (await this.config.isCommitted(entry.txId, entry.expiresAtHeight))
       return fail('TX_DUPLICATE', 'already committed')
-    if (this.verified.get(entry.id) === cacheKey) {
+    const verified = this.verified.get(entry.id)
+    if (verified !== undefined && equalBytes(verified, entry.signed.signature)) {
       this.counters.verifiedCacheHits++
     } else {
-      const good = await this.verify(entry, job, cacheKey)
+      const good = await this.verify(entry, job)
       if (!good.ok) return good
     }
     while (checkedAt !== this.heightNow) {
@@ -298,10 +298,9 @@ export class Mempool {
   private verify(
     entry: Entry,
     job: VerifyJob,
-    cacheKey: string,
   ): Promise<Result<{ txId: Uint8Array }, MempoolError>> {
     const checked = new Promise<Result<{ txId: Uint8Array }, MempoolError>>((resolve, reject) => {
-      this.pending.push({ entry, job, cacheKey, resolve, reject })
+      this.pending.push({ entry, job, resolve, reject })
       if (this.pending.length >= MEMPOOL_VERIFY_BATCH_MAX) {
         this.flush()
       } else if (!this.flushScheduled) {
@@ -317,8 +316,12 @@ export class Mempool {
       (r) => r.ok,
       () => false,
     )
-    this.verifying.set(cacheKey, verdict)
-    void verdict.then(() => this.verifying.delete(cacheKey))
+    const id = entry.id
+    const under: Verifying = { signature: entry.signed.signature, verdict }
+    this.verifying.set(id, under)
+    void verdict.then(() => {
+      if (this.verifying.get(id) === under) this.verifying.delete(id)
+    })
     return checked
   }
 
@@ -333,7 +336,7 @@ export class Mempool {
         assert(results.length === batch.length, `${results.length} results for ${batch.length}`)
         batch.forEach((p, i) => {
           if (results[i] === true) {
-            this.remember(p.entry.id, p.cacheKey)
+            this.remember(p.entry.id, p.entry.signed.signature)
             p.resolve(ok({ txId: p.entry.txId }))
           } else if (!isValidPublicKey(p.entry.signerPublicKey)) {
             p.resolve(fail('TX_BAD_PUBLIC_KEY', 'signer key is not a curve point'))
@@ -348,12 +351,12 @@ export class Mempool {
     )
   }
 
-  private remember(id: string, cacheKey: string): void {
+  private remember(id: string, signature: Uint8Array): void {
     if (this.verified.size >= MEMPOOL_VERIFIED_CACHE_MAX && !this.verified.has(id)) {
       const oldest = this.verified.keys().next().value
       if (oldest !== undefined) this.verified.delete(oldest)
     }
-    this.verified.set(id, cacheKey)
+    this.verified.set(id, signature)
   }
 
   private insert(entry: Entry): Result<{ txId: Uint8Array }, MempoolError> {

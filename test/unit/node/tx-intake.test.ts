@@ -129,6 +129,8 @@ describe('preverifyBlockTxs', () => {
     for (let turn = 0; turn < 100 && calls.length === 0; turn++) await nextTurn()
     expect(calls).toEqual([1])
     expect(mempool.verification(arriving.txId, arriving.signature)).toBeDefined()
+    // Only the exact pair: the same tx id under another signature is not being checked.
+    expect(mempool.verification(arriving.txId, fresh.signature)).toBeUndefined()
     const prepared = preverifyBlockTxs(
       proposalOf(blockOf([arriving.signedBytes, fresh.signedBytes])),
       mempool,
