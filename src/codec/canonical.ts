@@ -10,7 +10,7 @@ import { Packr } from 'msgpackr'
 import { assert } from '../util/assert.ts'
 import { equalBytes } from '../util/bytes.ts'
 import { err, ok, type Result } from '../util/result.ts'
-import type { Schema, ShapeFault } from './schema.ts'
+import { faultUnder, type Schema, type ShapeFault } from './schema.ts'
 
 /** Codec error codes. */
 export type CodecErrorCode =
@@ -25,7 +25,8 @@ export interface CodecError {
 
 const packr = new Packr({
   useRecords: false,
-  copyBuffers: true,
+  // Byte strings come out as views into the input: the schema's `bytes` copies each one it accepts.
+  copyBuffers: false,
   mapsAsObjects: false,
   int64AsType: 'bigint',
   bundleStrings: false,
@@ -55,11 +56,8 @@ export function encodeCanonical<T>(schema: Schema<T>, value: T): Uint8Array {
  */
 export function encodeCanonicalView<T>(schema: Schema<T>, value: T): Uint8Array {
   const wire = schema.toWire(value)
-  const checked = schema.parse(wire, '$')
-  if (!checked.ok) {
-    const { path, expected } = checked.fault
-    assert(false, `encode: ${path} is not ${expected}`)
-  }
+  const fault = schema.check(wire)
+  if (fault) assert(false, `encode: $${fault.path} is not ${fault.expected}`)
   return packView(wire)
 }
 
@@ -90,14 +88,10 @@ export function decodeCanonical<T>(
     const message = cause instanceof Error ? cause.message : String(cause)
     return err({ code: 'CODEC_MALFORMED', message: `not msgpack: ${message}` })
   }
-  const parsed = schema.parse(raw, '$')
+  const parsed = schema.parse(raw)
   if (!parsed.ok) {
-    const { path, expected } = parsed.fault
-    return err({
-      code: 'CODEC_SHAPE',
-      message: `${path}: expected ${expected}`,
-      fault: parsed.fault,
-    })
+    const fault = faultUnder('$', parsed.fault)
+    return err({ code: 'CODEC_SHAPE', message: `${fault.path}: expected ${fault.expected}`, fault })
   }
   // Only compared, never kept: a view, not a copy.
   const again = packView(schema.toWire(parsed.value))

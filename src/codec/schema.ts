@@ -8,7 +8,11 @@
  */
 import { assert } from '../util/assert.ts'
 
-/** A shape violation found while checking a decoded value: where and what. */
+/**
+ * A shape violation found while checking a decoded value: where and what. `path` is relative to the
+ * value that was checked: '' for the value itself, then `.field` and `[i]` steps (the codec puts
+ * `$` in front for the whole document).
+ */
 export interface ShapeFault {
   readonly path: string
   readonly expected: string
@@ -21,11 +25,16 @@ export type Parsed<T> =
 /**
  * A checker for one JavaScript type, with a description used in docs and errors. `parse` turns a
  * decoded wire value into `T`; `toWire` turns `T` back into the wire value (a struct becomes a
- * tuple). For every `T` the schema accepts, `parse(toWire(t))` gives back `t`.
+ * tuple); `check` tells whether a wire value has the shape, without building anything (the
+ * encoder's assertion). For every `T` the schema accepts, `parse(toWire(t))` gives back `t`.
+ *
+ * Paths are built on the way out of a failure (a composite puts its step in front of its part's
+ * fault), so a value that fits costs no path text.
  */
 export interface Schema<T> {
   readonly describe: string
-  parse(value: unknown, path: string): Parsed<T>
+  parse(value: unknown): Parsed<T>
+  check(value: unknown): ShapeFault | null
   toWire(value: T): unknown
 }
 
@@ -44,92 +53,112 @@ function good<T>(value: T): Parsed<T> {
   return { ok: true, value }
 }
 
-function bad<T>(path: string, expected: string): Parsed<T> {
-  return { ok: false, fault: { path, expected } }
+/** `fault` as seen from the enclosing value, whose part at `step` it is. */
+export function faultUnder(step: string, fault: ShapeFault): ShapeFault {
+  return { path: step + fault.path, expected: fault.expected }
+}
+
+/**
+ * A leaf schema: a predicate on the wire value and the normalisation of a value that fits. Its
+ * fault is one frozen object, shared by every failure.
+ */
+function scalar<T>(
+  describe: string,
+  fits: (v: unknown) => boolean,
+  normalise: (v: unknown) => T = identity as (v: unknown) => T,
+): Schema<T> {
+  const fault: ShapeFault = Object.freeze({ path: '', expected: describe })
+  const refused: Parsed<T> = Object.freeze({ ok: false, fault })
+  return {
+    describe,
+    toWire: identity,
+    parse: (v) => (fits(v) ? good(normalise(v)) : refused),
+    check: (v) => (fits(v) ? null : fault),
+  }
 }
 
 /** An unsigned 32-bit integer held in a `number`, optionally bounded to `[min, max]`. */
 export function u32(min = 0, max = U32_MAX): Schema<number> {
   assert(min >= 0 && max <= U32_MAX && min <= max, `u32 bounds ${min}..${max}`)
-  const describe = `uint32 in ${min}..${max}`
-  return {
-    describe,
-    toWire: identity,
-    parse: (v, path) =>
-      typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
-        ? good(v)
-        : bad(path, describe),
-  }
+  return scalar(
+    `uint32 in ${min}..${max}`,
+    (v) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max,
+  )
 }
 
 /** A `bigint` in `[min, max]` (defaults: non-negative, at most uint64). */
 export function bigint(min = 0n, max = BIGINT_MAX): Schema<bigint> {
   assert(min >= BIGINT_MIN && max <= BIGINT_MAX && min <= max, `bigint bounds ${min}..${max}`)
-  const describe = `bigint in ${min}..${max}`
-  return {
-    describe,
-    toWire: identity,
-    parse: (v, path) =>
-      typeof v === 'bigint' && v >= min && v <= max ? good(v) : bad(path, describe),
-  }
+  return scalar(`bigint in ${min}..${max}`, (v) => typeof v === 'bigint' && v >= min && v <= max)
 }
 
 /** A boolean. */
 export function bool(): Schema<boolean> {
-  return {
-    describe: 'boolean',
-    toWire: identity,
-    parse: (v, path) => (typeof v === 'boolean' ? good(v) : bad(path, 'boolean')),
-  }
+  return scalar('boolean', (v) => typeof v === 'boolean')
 }
 
 /** A string of at most `maxLength` UTF-16 units, optionally matching `pattern`. */
 export function str(maxLength: number, pattern?: RegExp): Schema<string> {
-  const describe = `string of length <= ${maxLength}${pattern ? ` matching ${pattern.source}` : ''}`
-  return {
-    describe,
-    toWire: identity,
-    parse: (v, path) =>
-      typeof v === 'string' && v.length <= maxLength && (!pattern || pattern.test(v))
-        ? good(v)
-        : bad(path, describe),
-  }
+  return scalar(
+    `string of length <= ${maxLength}${pattern ? ` matching ${pattern.source}` : ''}`,
+    (v) => typeof v === 'string' && v.length <= maxLength && (!pattern || pattern.test(v)),
+  )
 }
 
 /** One of a fixed set of string literals. */
 export function literal<const L extends string>(...values: readonly L[]): Schema<L> {
-  const describe = `one of ${values.join('|')}`
-  return {
-    describe,
-    toWire: identity,
-    parse: (v, path) =>
-      typeof v === 'string' && (values as readonly string[]).includes(v)
-        ? good(v as L)
-        : bad(path, describe),
-  }
+  return scalar(
+    `one of ${values.join('|')}`,
+    (v) => typeof v === 'string' && (values as readonly string[]).includes(v),
+  )
 }
 
 /** A byte string whose length is in `[minLength, maxLength]`. Normalised to a plain Uint8Array. */
 export function bytes(minLength: number, maxLength = minLength): Schema<Uint8Array> {
-  const describe =
-    minLength === maxLength ? `${minLength} bytes` : `${minLength}..${maxLength} bytes`
-  return {
-    describe,
-    toWire: identity,
-    parse: (v, path) =>
-      v instanceof Uint8Array && v.length >= minLength && v.length <= maxLength
-        ? good(new Uint8Array(v))
-        : bad(path, describe),
-  }
+  return scalar(
+    minLength === maxLength ? `${minLength} bytes` : `${minLength}..${maxLength} bytes`,
+    (v) => v instanceof Uint8Array && v.length >= minLength && v.length <= maxLength,
+    // A copy of its own, whatever the decoder handed over (a Node Buffer, a view into the input).
+    (v) => new Uint8Array(v as Uint8Array),
+  )
 }
 
 /** `null` or a value of `inner`. */
 export function nullable<T>(inner: Schema<T>): Schema<T | null> {
-  const describe = `null or ${inner.describe}`
   return {
-    describe,
+    describe: `null or ${inner.describe}`,
     toWire: (v) => (v === null ? null : inner.toWire(v)),
-    parse: (v, path) => (v === null ? good(null) : inner.parse(v, path)),
+    parse: (v) => (v === null ? good(null) : inner.parse(v)),
+    check: (v) => (v === null ? null : inner.check(v)),
+  }
+}
+
+/**
+ * The parts of a fixed-length array, each with its own schema and path step: parses or checks
+ * `v` as that array. Shared by tuples and structs.
+ */
+function parts(describe: string, schemas: readonly Schema<unknown>[], steps: readonly string[]) {
+  const fault: ShapeFault = Object.freeze({ path: '', expected: describe })
+  const fits = (v: unknown): v is unknown[] => Array.isArray(v) && v.length === schemas.length
+  return {
+    parse(v: unknown): Parsed<unknown[]> {
+      if (!fits(v)) return { ok: false, fault }
+      const out: unknown[] = new Array(schemas.length)
+      for (let i = 0; i < schemas.length; i++) {
+        const parsed = schemas[i]!.parse(v[i])
+        if (!parsed.ok) return { ok: false, fault: faultUnder(steps[i]!, parsed.fault) }
+        out[i] = parsed.value
+      }
+      return good(out)
+    },
+    check(v: unknown): ShapeFault | null {
+      if (!fits(v)) return fault
+      for (let i = 0; i < schemas.length; i++) {
+        const inner = schemas[i]!.check(v[i])
+        if (inner) return faultUnder(steps[i]!, inner)
+      }
+      return null
+    },
   }
 }
 
@@ -139,37 +168,44 @@ export function tuple<const S extends readonly Schema<unknown>[]>(
 ): Schema<{ -readonly [K in keyof S]: Infer<S[K]> }> {
   type T = { -readonly [K in keyof S]: Infer<S[K]> }
   const describe = `tuple(${fields.length})`
+  const checker = parts(
+    describe,
+    fields,
+    fields.map((_, i) => `[${i}]`),
+  )
   return {
     describe,
     toWire: (value) => fields.map((field, i) => field.toWire(value[i])),
-    parse: (v, path) => {
-      if (!Array.isArray(v) || v.length !== fields.length) return bad(path, describe)
-      const out: unknown[] = []
-      for (let i = 0; i < fields.length; i++) {
-        const parsed = fields[i]!.parse(v[i], `${path}[${i}]`)
-        if (!parsed.ok) return parsed
-        out.push(parsed.value)
-      }
-      return good(out as T)
-    },
+    parse: (v) => checker.parse(v) as Parsed<T>,
+    check: (v) => checker.check(v),
   }
 }
 
 /** A list of at most `maxLength` items of `item`. */
 export function list<T>(item: Schema<T>, maxLength: number): Schema<T[]> {
   const describe = `list of <= ${maxLength} ${item.describe}`
+  const fault: ShapeFault = Object.freeze({ path: '', expected: describe })
+  const fits = (v: unknown): v is unknown[] => Array.isArray(v) && v.length <= maxLength
   return {
     describe,
     toWire: (value) => value.map((v) => item.toWire(v)),
-    parse: (v, path) => {
-      if (!Array.isArray(v) || v.length > maxLength) return bad(path, describe)
-      const out: T[] = []
+    parse: (v) => {
+      if (!fits(v)) return { ok: false, fault }
+      const out: T[] = new Array<T>(v.length)
       for (let i = 0; i < v.length; i++) {
-        const parsed = item.parse(v[i], `${path}[${i}]`)
-        if (!parsed.ok) return parsed
-        out.push(parsed.value)
+        const parsed = item.parse(v[i])
+        if (!parsed.ok) return { ok: false, fault: faultUnder(`[${i}]`, parsed.fault) }
+        out[i] = parsed.value
       }
       return good(out)
+    },
+    check: (v) => {
+      if (!fits(v)) return fault
+      for (let i = 0; i < v.length; i++) {
+        const inner = item.check(v[i])
+        if (inner) return faultUnder(`[${i}]`, inner)
+      }
+      return null
     },
   }
 }
@@ -186,20 +222,25 @@ export type StructOf<F extends Fields> = { readonly [K in keyof F]: Infer<F[K]> 
  */
 export function struct<const F extends Fields>(name: string, fields: F): Schema<StructOf<F>> {
   const entries = Object.entries(fields)
-  const describe = `${name}(${entries.map(([k]) => k).join(', ')})`
+  const keys = entries.map(([key]) => key)
+  const describe = `${name}(${keys.join(', ')})`
+  const schemas = entries.map(([, field]) => field)
+  const steps = keys.map((key) => `.${key}`)
+  const checker = parts(describe, schemas, steps)
+  const fault: ShapeFault = Object.freeze({ path: '', expected: describe })
   return {
     describe,
     toWire: (value) => entries.map(([key, field]) => field.toWire(value[key as keyof F])),
-    parse: (v, path) => {
-      if (!Array.isArray(v) || v.length !== entries.length) return bad(path, describe)
+    parse: (v) => {
+      if (!Array.isArray(v) || v.length !== schemas.length) return { ok: false, fault }
       const out: Record<string, unknown> = {}
-      for (let i = 0; i < entries.length; i++) {
-        const [key, field] = entries[i]!
-        const parsed = field.parse(v[i], `${path}.${key}`)
-        if (!parsed.ok) return parsed
-        out[key] = parsed.value
+      for (let i = 0; i < schemas.length; i++) {
+        const parsed = schemas[i]!.parse(v[i])
+        if (!parsed.ok) return { ok: false, fault: faultUnder(steps[i]!, parsed.fault) }
+        out[keys[i]!] = parsed.value
       }
       return good(out as StructOf<F>)
     },
+    check: (v) => checker.check(v),
   }
 }

@@ -8,32 +8,36 @@ import { assert } from '../util/assert.ts'
 import { err, ok, type Result } from '../util/result.ts'
 import { decodeCanonical, encodeCanonical, type CodecError } from './canonical.ts'
 import { hashTagged } from './hash.ts'
-import { bytes, tuple, type Parsed, type Schema } from './schema.ts'
+import { bytes, faultUnder, tuple, type Parsed, type Schema, type ShapeFault } from './schema.ts'
 
 const ENVELOPE_LENGTH = 7
 
-function parseTx(v: unknown, path: string): Parsed<Tx> {
-  const fault = (at: string, expected: string): Parsed<Tx> => ({
-    ok: false,
-    fault: { path: at, expected },
-  })
-  if (!Array.isArray(v) || v.length !== ENVELOPE_LENGTH) return fault(path, 'tx tuple(7)')
+const TX_FAULT: ShapeFault = Object.freeze({ path: '', expected: 'tx tuple(7)' })
+
+/** `parsed`'s fault, seen from the tx tuple whose field `step` it is. */
+const refusedAt = (step: string, parsed: { readonly fault: ShapeFault }): Parsed<Tx> => ({
+  ok: false,
+  fault: faultUnder(step, parsed.fault),
+})
+
+function parseTx(v: unknown): Parsed<Tx> {
+  if (!Array.isArray(v) || v.length !== ENVELOPE_LENGTH) return { ok: false, fault: TX_FAULT }
   const f = TX_FIELD_SCHEMAS
-  const version = f.version.parse(v[0], `${path}.version`)
-  if (!version.ok) return version
-  const chainId = f.chainId.parse(v[1], `${path}.chainId`)
-  if (!chainId.ok) return chainId
-  const kind = f.kind.parse(v[2], `${path}.kind`)
-  if (!kind.ok) return kind
+  const version = f.version.parse(v[0])
+  if (!version.ok) return refusedAt('.version', version)
+  const chainId = f.chainId.parse(v[1])
+  if (!chainId.ok) return refusedAt('.chainId', chainId)
+  const kind = f.kind.parse(v[2])
+  if (!kind.ok) return refusedAt('.kind', kind)
   const bodySchema = TX_BODY_SCHEMAS[kind.value] as Schema<unknown>
-  const body = bodySchema.parse(v[3], `${path}.body`)
-  if (!body.ok) return body
-  const signer = f.signerPublicKey.parse(v[4], `${path}.signerPublicKey`)
-  if (!signer.ok) return signer
-  const expires = f.expiresAtHeight.parse(v[5], `${path}.expiresAtHeight`)
-  if (!expires.ok) return expires
-  const salt = f.salt.parse(v[6], `${path}.salt`)
-  if (!salt.ok) return salt
+  const body = bodySchema.parse(v[3])
+  if (!body.ok) return refusedAt('.body', body)
+  const signer = f.signerPublicKey.parse(v[4])
+  if (!signer.ok) return refusedAt('.signerPublicKey', signer)
+  const expires = f.expiresAtHeight.parse(v[5])
+  if (!expires.ok) return refusedAt('.expiresAtHeight', expires)
+  const salt = f.salt.parse(v[6])
+  if (!salt.ok) return refusedAt('.salt', salt)
   const tx = {
     version: version.value,
     chainId: chainId.value,
@@ -46,10 +50,36 @@ function parseTx(v: unknown, path: string): Parsed<Tx> {
   return { ok: true, value: tx }
 }
 
+/** The fields of the tx tuple after `kind`, in order, with their path steps. */
+const TAIL_FIELDS: readonly [number, string, Schema<unknown>][] = [
+  [4, '.signerPublicKey', TX_FIELD_SCHEMAS.signerPublicKey],
+  [5, '.expiresAtHeight', TX_FIELD_SCHEMAS.expiresAtHeight],
+  [6, '.salt', TX_FIELD_SCHEMAS.salt],
+]
+
+function checkTx(v: unknown): ShapeFault | null {
+  if (!Array.isArray(v) || v.length !== ENVELOPE_LENGTH) return TX_FAULT
+  const f = TX_FIELD_SCHEMAS
+  const head: [string, ShapeFault | null][] = [
+    ['.version', f.version.check(v[0])],
+    ['.chainId', f.chainId.check(v[1])],
+    ['.kind', f.kind.check(v[2])],
+  ]
+  for (const [step, fault] of head) if (fault) return faultUnder(step, fault)
+  const body = (TX_BODY_SCHEMAS[v[2] as TxKind] as Schema<unknown>).check(v[3])
+  if (body) return faultUnder('.body', body)
+  for (const [i, step, schema] of TAIL_FIELDS) {
+    const fault = schema.check(v[i])
+    if (fault) return faultUnder(step, fault)
+  }
+  return null
+}
+
 /** The schema of an unsigned transaction envelope (body shape chosen by `kind`). */
 export const TX_SCHEMA: Schema<Tx> = {
   describe: 'tx(version, chainId, kind, body, signerPublicKey, expiresAtHeight, salt)',
   parse: parseTx,
+  check: checkTx,
   toWire: (tx) => [
     tx.version,
     tx.chainId,
