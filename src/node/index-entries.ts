@@ -6,7 +6,6 @@
 import type { ChainExecution } from '../chain/app.ts'
 import type { BlockHeader } from '../core/block.ts'
 import type { Tx } from '../core/tx.ts'
-import { addressOf } from '../crypto/secp256k1.ts'
 import type {
   AuctionRecord,
   HistoryRecord,
@@ -15,7 +14,8 @@ import type {
   RateRecord,
   StatsDelta,
 } from '../ledger/records.ts'
-import { toHex } from '../util/bytes.ts'
+import { equalBytes, toHex } from '../util/bytes.ts'
+import { signerAddress } from '../vm/execute.ts'
 
 /** Addresses a tx concerns besides its signer (receivers, acceptors, admitted enterprises). */
 export function counterparties(tx: Tx): Uint8Array[] {
@@ -38,12 +38,14 @@ export function counterparties(tx: Tx): Uint8Array[] {
 function historyOf(execution: ChainExecution, height: number): HistoryRecord[] {
   const out: HistoryRecord[] = []
   execution.txs.forEach((signed, index) => {
-    const seen = new Set<string>()
-    for (const address of [addressOf(signed.tx.signerPublicKey), ...counterparties(signed.tx)]) {
-      const id = toHex(address)
-      if (seen.has(id)) continue
-      seen.add(id)
-      out.push({ address, txId: signed.txId, height, index, kind: signed.tx.kind })
+    const { txId, tx } = signed
+    const first = out.length
+    out.push({ address: signerAddress(tx.signerPublicKey), txId, height, index, kind: tx.kind })
+    // One record per address: a counterparty that is the signer (a transfer to oneself) is not
+    // recorded twice. The list is a byte compare over one or two addresses, not a set of hex keys.
+    for (const address of counterparties(tx)) {
+      const known = out.slice(first).some((r) => equalBytes(r.address, address))
+      if (!known) out.push({ address, txId, height, index, kind: tx.kind })
     }
   })
   return out
@@ -92,8 +94,8 @@ export function deriveIndexEntries(header: BlockHeader, execution: ChainExecutio
   execution.txs.forEach((signed, index) => {
     if (!execution.result.receipts[index]?.ok) return
     const tx = signed.tx
-    const signer = addressOf(tx.signerPublicKey)
     if (tx.kind === 'points.issue') {
+      const signer = signerAddress(tx.signerPublicKey)
       const { pointType, voucherDigest, voucherKind, voucherRef, to, amount } = tx.body
       issuances.push({
         pointType,
@@ -108,6 +110,7 @@ export function deriveIndexEntries(header: BlockHeader, execution: ChainExecutio
         time,
       })
     } else if (tx.kind === 'rate.set') {
+      const signer = signerAddress(tx.signerPublicKey)
       const { pointType, rate, sourceRef } = tx.body
       rates.push({
         pointType,

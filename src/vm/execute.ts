@@ -33,7 +33,12 @@ import type { BlockContext, BlockExecution, Receipt, TxError, ValidatorUpdate } 
 const addressCache = new Map<string, Uint8Array>()
 const ADDRESS_CACHE_MAX = 65_536
 
-function signerAddress(publicKey: Uint8Array): Uint8Array {
+/**
+ * `addressOf(publicKey)` through a memo: a signer's address is needed by the pool's dry run, by
+ * execution and by the history index, and each would hash the key again. The address returned is
+ * shared: do not modify it.
+ */
+export function signerAddress(publicKey: Uint8Array): Uint8Array {
   const k = keyString(publicKey)
   const cached = addressCache.get(k)
   if (cached !== undefined) return cached

@@ -32,7 +32,6 @@ import { toConsensusUpdates } from '../../src/chain/app.ts'
 import { buildTree } from '../../src/state/tree.ts'
 import { toHex } from '../../src/util/bytes.ts'
 import { err, ok } from '../../src/util/result.ts'
-import { encodeReceipt } from '../../src/vm/types.ts'
 import type { TestKey } from './fixtures.ts'
 import { CHAIN, K, testGenesis } from './vm.ts'
 
@@ -115,7 +114,7 @@ export async function apiChain(options: { waitTimeoutMs?: number } = {}): Promis
       certificate: buildCertificate([seal], genesis.validators),
       writeSet: execution.result.writeSet,
       burns: execution.result.burns,
-      receipts: execution.result.receipts.map(encodeReceipt),
+      receipts: execution.receipts,
       indexEntries: deriveIndexEntries(block.header, execution),
       validatorSets: storedValidatorSets(sets, after),
     })
