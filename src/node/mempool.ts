@@ -197,7 +197,11 @@ export class Mempool {
     return verified !== undefined && equalBytes(verified, signature)
   }
 
-  /** Remembers that this (txId, signature) pair verified elsewhere (a block's txs, on the pool). */
+  /**
+   * Remembers that this (txId, signature) pair verified elsewhere (a block's txs, on the pool).
+   * The signature is kept by reference: pass one that owns its bytes (a decoded tx's), not a view
+   * into a larger frame.
+   */
   markVerified(txId: Uint8Array, signature: Uint8Array): void {
     this.remember(toHex(txId), signature)
   }
