@@ -129,8 +129,7 @@ export function deriveIndexEntries(header: BlockHeader, execution: ChainExecutio
     price: a.price,
     volume: a.volume,
     orderCount: a.orders,
-    // TODO(#8): the VM's MarketAuction does not report how many orders filled yet.
-    fillCount: 0,
+    fillCount: a.filled,
     height,
     time,
   }))

@@ -165,7 +165,7 @@ function auctionMarket(x: Exec, market: Market): MarketAuction {
   const result = clearCallAuction(input, market.lastPrice, market.referencePrice)
   const id = marketId(market.base, market.quote)
   if (result.price === null || result.volume === 0n) {
-    return { market: id, price: null, volume: 0n, quoteVolume: 0n, orders: input.length }
+    return { market: id, price: null, volume: 0n, quoteVolume: 0n, orders: input.length, filled: 0 }
   }
   const quoteVolume = settle(x, market, result.price, result.fills, byId, input)
   const after = x.state.read(MARKET_SCHEMA, keys.market(market.base, market.quote))
@@ -186,6 +186,8 @@ function auctionMarket(x: Exec, market: Market): MarketAuction {
     volume: result.volume,
     quoteVolume,
     orders: input.length,
+    // In input order: a count over the array, not over the fills map.
+    filled: input.filter((o) => (result.fills.get(o.id) ?? 0n) > 0n).length,
   }
 }
 

@@ -112,7 +112,10 @@ export interface MarketAuction {
   readonly volume: bigint
   /** Quote units that changed hands. */
   readonly quoteVolume: bigint
+  /** Orders that took part (open, not expired, with a tradable quantity). */
   readonly orders: number
+  /** Of those, the orders that traded, fully or in part. */
+  readonly filled: number
 }
 
 /** Everything executing one block yields. */

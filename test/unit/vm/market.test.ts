@@ -63,7 +63,7 @@ describe('auction settlement', () => {
     const r = chain.block([sell, bob, carol])
     expect(r.receipts.every((x) => x.ok)).toBe(true)
     expect(r.auctions).toEqual([
-      { market: 'ACME/UNI', price: 150n, volume: 30n, quoteVolume: 45n, orders: 3 },
+      { market: 'ACME/UNI', price: 150n, volume: 30n, quoteVolume: 45n, orders: 3, filled: 3 },
     ])
     expect(readBalance(chain.state, K.alice.address, 'UNI')).toBe(5_045n)
     expect(readBalance(chain.state, K.alice.address, 'ACME')).toBe(970n)
@@ -85,6 +85,37 @@ describe('auction settlement', () => {
     while (chain.height < 5) expect(chain.block([]).auctions[0]?.volume).toBe(0n)
     expect(readOrder(chain.state, carol.txId)).toBeUndefined()
     expect(readBalance(chain.state, K.carol.address, 'UNI')).toBe(85n)
+  })
+
+  it('counts the orders that took part and the ones that traded', () => {
+    const chain = new TestChain()
+    chain.block([
+      tx('market.create', K.op1, {
+        base: 'ACME',
+        quote: 'UNI',
+        priceDecimals: 2,
+        lotSize: 10n,
+        referencePrice: 150n,
+      }),
+      uni(K.bob.address, 100n, 'b'),
+      uni(K.carol.address, 100n, 'c'),
+    ])
+    const order = (who: (typeof K)['alice'], side: 'buy' | 'sell', price: bigint) =>
+      tx('order.place', who, { market: 'ACME/UNI', side, price, quantity: 10n, goodTillHeight: 5 })
+    // Alice sells 10 at 1.40 and Bob buys 10 at 1.60: 10 trade. Carol's bid at 1.00 is below
+    // any price at which something trades, so she takes part but does not trade.
+    const r = chain.block([
+      order(K.alice, 'sell', 140n),
+      order(K.bob, 'buy', 160n),
+      order(K.carol, 'buy', 100n),
+    ])
+    expect(r.receipts.every((x) => x.ok)).toBe(true)
+    expect(r.auctions).toHaveLength(1)
+    expect(r.auctions[0]).toMatchObject({ market: 'ACME/UNI', volume: 10n, orders: 3, filled: 2 })
+    // Only Carol's bid is left: it takes part in the next auction and nothing trades.
+    expect(chain.block([]).auctions).toEqual([
+      { market: 'ACME/UNI', price: null, volume: 0n, quoteVolume: 0n, orders: 1, filled: 0 },
+    ])
   })
 
   it('moves base lots with their expiry to the buyer, who loses them at that expiry', () => {
