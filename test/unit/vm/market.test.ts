@@ -22,20 +22,26 @@ const uni = (to: Uint8Array, amount: bigint, v: string) =>
     encryptedDetail: null,
   })
 
+/** A chain with the ACME/UNI market (lot 10, reference 1.50) and 100 UNI each for Bob and Carol. */
+function acmeUniMarket(): TestChain {
+  const chain = new TestChain()
+  chain.block([
+    tx('market.create', K.op1, {
+      base: 'ACME',
+      quote: 'UNI',
+      priceDecimals: 2,
+      lotSize: 10n,
+      referencePrice: 150n,
+    }),
+    uni(K.bob.address, 100n, 'b'),
+    uni(K.carol.address, 100n, 'c'),
+  ])
+  return chain
+}
+
 describe('auction settlement', () => {
   it('clears three orders at 1.50 and settles pairwise without dust', () => {
-    const chain = new TestChain()
-    chain.block([
-      tx('market.create', K.op1, {
-        base: 'ACME',
-        quote: 'UNI',
-        priceDecimals: 2,
-        lotSize: 10n,
-        referencePrice: 150n,
-      }),
-      uni(K.bob.address, 100n, 'b'),
-      uni(K.carol.address, 100n, 'c'),
-    ])
+    const chain = acmeUniMarket()
     const sell = tx('order.place', K.alice, {
       market: 'ACME/UNI',
       side: 'sell',
@@ -88,18 +94,7 @@ describe('auction settlement', () => {
   })
 
   it('counts the orders that took part and the ones that traded', () => {
-    const chain = new TestChain()
-    chain.block([
-      tx('market.create', K.op1, {
-        base: 'ACME',
-        quote: 'UNI',
-        priceDecimals: 2,
-        lotSize: 10n,
-        referencePrice: 150n,
-      }),
-      uni(K.bob.address, 100n, 'b'),
-      uni(K.carol.address, 100n, 'c'),
-    ])
+    const chain = acmeUniMarket()
     const order = (who: (typeof K)['alice'], side: 'buy' | 'sell', price: bigint) =>
       tx('order.place', who, { market: 'ACME/UNI', side, price, quantity: 10n, goodTillHeight: 5 })
     // Alice sells 10 at 1.40 and Bob buys 10 at 1.60: 10 trade. Carol's bid at 1.00 is below
