@@ -80,14 +80,20 @@ export function fill(el: HTMLElement, ...children: Child[]): void {
     if (child !== null && child !== undefined && child !== false) el.append(child)
 }
 
+// The latest re-render of each page: only it may mark the page ready again.
+const latestRender = new WeakMap<HTMLElement, number>()
+
 /**
  * Re-renders a page in place: the page is marked not ready (`data-ready=false`) until the
- * asynchronous render has filled it, so nobody reads a half-replaced page as current.
+ * asynchronous render has filled it, so nobody reads a half-replaced page as current. When a
+ * second re-render starts before the first has finished, only the second marks the page ready.
  */
 export function rerenderPage(root: HTMLElement, render: () => Promise<void>): void {
+  const generation = (latestRender.get(root) ?? 0) + 1
+  latestRender.set(root, generation)
   root.dataset['ready'] = 'false'
   void render().finally(() => {
-    root.dataset['ready'] = 'true'
+    if (latestRender.get(root) === generation) root.dataset['ready'] = 'true'
   })
 }
 
