@@ -36,7 +36,7 @@ export function taggedPreimage(tag: HashTag, ...parts: readonly Uint8Array[]): U
 
 /** One reusable hasher per tag (see `prefixedHasher`). */
 const TAGGED_HASHERS = Object.fromEntries(
-  Object.entries(TAG_BYTES).map(([name, tag]) => [name, prefixedHasher(tag)]),
+  (Object.keys(HASH_TAGS) as HashTag[]).map((tag) => [tag, buildTaggedHasher(tag)]),
 ) as Record<HashTag, PartsHasher>
 
 /**
@@ -50,7 +50,7 @@ export function hashTagged(tag: HashTag, ...parts: readonly Uint8Array[]): Uint8
   return digest
 }
 
-const PLAIN_HASHER = prefixedHasher(new Uint8Array(0))
+const PLAIN_HASHER = buildPlainHasher()
 
 /** Plain sha256, for values defined by the spec without a tag (addresses). */
 export function sha256Plain(bytes: Uint8Array): Uint8Array {

@@ -141,6 +141,8 @@ function parts(describe: string, schemas: readonly Schema<unknown>[], steps: rea
   const fault: ShapeFault = Object.freeze({ path: '', expected: describe })
   const fits = (v: unknown): v is unknown[] => Array.isArray(v) && v.length === schemas.length
   return {
+    fault,
+    fits,
     parse(v: unknown): Parsed<unknown[]> {
       if (!fits(v)) return { ok: false, fault }
       const out: unknown[] = new Array(schemas.length)
@@ -227,12 +229,12 @@ export function struct<const F extends Fields>(name: string, fields: F): Schema<
   const schemas = entries.map(([, field]) => field)
   const steps = keys.map((key) => `.${key}`)
   const checker = parts(describe, schemas, steps)
-  const fault: ShapeFault = Object.freeze({ path: '', expected: describe })
   return {
     describe,
     toWire: (value) => entries.map(([key, field]) => field.toWire(value[key as keyof F])),
     parse: (v) => {
-      if (!Array.isArray(v) || v.length !== schemas.length) return { ok: false, fault }
+      // Built into an object, not the tuple `checker.parse` gives.
+      if (!checker.fits(v)) return { ok: false, fault: checker.fault }
       const out: Record<string, unknown> = {}
       for (let i = 0; i < schemas.length; i++) {
         const parsed = schemas[i]!.parse(v[i])
