@@ -35,6 +35,18 @@ export function counterparties(tx: Tx): Uint8Array[] {
   }
 }
 
+/** True when a record from `first` on is for `address`. */
+function recordedSince(
+  records: readonly HistoryRecord[],
+  first: number,
+  address: Uint8Array,
+): boolean {
+  for (let i = first; i < records.length; i++) {
+    if (equalBytes(records[i]!.address, address)) return true
+  }
+  return false
+}
+
 function historyOf(execution: ChainExecution, height: number): HistoryRecord[] {
   const out: HistoryRecord[] = []
   execution.txs.forEach((signed, index) => {
@@ -44,8 +56,8 @@ function historyOf(execution: ChainExecution, height: number): HistoryRecord[] {
     // One record per address: a counterparty that is the signer (a transfer to oneself) is not
     // recorded twice. The list is a byte compare over one or two addresses, not a set of hex keys.
     for (const address of counterparties(tx)) {
-      const known = out.slice(first).some((r) => equalBytes(r.address, address))
-      if (!known) out.push({ address, txId, height, index, kind: tx.kind })
+      if (!recordedSince(out, first, address))
+        out.push({ address, txId, height, index, kind: tx.kind })
     }
   })
   return out

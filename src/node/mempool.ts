@@ -193,7 +193,12 @@ export class Mempool {
 
   /** True when this exact (txId, signature) pair verified recently: block checks may skip it. */
   isVerified(txId: Uint8Array, signature: Uint8Array): boolean {
-    const verified = this.verified.get(toHex(txId))
+    return this.verifiedWith(toHex(txId), signature)
+  }
+
+  /** True when the tx with hex id `id` verified with exactly `signature`. */
+  private verifiedWith(id: string, signature: Uint8Array): boolean {
+    const verified = this.verified.get(id)
     return verified !== undefined && equalBytes(verified, signature)
   }
 
@@ -280,8 +285,7 @@ export class Mempool {
     let checkedAt = this.heightNow
     if (await this.config.isCommitted(entry.txId, entry.expiresAtHeight))
       return fail('TX_DUPLICATE', 'already committed')
-    const verified = this.verified.get(entry.id)
-    if (verified !== undefined && equalBytes(verified, entry.signed.signature)) {
+    if (this.verifiedWith(entry.id, entry.signed.signature)) {
       this.counters.verifiedCacheHits++
     } else {
       const good = await this.verify(entry, job)
