@@ -275,6 +275,41 @@ export function procSample(pid: number): ProcSample | null {
   }
 }
 
+/**
+ * CPU seconds of one node from its `/metrics`: the whole process, its event-loop thread and its
+ * verifier workers (src/node/thread-cpu.ts). Only increases are meaningful: prom-client counts the
+ * process from the node's start, /proc each thread from the thread's start.
+ */
+export interface CpuSplit {
+  readonly process: number
+  readonly main: number
+  readonly verifier: number
+}
+
+/** The value of the sample `series` (name with labels, as printed) in Prometheus text; else NaN. */
+export function metricSample(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `))
+  return line === undefined ? NaN : Number(line.slice(series.length + 1))
+}
+
+/** Scrapes `apiUrl`'s /metrics for its CPU split; null when unavailable (not Linux, node gone). */
+export async function scrapeCpuSplit(apiUrl: string): Promise<CpuSplit | null> {
+  try {
+    const res = await fetch(`${apiUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })
+    const text = await res.text()
+    const thread = (name: string): number =>
+      metricSample(text, `pointsnode_thread_cpu_seconds_total{thread="${name}"}`)
+    const split = {
+      process: metricSample(text, 'process_cpu_seconds_total'),
+      main: thread('main'),
+      verifier: thread('verifier'),
+    }
+    return Object.values(split).every(Number.isFinite) ? split : null
+  } catch {
+    return null
+  }
+}
+
 /** Where each tx committed according to one node's ledger. */
 export interface CommitMap {
   readonly heightOfTx: Map<string, number>

@@ -19,12 +19,14 @@ import {
   percentile,
   procSample,
   removeDir,
+  scrapeCpuSplit,
   startNode,
   stopNode,
   trackGroup,
   waitClusterReady,
   type BenchTestnet,
   type CommitMap,
+  type CpuSplit,
   type NodeProc,
   type ProcSample,
 } from './cluster-lib.ts'
@@ -131,6 +133,9 @@ export interface StepRun {
   readonly signMs: number
   readonly cpuBefore: (ProcSample | null)[]
   readonly cpuAfter: (ProcSample | null)[]
+  /** Node 0's CPU split by thread at the window's start and end (null: not available). */
+  readonly threadsBefore: CpuSplit | null
+  readonly threadsAfter: CpuSplit | null
   /** Wall time between the two samples. */
   readonly wallMs: number
   /** RSS per validator sampled every `rssEveryMs` during the run (soak). */
@@ -186,6 +191,9 @@ export async function runStep(cluster: BenchCluster, options: StepOptions): Prom
   const pids = (): number[] => [...cluster.nodes.map((n) => n.child.pid ?? 0), pid]
   let cpuBefore: (ProcSample | null)[] = []
   let cpuAfter: (ProcSample | null)[] = []
+  const node0 = cluster.nodes[0]!.apiUrl
+  let threadsBefore: Promise<CpuSplit | null> = Promise.resolve(null)
+  let threadsAfter: Promise<CpuSplit | null> = Promise.resolve(null)
   let t0 = 0
   let t1 = 0
   let signMs = 0
@@ -210,6 +218,7 @@ export async function runStep(cluster: BenchCluster, options: StepOptions): Prom
       }
       if (line.startsWith('START ')) {
         cpuBefore = pids().map(procSample)
+        threadsBefore = scrapeCpuSplit(node0)
         t0 = performance.now()
         if (options.rssEveryMs !== undefined) {
           const sample = (): void => {
@@ -223,6 +232,7 @@ export async function runStep(cluster: BenchCluster, options: StepOptions): Prom
       }
       if (line.startsWith('END ')) {
         cpuAfter = pids().map(procSample)
+        threadsAfter = scrapeCpuSplit(node0)
         t1 = performance.now()
         if (rss.timer) clearInterval(rss.timer)
       }
@@ -246,6 +256,8 @@ export async function runStep(cluster: BenchCluster, options: StepOptions): Prom
     signMs,
     cpuBefore,
     cpuAfter,
+    threadsBefore: await threadsBefore,
+    threadsAfter: await threadsAfter,
     wallMs: t1 - t0,
     rssSeries,
     rssAnonSeries,
@@ -274,6 +286,8 @@ export interface StepStats {
   readonly txsPerBlock: number
   /** CPU of each validator then the load generator, in % of one core over the window. */
   readonly cpuPercent: number[]
+  /** Node 0's CPU per committed tx (µs) by thread over the window; null when not measured. */
+  readonly cpuPerTx: CpuPerTx | null
   readonly rssMiB: number[]
   readonly statusCounts: Record<string, number>
   readonly firstErrors: string[]
@@ -297,6 +311,28 @@ function commitTimeOf(heights: readonly [number, number][]): (h: number) => numb
     }
     return lo < sorted.length ? suffixMin[lo] : undefined
   }
+}
+
+/** CPU microseconds per committed tx: event loop, verifier workers, the rest of the process. */
+export interface CpuPerTx {
+  readonly main: number
+  readonly verifier: number
+  /** V8's helper threads (GC, compiler), libuv's pool (LevelDB), anything else in the process. */
+  readonly other: number
+}
+
+/** Splits node 0's CPU increase over a step by thread, per committed tx. */
+export function cpuPerTx(
+  before: CpuSplit | null,
+  after: CpuSplit | null,
+  committed: number,
+): CpuPerTx | null {
+  if (before === null || after === null || committed <= 0) return null
+  const perTx = (seconds: number): number => (seconds * 1e6) / committed
+  const main = after.main - before.main
+  const verifier = after.verifier - before.verifier
+  const total = after.process - before.process
+  return { main: perTx(main), verifier: perTx(verifier), other: perTx(total - main - verifier) }
 }
 
 /** Joins one run with node 0's ledger. */
@@ -356,6 +392,7 @@ export function analyseStep(step: StepRun, commits: CommitMap): StepStats {
     round0Percent: windowHeights.length === 0 ? NaN : (100 * round0) / windowHeights.length,
     txsPerBlock: blockTxs.length === 0 ? 0 : blockTxs.reduce((a, b) => a + b, 0) / blockTxs.length,
     cpuPercent,
+    cpuPerTx: cpuPerTx(step.threadsBefore, step.threadsAfter, latencies.length),
     rssMiB: step.cpuAfter.map((s) => (s ? s.rssBytes / 2 ** 20 : NaN)),
     statusCounts: r.statusCounts,
     firstErrors: r.firstErrors,

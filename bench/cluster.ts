@@ -9,8 +9,9 @@
  *    HTTP at max rate, then at half of the measured maximum, then at each `--offered` rate.
  * 4. Stops the nodes, reads node 0's ledger (tx → height) and joins it with the submit times and the
  *    times node 0 first reported each height: committed tx/s, submit→commit p50/p95/p99, round-0
- *    share, CPU per process (/proc utime+stime over the submission window) and RSS.
- * 5. Prints the table and the ratios of issue #9: committed tx/s ÷ (2-worker verify rate ÷ 4) for
+ *    share, CPU per process (/proc utime+stime over the submission window) and RSS; node 0's CPU
+ *    per committed tx by thread (event loop, verifier workers, the rest) from its /metrics.
+ * 5. Prints the tables and the ratios of issue #9: committed tx/s ÷ (2-worker verify rate ÷ 4) for
  *    4 validators, committed tx/s ÷ 2-worker verify rate for `--dev` (one validator).
  *
  * Flags: --validators N (4) | --dev (1 validator) | --txs N (max-rate step, 4000) | --accounts N
@@ -102,6 +103,29 @@ function printSteps(stats: readonly StepStats[]): void {
       console.log(`\n${s.label}: HTTP statuses ${JSON.stringify(s.statusCounts)}`)
       for (const e of s.firstErrors) console.log(`  ${e.slice(0, 200)}`)
     }
+  }
+}
+
+/**
+ * Node 0's CPU per committed tx by thread, from its `/metrics` (src/node/thread-cpu.ts), beside what
+ * 0.8 of the ceiling allows: every validator verifies every tx, and has 2 ÷ validators cores, so
+ * each may spend 2 cores ÷ (0.8 × 2-worker verify rate) per tx on all its threads together.
+ */
+function printCpuPerTx(stats: readonly StepStats[], verifyTwo: number): void {
+  const rows = stats.filter((s) => s.cpuPerTx !== null)
+  if (rows.length === 0) return
+  const budget = 2e6 / (0.8 * verifyTwo)
+  console.log('\n### CPU of validator 0 per committed tx (µs; its threads, from /proc)\n')
+  console.log(
+    `| step | event loop | verifier workers | other threads (GC, compiler, LevelDB) | total | total at 0.8 of the ceiling |`,
+  )
+  console.log(`|---|---:|---:|---:|---:|---:|`)
+  for (const s of rows) {
+    const c = s.cpuPerTx!
+    const total = c.main + c.verifier + c.other
+    console.log(
+      `| ${s.label} | ${cell(c.main)} | ${cell(c.verifier)} | ${cell(c.other)} | ${cell(total)} | ${cell(budget)} |`,
+    )
   }
 }
 
@@ -221,6 +245,7 @@ async function main(): Promise<void> {
     const commits = await readCommits(cluster.testnet.homes[0]!)
     const stats = runs.map((r) => analyseStep(r, commits))
     printSteps(stats)
+    printCpuPerTx(stats, verify.two)
     const best = Math.max(...stats.map((s) => s.committedPerSecond))
     const ceiling = validators === 1 ? verify.two : verify.two / validators
     console.log('\n### Ratios (issue #9)\n')

@@ -7,6 +7,7 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import type { P2pStats } from '../p2p/types.ts'
+import type { ThreadCpu } from './thread-cpu.ts'
 
 /** What the metrics read from the running node (each call is cheap). */
 export interface NodeMetricsView {
@@ -26,6 +27,8 @@ export interface NodeMetricsView {
   eventSubscribers(): number
   /** Transport counters (null before the transport started). */
   p2pStats(): P2pStats | null
+  /** CPU seconds of the event loop and of the verifier workers (null where /proc is missing). */
+  threadCpu(): ThreadCpu | null
 }
 
 /** Transport counters exported as `pointsnode_p2p_<snake_case>` gauges. */
@@ -50,6 +53,7 @@ export const NODE_METRIC_NAMES = [
   'pointsnode_verify_queue',
   'pointsnode_peers',
   'pointsnode_event_subscribers',
+  'pointsnode_thread_cpu_seconds_total',
 ] as const
 
 function gauge(registry: Registry, name: string, help: string, read: () => number): void {
@@ -93,9 +97,31 @@ export function buildNodeMetrics(view: NodeMetricsView): Registry {
   gauge(registry, 'pointsnode_event_subscribers', 'open event streams', () =>
     view.eventSubscribers(),
   )
+  threadCpuCounter(registry, view)
   for (const [stat, help] of P2P_METRICS) {
     const name = `pointsnode_p2p_${stat.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`
     gauge(registry, name, help, () => view.p2pStats()?.[stat] ?? 0)
   }
   return registry
+}
+
+/**
+ * `pointsnode_thread_cpu_seconds_total{thread="main"|"verifier"}`: the event loop's and the verifier
+ * workers' share of `process_cpu_seconds_total`; the rest is V8's helper threads (GC, compiler) and
+ * libuv's pool (LevelDB). No series where /proc cannot be read.
+ */
+function threadCpuCounter(registry: Registry, view: NodeMetricsView): void {
+  new Counter({
+    name: 'pointsnode_thread_cpu_seconds_total',
+    help: 'CPU seconds of the event-loop thread (main) and of the verifier workers (verifier)',
+    labelNames: ['thread'],
+    registers: [registry],
+    collect() {
+      this.reset()
+      const cpu = view.threadCpu()
+      if (cpu === null) return
+      this.inc({ thread: 'main' }, cpu.main)
+      this.inc({ thread: 'verifier' }, cpu.verifier)
+    },
+  })
 }

@@ -42,6 +42,7 @@ import { ConsensusDriver } from './driver.ts'
 import { deriveIndexEntries } from './index-entries.ts'
 import { ledgerEventSource } from './event-source.ts'
 import { buildNodeMetrics } from './metrics.ts'
+import { currentThreadId, readThreadCpu } from './thread-cpu.ts'
 import { Mempool } from './mempool.ts'
 import { verifyConsensusDigest, VerifierPool } from './verifier.ts'
 import { preverifyBlockTxs, Submitter } from './tx-intake.ts'
@@ -560,6 +561,8 @@ function buildHttp(
   const { config } = options
   const { app, driver, mempool, status } = parts
   const events = eventHubOf(opened.ledger, status)
+  // The thread that builds the node runs its event loop.
+  const mainTid = currentThreadId()
   return buildApi({
     chainId: config.chainId,
     corsOrigins: config.api.corsOrigins,
@@ -577,6 +580,7 @@ function buildHttp(
       peers: () => status.p2p?.peers().filter((p) => p.connected).length ?? 0,
       eventSubscribers: () => events.stats().subscribers,
       p2pStats: () => status.p2p?.stats() ?? null,
+      threadCpu: () => (mainTid === null ? null : readThreadCpu(mainTid, opened.pool.threadIds())),
     }),
     ...(options.consoleDir !== undefined ? { consoleDir: options.consoleDir } : {}),
     health: () => ({

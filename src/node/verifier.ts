@@ -83,10 +83,19 @@ export const inlineNodeVerifier: Verifier = {
 }
 
 // The worker's source is plain JavaScript so that it runs without a TypeScript loader in any host
-// (tsx, vitest, a compiled build). It repeats verifyJobNode's logic over a packed batch.
+// (tsx, vitest, a compiled build). It repeats verifyJobNode's logic over a packed batch. Its first
+// message is its Linux thread id (as thread-cpu.ts's currentThreadId reads it; null elsewhere), so
+// that the node can report the verifiers' CPU time apart from the rest of the process.
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads')
 const { createPublicKey, verify } = require('node:crypto')
+let tid = null
+try {
+  const link = require('node:fs').readlinkSync('/proc/thread-self')
+  const n = Number(link.slice(link.lastIndexOf('/') + 1))
+  if (Number.isSafeInteger(n) && n > 0) tid = n
+} catch {}
+parentPort.postMessage({ tid })
 const PREFIX = Buffer.from('${SPKI33_PREFIX.toString('hex')}', 'hex')
 const HALF_N = ${(0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n >> 1n).toString()}n
 const keys = new Map()
@@ -141,6 +150,10 @@ interface Pending {
   readonly reject: (error: Error) => void
 }
 
+/** A worker's messages: its thread id once at start, then one answer per request. */
+type WorkerMessage =
+  { readonly tid: number | null } | { readonly id: number; readonly result: Uint8Array }
+
 /** A pool of worker threads verifying with node:crypto. Call `close()` when done. */
 export class VerifierPool implements Verifier {
   private readonly workers: Worker[] = []
@@ -148,13 +161,18 @@ export class VerifierPool implements Verifier {
   private nextId = 0
   private nextWorker = 0
   private closed = false
+  private readonly tids: number[] = []
 
   /** Starts `size` workers (at least 1). */
   constructor(size: number) {
     assert(Number.isInteger(size) && size >= 1 && size <= 64, `pool size ${size}`)
     for (let i = 0; i < size; i++) {
       const worker = new Worker(WORKER_SOURCE, { eval: true })
-      worker.on('message', (message: { id: number; result: Uint8Array }) => {
+      worker.on('message', (message: WorkerMessage) => {
+        if ('tid' in message) {
+          if (message.tid !== null) this.tids.push(message.tid)
+          return
+        }
         const entry = this.pending.get(message.id)
         assert(entry, `worker answered unknown request ${message.id}`)
         this.pending.delete(message.id)
@@ -172,6 +190,14 @@ export class VerifierPool implements Verifier {
   /** Number of worker threads. */
   get size(): number {
     return this.workers.length
+  }
+
+  /**
+   * Linux thread ids of the workers that have started and reported one (none off Linux), for
+   * `readThreadCpu` (src/node/thread-cpu.ts).
+   */
+  threadIds(): readonly number[] {
+    return this.tids
   }
 
   /** Verifies `jobs` across the workers; results in job order. */

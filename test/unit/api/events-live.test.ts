@@ -120,9 +120,25 @@ describe('event streams on a live node', () => {
     expect(first).toMatch(/route="\/health"/)
     expect(first).toMatch(/route="\/v1\/txs",status="202"|status="202".*route="\/v1\/txs"/)
     expect(metricValue(first, 'pointsnode_committed_txs_total')).toBeGreaterThanOrEqual(120)
+    const threadCpu = (text: string, thread: string): number =>
+      metricValue(text, `pointsnode_thread_cpu_seconds_total{thread="${thread}"}`)
+    if (process.platform === 'linux') expect(threadCpu(first, 'main')).toBeGreaterThan(0)
     const height = metricValue(first, 'pointsnode_height')
     expect(height).toBeGreaterThan(0)
     await waitUntil('two more blocks', () => node.height >= height + 2)
-    expect(metricValue(await scrape(), 'pointsnode_height')).toBeGreaterThanOrEqual(height + 2)
+    const second = await scrape()
+    expect(metricValue(second, 'pointsnode_height')).toBeGreaterThanOrEqual(height + 2)
+    if (process.platform === 'linux') {
+      // Over the same interval the event loop and the verifiers used part of the process's CPU
+      // (prom-client counts the process from the node's start, so compare increases; /proc counts
+      // whole 10 ms ticks, one per thread at either end).
+      const increase = (name: string): number => threadCpu(second, name) - threadCpu(first, name)
+      const processIncrease =
+        metricValue(second, 'process_cpu_seconds_total') -
+        metricValue(first, 'process_cpu_seconds_total')
+      expect(increase('main')).toBeGreaterThanOrEqual(0)
+      expect(increase('verifier')).toBeGreaterThanOrEqual(0)
+      expect(increase('main') + increase('verifier')).toBeLessThanOrEqual(processIncrease + 0.03)
+    }
   }, 30_000)
 })
