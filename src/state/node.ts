@@ -8,8 +8,10 @@
  * is recomputed when needed, one sha256), a branch one object of two children and 8 words. That is
  * about 260 bytes per key instead of about 580. Nodes are immutable once built.
  */
-import { stateLeafHash, stateNodeHash } from '../codec/state-proof.ts'
+import { HASH_TAGS } from '../codec/hash.ts'
+import { WordHasher } from '../codec/word-hash.ts'
 import { assert } from '../util/assert.ts'
+import { utf8 } from '../util/bytes.ts'
 
 function word(bytes: Uint8Array, index: number): number {
   const o = index * 4
@@ -159,13 +161,59 @@ export function sameLeaf(a: Leaf, b: Leaf): boolean {
   )
 }
 
-const leafScratch = new Uint8Array(64)
+// The same functions as `stateLeafHash` and `stateNodeHash` (src/codec/state-proof.ts), over the
+// nodes' words and without allocating: a tree build hashes once per node and a block's update once
+// per changed node. `StateTree.checkInvariants` compares every branch's hash with `stateNodeHash`.
+const leafHasher = new WordHasher(utf8(HASH_TAGS.stateLeaf))
+const nodeHasher = new WordHasher(utf8(HASH_TAGS.stateNode))
+
+/** Hashes `leaf` (docs/protocol/state.md#hashing): the words are in `leafHasher.out` until the next. */
+function hashLeafWords(leaf: Leaf): Int32Array {
+  const input = leafHasher.input
+  input[0] = leaf.p0
+  input[1] = leaf.p1
+  input[2] = leaf.p2
+  input[3] = leaf.p3
+  input[4] = leaf.p4
+  input[5] = leaf.p5
+  input[6] = leaf.p6
+  input[7] = leaf.p7
+  input[8] = leaf.v0
+  input[9] = leaf.v1
+  input[10] = leaf.v2
+  input[11] = leaf.v3
+  input[12] = leaf.v4
+  input[13] = leaf.v5
+  input[14] = leaf.v6
+  input[15] = leaf.v7
+  leafHasher.hash()
+  return leafHasher.out
+}
+
+/** Writes the eight hash words of a subtree to `to` at `at` (the empty subtree: zeros). */
+function putHashWords(node: TreeNode, to: Int32Array, at: number): void {
+  if (node === null) {
+    to.fill(0, at, at + 8)
+  } else if (node instanceof Branch) {
+    to[at] = node.h0
+    to[at + 1] = node.h1
+    to[at + 2] = node.h2
+    to[at + 3] = node.h3
+    to[at + 4] = node.h4
+    to[at + 5] = node.h5
+    to[at + 6] = node.h6
+    to[at + 7] = node.h7
+  } else {
+    to.set(hashLeafWords(node), at)
+  }
+}
 
 /** The leaf hash (docs/protocol/state.md#hashing), as a fresh 32-byte array. */
 export function leafHash(leaf: Leaf): Uint8Array {
-  putPath(leaf, leafScratch, 0)
-  putValueHash(leaf, leafScratch, 32)
-  return stateLeafHash(leafScratch.subarray(0, 32), leafScratch.subarray(32, 64))
+  const words = hashLeafWords(leaf)
+  const out = new Uint8Array(32)
+  for (let i = 0; i < 8; i++) putWord(out, i * 4, words[i]!)
+  return out
 }
 
 /** An inner node over a subtree that holds at least two keys. */
@@ -182,17 +230,20 @@ export class Branch {
   readonly h7: number
 
   constructor(left: TreeNode, right: TreeNode) {
-    const hash = stateNodeHash(hashOf(left), hashOf(right))
+    putHashWords(left, nodeHasher.input, 0)
+    putHashWords(right, nodeHasher.input, 8)
+    nodeHasher.hash()
+    const hash = nodeHasher.out
     this.left = left
     this.right = right
-    this.h0 = word(hash, 0)
-    this.h1 = word(hash, 1)
-    this.h2 = word(hash, 2)
-    this.h3 = word(hash, 3)
-    this.h4 = word(hash, 4)
-    this.h5 = word(hash, 5)
-    this.h6 = word(hash, 6)
-    this.h7 = word(hash, 7)
+    this.h0 = hash[0]!
+    this.h1 = hash[1]!
+    this.h2 = hash[2]!
+    this.h3 = hash[3]!
+    this.h4 = hash[4]!
+    this.h5 = hash[5]!
+    this.h6 = hash[6]!
+    this.h7 = hash[7]!
   }
 }
 
