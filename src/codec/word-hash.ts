@@ -5,7 +5,7 @@
  * on every path; through noble's streaming interface each hash allocated its input and output
  * arrays and views (about 16 % of the bytes a validator allocated under load, docs/BENCHMARKS.md
  * "Cluster", seventh session). This is FIPS 180-4's SHA-256 for one fixed message length; it is
- * checked against noble on random inputs (test/property/word-hash.property.test.ts).
+ * checked against noble on random inputs (test/property/word-hash.test.ts).
  */
 import { assert } from '../util/assert.ts'
 
