@@ -98,17 +98,44 @@ export async function startNode(node: NodeProcess): Promise<void> {
   )
 }
 
-/** Kills one node (`SIGKILL` by default) and waits for the process to end. */
+/** How long a node may take to stop after SIGINT or SIGTERM before the test fails. */
+const STOP_GRACE_MS = 60_000
+
+/**
+ * Kills one node (`SIGKILL` by default) and waits for the process to end. A node that has not
+ * ended `STOP_GRACE_MS` after a graceful signal is killed and the call fails, with its stderr.
+ */
 export async function killNode(
   node: NodeProcess,
   signal: NodeJS.Signals = 'SIGKILL',
 ): Promise<void> {
   const child = node.child
   if (!child || child.exitCode !== null || child.signalCode !== null) return
-  const ended = new Promise((resolve) => child.once('exit', resolve))
+  const ended = new Promise<true>((resolve) => {
+    child.once('exit', () => {
+      resolve(true)
+    })
+  })
   child.kill(signal)
-  await ended
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<false>((resolve) => {
+    if (signal !== 'SIGKILL') {
+      timer = setTimeout(() => {
+        resolve(false)
+      }, STOP_GRACE_MS)
+    }
+  })
+  const stopped = await Promise.race([ended, late])
+  clearTimeout(timer)
+  if (!stopped) {
+    child.kill('SIGKILL')
+    await ended
+  }
   node.child = null
+  if (!stopped) {
+    const tail = node.stderr.slice(-4_000)
+    throw new Error(`${node.home} did not stop within ${STOP_GRACE_MS} ms of ${signal}:\n${tail}`)
+  }
 }
 
 /** Kills every node and removes the cluster's folder. */
@@ -121,11 +148,15 @@ export async function destroyCluster(cluster: Cluster): Promise<void> {
  * GET a JSON document. A failed connection is retried twice: on a loaded machine the server may
  * close an idle keep-alive socket just as the client reuses it ("other side closed").
  */
+const GET_TIMEOUT_MS = 15_000
+
 export async function getJson<T>(url: string): Promise<T> {
   let res: Response | undefined
   for (let attempt = 0; !res; attempt++) {
     try {
-      res = await fetch(url)
+      // A deadline, so that a node that accepts but never answers fails the poll instead of
+      // holding it for undici's five-minute header timeout.
+      res = await fetch(url, { signal: AbortSignal.timeout(GET_TIMEOUT_MS) })
     } catch (error) {
       if (attempt >= 2) throw error
     }

@@ -86,7 +86,9 @@ describe.runIf(process.platform === 'linux')('thread CPU on Linux', () => {
     await until('worker ids', () => Promise.resolve(pool.threadIds().length === 2 || undefined))
     const own = currentThreadId()!
     const before = readThreadCpu(own, pool.threadIds())!
-    spinUntil(() => (threadCpuSeconds(own) ?? 0) >= before.main + 0.2, 20_000)
+    // The same subtraction in the loop and in the check: the readings are whole ticks ÷ 100.
+    const spun = (): number => (threadCpuSeconds(own) ?? 0) - before.main
+    spinUntil(() => spun() >= 0.2, 20_000)
     const after = readThreadCpu(own, pool.threadIds())!
     expect(after.main - before.main).toBeGreaterThanOrEqual(0.2)
     // The workers only waited for messages meanwhile.
