@@ -22,6 +22,7 @@ import { loadGenesis, saveGenesis } from '../src/node/genesis-file.ts'
 import { buildTree } from '../src/state/tree.ts'
 import { toHex } from '../src/util/bytes.ts'
 import { until } from '../test/support/cluster.ts'
+import { metricSample } from '../test/support/metrics.ts'
 
 /** The launcher of the real CLI. */
 export const BIN = new URL('../bin/pointsnode', import.meta.url).pathname
@@ -284,12 +285,6 @@ export interface CpuSplit {
   readonly process: number
   readonly main: number
   readonly verifier: number
-}
-
-/** The value of the sample `series` (name with labels, as printed) in Prometheus text; else NaN. */
-export function metricSample(text: string, series: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `))
-  return line === undefined ? NaN : Number(line.slice(series.length + 1))
 }
 
 /** Scrapes `apiUrl`'s /metrics for its CPU split; null when unavailable (not Linux, node gone). */

@@ -13,6 +13,7 @@ import { NODE_METRIC_NAMES } from '../../../src/node/metrics.ts'
 import { REQUEST_DURATION_METRIC } from '../../../src/api/request-metrics.ts'
 import { toHex } from '../../../src/util/bytes.ts'
 import { registerTx, startLiveNode, type LiveNode } from '../../support/live-node.ts'
+import { metricSample } from '../../support/metrics.ts'
 import { openSse, type SseEvent } from '../../support/sse-client.ts'
 
 let live: LiveNode
@@ -51,9 +52,9 @@ async function submit(hex: string): Promise<number> {
 }
 
 function metricValue(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `))
-  if (line === undefined) throw new Error(`metric ${name} missing`)
-  return Number(line.slice(name.length + 1))
+  const value = metricSample(text, name)
+  if (Number.isNaN(value)) throw new Error(`metric ${name} missing`)
+  return value
 }
 
 describe('event streams on a live node', () => {
