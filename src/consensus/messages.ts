@@ -8,7 +8,7 @@
  * certificates carry.
  */
 import { decodeCanonical, encodeCanonical, type CodecError } from '../codec/canonical.ts'
-import { hashTagged, sha256Plain, taggedPreimage } from '../codec/hash.ts'
+import { hashTagged } from '../codec/hash.ts'
 import {
   bytes,
   list,
@@ -134,23 +134,8 @@ function memo(key: object, compute: () => Uint8Array): Uint8Array {
   return digest
 }
 
-// The preimage (`tag ‖ encoding`) of every signed digest computed here, by the digest object, so
-// that a host verifier that hashes its input itself (node:crypto) can verify the same signature.
-const preimageByDigest = new WeakMap<Uint8Array, Uint8Array>()
-
 function signedDigest(encoding: Uint8Array): Uint8Array {
-  const preimage = taggedPreimage('vote', encoding)
-  const digest = sha256Plain(preimage)
-  preimageByDigest.set(digest, preimage)
-  return digest
-}
-
-/**
- * The preimage of a digest returned by `proposalDigest`, `voteDigest` or `roundChangeDigest`
- * (`digest = sha256(preimage)`); undefined for any other byte array.
- */
-export function preimageOfDigest(digest: Uint8Array): Uint8Array | undefined {
-  return preimageByDigest.get(digest)
+  return hashTagged('vote', encoding)
 }
 
 /** The digest a validator signs for a payload: `sha256("pointsnode/vote#" ‖ encode(payload))`. */

@@ -4,7 +4,7 @@
  *
  * - Signatures are 64-byte compact `r ‖ s`, deterministic (RFC 6979), low-S.
  * - The signed message is a domain-tagged digest (`prehash: false`): the digest is already
- *   `sha256(tag ‖ bytes)`, so node:crypto can verify the same signature over `tag ‖ bytes`.
+ *   `sha256(tag ‖ bytes)`, and the node's fast verifier (libsecp256k1) checks the same digest.
  * - Verification rejects high-S (`s > n/2`) so a signature has exactly one accepted form.
  */
 import * as secp from '@noble/secp256k1'

@@ -1,8 +1,7 @@
 /**
  * Signing and verifying transactions with noble (the pure-core path, also used by the light client).
- * Nodes verify through the `Verifier` interface, whose fast implementation uses node:crypto.
+ * Nodes verify through the `Verifier` interface, whose fast implementation uses libsecp256k1.
  */
-import { taggedPreimage } from '../codec/hash.ts'
 import type { CodecErrorCode } from '../codec/canonical.ts'
 import {
   buildSignedTx,
@@ -33,12 +32,11 @@ export function verifySignedTx(signed: SignedTx): boolean {
   return verifyDigest(signed.signature, signed.txId, signed.tx.signerPublicKey)
 }
 
-/** The verification job of a signed tx, for a `Verifier` (e.g. the node:crypto worker pool). */
+/** The verification job of a signed tx, for a `Verifier` (e.g. the node's worker pool). */
 export function txVerifyJob(signed: SignedTx): VerifyJob {
   return {
     publicKey: signed.tx.signerPublicKey,
     digest: signed.txId,
-    preimage: taggedPreimage('tx', signed.txBytes),
     signature: signed.signature,
   }
 }

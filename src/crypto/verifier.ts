@@ -1,6 +1,6 @@
 /**
  * The `Verifier` interface through which the core checks signatures in bulk, and its pure noble
- * implementation. The fast implementation (node:crypto on worker threads) lives in `src/node/`,
+ * implementation. The fast implementation (libsecp256k1 on worker threads) lives in `src/node/`,
  * outside the pure core. Spec: SPEC.md section 6.
  */
 import { verifyDigest } from './secp256k1.ts'
@@ -10,8 +10,6 @@ export interface VerifyJob {
   readonly publicKey: Uint8Array
   /** `sha256(tag ‖ message)`: what was signed. */
   readonly digest: Uint8Array
-  /** `tag ‖ message`: the preimage of `digest`, which node:crypto hashes itself. */
-  readonly preimage: Uint8Array
   readonly signature: Uint8Array
 }
 

@@ -6,7 +6,7 @@
  * a batch on a two-worker pool, read before and after (deadline polls, no sleeps).
  */
 import { afterAll, describe, expect, it } from 'vitest'
-import { hashTagged, taggedPreimage } from '../../../src/codec/hash.ts'
+import { hashTagged } from '../../../src/codec/hash.ts'
 import { signDigest } from '../../../src/crypto/secp256k1.ts'
 import type { VerifyJob } from '../../../src/crypto/verifier.ts'
 import {
@@ -64,7 +64,7 @@ function jobs(count: number): VerifyJob[] {
     const message = utf8(`thread cpu ${i}`)
     const digest = hashTagged('tx', message)
     const signature = signDigest(digest, key.secretKey)
-    return { publicKey: key.publicKey, digest, preimage: taggedPreimage('tx', message), signature }
+    return { publicKey: key.publicKey, digest, signature }
   })
 }
 

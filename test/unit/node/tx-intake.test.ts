@@ -14,7 +14,7 @@ import type { Block } from '../../../src/core/block.ts'
 import type { Verifier } from '../../../src/crypto/verifier.ts'
 import { Mempool } from '../../../src/node/mempool.ts'
 import { preverifyBlockTxs, Submitter } from '../../../src/node/tx-intake.ts'
-import { inlineNodeVerifier } from '../../../src/node/verifier.ts'
+import { inlineFastVerifier } from '../../../src/node/verifier.ts'
 import { toHex } from '../../../src/util/bytes.ts'
 import {
   countingVerifier,
@@ -45,7 +45,7 @@ describe('Submitter', () => {
   it("gossips one turn's admissions in one call and announces them once", async () => {
     const published: string[][] = []
     let announced = 0
-    const submitter = new Submitter(mempoolWith(countingVerifier(inlineNodeVerifier)), {
+    const submitter = new Submitter(mempoolWith(countingVerifier(inlineFastVerifier)), {
       nextHeight: () => 1,
       publish: (txs) => published.push(txs.map(toHex)),
       txsAvailable: () => announced++,
@@ -81,7 +81,7 @@ function blockOf(txs: readonly Uint8Array[], height = 1): Block {
 
 describe('preverifyBlockTxs', () => {
   it("verifies a block's unverified signatures in one batch and marks the good ones", async () => {
-    const verifier = countingVerifier(inlineNodeVerifier)
+    const verifier = countingVerifier(inlineFastVerifier)
     const mempool = mempoolWith(verifier)
     const pooled = signedTransfer(ka, 1, 100)
     expect((await mempool.add(pooled.signedBytes, 1)).ok).toBe(true)
@@ -120,7 +120,7 @@ describe('preverifyBlockTxs', () => {
       verifyBatch: async (jobs) => {
         calls.push(jobs.length)
         await gate
-        return inlineNodeVerifier.verifyBatch(jobs)
+        return inlineFastVerifier.verifyBatch(jobs)
       },
     }
     const mempool = mempoolWith(gated)
@@ -146,7 +146,7 @@ describe('preverifyBlockTxs', () => {
   })
 
   it('leaves alone a block at or below the committed height (the engine ignores it)', async () => {
-    const verifier = countingVerifier(inlineNodeVerifier)
+    const verifier = countingVerifier(inlineFastVerifier)
     const mempool = mempoolWith(verifier)
     const txs = [1, 2].map((i) => signedTransfer(kb, i, 100))
     const late = proposalOf(
@@ -168,7 +168,7 @@ describe('preverifyBlockTxs', () => {
   })
 
   it('does nothing for events without a block or with an empty block', async () => {
-    const verifier = countingVerifier(inlineNodeVerifier)
+    const verifier = countingVerifier(inlineFastVerifier)
     const mempool = mempoolWith(verifier)
     expect(await preverifyBlockTxs({ type: 'txsAvailable', now: 0n }, mempool, verifier)).toBe(0)
     expect(await preverifyBlockTxs(proposalOf(blockOf([])), mempool, verifier)).toBe(0)
