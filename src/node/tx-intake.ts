@@ -3,7 +3,9 @@
  * - `Submitter`: a tx admitted over HTTP is gossiped and offered to consensus; the admissions of one
  *   turn go out as one gossip call (frames of up to TX_BATCH_COUNT_MAX txs) and one `txsAvailable`
  *   event, instead of a frame and an engine event per tx (a burst of submissions used to overflow the
- *   peers' bounded frame queues, which drop their oldest frame).
+ *   peers' bounded frame queues, which drop their oldest frame). Flushes are at least
+ *   SUBMIT_FLUSH_INTERVAL_MS apart: after an idle spell a tx goes out at the next turn, and under a
+ *   stream of one-tx requests the admissions of an interval share one frame per peer.
  * - `preverifyBlockTxs`: before a proposal or a synced block reaches the engine, the signatures its
  *   txs carry that this node has not verified yet are verified on the worker pool in one batch and
  *   remembered in the mempool's verified cache, so the block check (`ChainApp`, pure, synchronous)
@@ -16,6 +18,7 @@ import type { ConsensusEvent } from '../consensus/types.ts'
 import type { Block } from '../core/block.ts'
 import { txVerifyJob } from '../crypto/tx-signature.ts'
 import type { Verifier } from '../crypto/verifier.ts'
+import { assert } from '../util/assert.ts'
 import { err, ok, type Result } from '../util/result.ts'
 import type { Mempool } from './mempool.ts'
 
@@ -32,28 +35,50 @@ export interface SubmitterIo {
 /** A submission's answer. */
 export type SubmitResult = Result<{ txId: Uint8Array }, { code: string; message: string }>
 
-/** Admits txs to the mempool and passes each turn's admissions on as one batch. */
+/**
+ * Least time between two flushes of the Submitter, in ms.
+ *
+ * Decision: 20 ms. Each flush sends one gossip frame per peer, and each frame costs its sender and
+ * every receiver a fixed amount (a yamux frame, a noise seal or open, a socket write, a verifier
+ * message) whatever its size. With one tx per HTTP request, flushing every turn sent a frame per tx:
+ * four validators on two cores then spent about 400 µs of event loop per tx (docs/BENCHMARKS.md,
+ * "Cluster", eighth session). 20 ms is small next to a block interval, so it adds little latency,
+ * and a tx after an idle spell still leaves at the next turn.
+ */
+export const SUBMIT_FLUSH_INTERVAL_MS = 20
+
+/** Admits txs to the mempool and passes the admissions on in batches (see the module header). */
 export class Submitter {
   readonly #mempool: Mempool
   readonly #io: SubmitterIo
+  readonly #intervalMs: number
   #outbox: Uint8Array[] = []
+  #lastFlush = Number.NEGATIVE_INFINITY
 
-  constructor(mempool: Mempool, io: SubmitterIo) {
+  /** @throws {AssertionError} on a negative interval. */
+  constructor(mempool: Mempool, io: SubmitterIo, intervalMs = SUBMIT_FLUSH_INTERVAL_MS) {
+    assert(Number.isFinite(intervalMs) && intervalMs >= 0, `flush interval ${intervalMs}`)
     this.#mempool = mempool
     this.#io = io
+    this.#intervalMs = intervalMs
   }
 
-  /** Checks and pools one signed tx; on success it is gossiped with the rest of this turn's. */
+  /** Checks and pools one signed tx; on success it is gossiped with the rest of its batch. */
   readonly submit = async (bytes: Uint8Array): Promise<SubmitResult> => {
     const result = await this.#mempool.add(bytes, this.#io.nextHeight())
     if (!result.ok) return err(result.error)
-    if (this.#outbox.push(bytes) === 1) setImmediate(this.#flush)
+    if (this.#outbox.push(bytes) === 1) {
+      const wait = this.#lastFlush + this.#intervalMs - performance.now()
+      if (wait <= 0) setImmediate(this.#flush)
+      else setTimeout(this.#flush, wait)
+    }
     return ok(result.value)
   }
 
   readonly #flush = (): void => {
     const txs = this.#outbox
     this.#outbox = []
+    this.#lastFlush = performance.now()
     this.#io.publish(txs)
     this.#io.txsAvailable()
   }

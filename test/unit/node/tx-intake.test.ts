@@ -1,10 +1,12 @@
 /**
  * Goal: txs enter a node in batches: the HTTP admissions of one event-loop turn are gossiped in one
- * call and announced to consensus once, refused txs are neither; a proposal's or synced block's
+ * call and announced to consensus once, refused txs are neither; flushes keep their minimum
+ * interval, so admissions that arrive one by one within it share one call, while a tx after an
+ * idle spell leaves at the next turn; a proposal's or synced block's
  * unverified signatures are verified in one batch before the engine sees the block, already
  * verified ones (or ones an add is verifying right now) are not verified again, and a bad
  * signature is not marked verified.
- * Method: a real mempool and the real node:crypto verifier (wrapped only to count calls), real signed
+ * Method: a real mempool and the real libsecp256k1 verifier (wrapped only to count calls), real signed
  * txs from fixed keys; the expected batches are written out from the txs submitted.
  */
 import { describe, expect, it } from 'vitest'
@@ -13,9 +15,14 @@ import type { ConsensusEvent } from '../../../src/consensus/types.ts'
 import type { Block } from '../../../src/core/block.ts'
 import type { Verifier } from '../../../src/crypto/verifier.ts'
 import { Mempool } from '../../../src/node/mempool.ts'
-import { preverifyBlockTxs, Submitter } from '../../../src/node/tx-intake.ts'
+import {
+  preverifyBlockTxs,
+  SUBMIT_FLUSH_INTERVAL_MS,
+  Submitter,
+} from '../../../src/node/tx-intake.ts'
 import { inlineFastVerifier } from '../../../src/node/verifier.ts'
 import { toHex } from '../../../src/util/bytes.ts'
+import { until } from '../../support/cluster.ts'
 import {
   countingVerifier,
   signedTransfer,
@@ -45,11 +52,16 @@ describe('Submitter', () => {
   it("gossips one turn's admissions in one call and announces them once", async () => {
     const published: string[][] = []
     let announced = 0
-    const submitter = new Submitter(mempoolWith(countingVerifier(inlineFastVerifier)), {
-      nextHeight: () => 1,
-      publish: (txs) => published.push(txs.map(toHex)),
-      txsAvailable: () => announced++,
-    })
+    // Interval 0: every turn may flush, which isolates the per-turn batching.
+    const submitter = new Submitter(
+      mempoolWith(countingVerifier(inlineFastVerifier)),
+      {
+        nextHeight: () => 1,
+        publish: (txs) => published.push(txs.map(toHex)),
+        txsAvailable: () => announced++,
+      },
+      0,
+    )
     const txs = [0, 1, 2].map((i) => signedTransfer(ka, i, 100))
     const bad = resign(signedTransfer(kb, 9, 100).signedBytes, new Uint8Array(64).fill(7))
     const results = await Promise.all([
@@ -67,6 +79,52 @@ describe('Submitter', () => {
     await nextTurn()
     expect(published).toEqual([txs.map((t) => toHex(t.signedBytes)), [toHex(later.signedBytes)]])
     expect(announced).toBe(2)
+  })
+
+  it('keeps flushes an interval apart: one-by-one admissions within it share one call', async () => {
+    expect(SUBMIT_FLUSH_INTERVAL_MS).toBeGreaterThan(0)
+    const intervalMs = 1_000
+    const published: { at: number; txs: string[] }[] = []
+    let announced = 0
+    const submitter = new Submitter(
+      mempoolWith(countingVerifier(inlineFastVerifier)),
+      {
+        nextHeight: () => 1,
+        publish: (txs) => published.push({ at: performance.now(), txs: txs.map(toHex) }),
+        txsAvailable: () => announced++,
+      },
+      intervalMs,
+    )
+    const [first, second, third] = [0, 1, 2].map((i) => signedTransfer(ka, 10 + i, 100)) as [
+      ReturnType<typeof signedTransfer>,
+      ReturnType<typeof signedTransfer>,
+      ReturnType<typeof signedTransfer>,
+    ]
+    // After an idle spell the first admission leaves at the next turn.
+    expect((await submitter.submit(first.signedBytes)).ok).toBe(true)
+    await nextTurn()
+    expect(published.map((p) => p.txs)).toEqual([[toHex(first.signedBytes)]])
+    // Two more, each in its own turn, within the interval: they wait and leave together.
+    expect((await submitter.submit(second.signedBytes)).ok).toBe(true)
+    await nextTurn()
+    expect((await submitter.submit(third.signedBytes)).ok).toBe(true)
+    await nextTurn()
+    expect(published).toHaveLength(1)
+    await until('the second flush', () => Promise.resolve(published[1]), 5_000, 10)
+    expect(published.map((p) => p.txs)).toEqual([
+      [toHex(first.signedBytes)],
+      [toHex(second.signedBytes), toHex(third.signedBytes)],
+    ])
+    // Timers may fire a millisecond early; the flushes are an interval apart.
+    expect(published[1]!.at - published[0]!.at).toBeGreaterThanOrEqual(intervalMs - 2)
+    expect(announced).toBe(2)
+  })
+
+  it('refuses a negative or non-finite interval', () => {
+    const io = { nextHeight: () => 1, publish: () => undefined, txsAvailable: () => undefined }
+    const mempool = mempoolWith(inlineFastVerifier)
+    expect(() => new Submitter(mempool, io, -1)).toThrow(/interval/)
+    expect(() => new Submitter(mempool, io, Number.NaN)).toThrow(/interval/)
   })
 })
 
