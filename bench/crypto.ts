@@ -8,13 +8,13 @@
 import '../src/polyfills.ts'
 import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { hashTagged, HASH_TAGS } from '../src/codec/hash.ts'
+import { hashTagged, tagBytes } from '../src/codec/hash.ts'
 import { decodeSignedTx, type SignedTx } from '../src/codec/tx.ts'
 import { signDigest, verifyDigest } from '../src/crypto/secp256k1.ts'
 import { signTx, txVerifyJob } from '../src/crypto/tx-signature.ts'
 import type { VerifyJob } from '../src/crypto/verifier.ts'
 import { verifyJobFast, VerifierPool } from '../src/node/verifier.ts'
-import { concatBytes, toHex, utf8 } from '../src/util/bytes.ts'
+import { concatBytes, toHex } from '../src/util/bytes.ts'
 import { encodeTx } from '../src/codec/tx.ts'
 import { sampleTx, testKey } from '../test/support/fixtures.ts'
 import { batchOpsPerSecond, fmt, machineLine, opsPerSecond, printTable } from './harness.ts'
@@ -38,7 +38,7 @@ function buildTxs(count: number): SignedTx[] {
 
 /** SPKI DER prefix of a 33-byte compressed secp256k1 public key, for node:crypto. */
 const SPKI33_PREFIX = Buffer.from('3036301006072a8648ce3d020106052b8104000a032200', 'hex')
-const TX_TAG = utf8(HASH_TAGS.tx)
+const TX_TAG = tagBytes('tx')
 
 /** node:crypto's check of a tx signature: OpenSSL hashes the preimage `tag ‖ txBytes` itself. */
 function openSslJobs(txs: readonly SignedTx[]): (() => boolean)[] {

@@ -29,6 +29,11 @@ const TAG_BYTES: Readonly<Record<HashTag, Uint8Array>> = Object.fromEntries(
   Object.entries(HASH_TAGS).map(([name, tag]) => [name, utf8(tag)]),
 ) as Record<HashTag, Uint8Array>
 
+/** The UTF-8 bytes of `tag` (shared: do not modify), for hashers that absorb the tag themselves. */
+export function tagBytes(tag: HashTag): Uint8Array {
+  return TAG_BYTES[tag]
+}
+
 /** One reusable hasher per tag (see `prefixedHasher`). */
 const TAGGED_HASHERS = Object.fromEntries(
   (Object.keys(HASH_TAGS) as HashTag[]).map((tag) => [tag, buildTaggedHasher(tag)]),
@@ -36,8 +41,8 @@ const TAGGED_HASHERS = Object.fromEntries(
 
 /**
  * `sha256(tag ‖ parts...)`: 32 bytes. Hashes through the tag's reusable hasher: no preimage copy
- * and no hasher allocated per call, about 2× faster than `sha256(concatBytes(tag, ...parts))` for tx-sized
- * inputs (`npm run bench:crypto`, docs/BENCHMARKS.md "Crypto and codec").
+ * and no hasher allocated per call, about 2× faster than `sha256(concatBytes(tag, ...parts))` for
+ * tx-sized inputs (`npm run bench:crypto`, docs/BENCHMARKS.md "Crypto and codec").
  */
 export function hashTagged(tag: HashTag, ...parts: readonly Uint8Array[]): Uint8Array {
   const digest = TAGGED_HASHERS[tag](...parts)

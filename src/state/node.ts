@@ -8,10 +8,9 @@
  * is recomputed when needed, one sha256), a branch one object of two children and 8 words. That is
  * about 260 bytes per key instead of about 580. Nodes are immutable once built.
  */
-import { HASH_TAGS } from '../codec/hash.ts'
+import { tagBytes } from '../codec/hash.ts'
 import { WordHasher } from '../codec/word-hash.ts'
 import { assert } from '../util/assert.ts'
-import { utf8 } from '../util/bytes.ts'
 
 function word(bytes: Uint8Array, index: number): number {
   const o = index * 4
@@ -164,8 +163,8 @@ export function sameLeaf(a: Leaf, b: Leaf): boolean {
 // The same functions as `stateLeafHash` and `stateNodeHash` (src/codec/state-proof.ts), over the
 // nodes' words and without allocating: a tree build hashes once per node and a block's update once
 // per changed node. `StateTree.checkInvariants` compares every branch's hash with `stateNodeHash`.
-const leafHasher = new WordHasher(utf8(HASH_TAGS.stateLeaf))
-const nodeHasher = new WordHasher(utf8(HASH_TAGS.stateNode))
+const leafHasher = new WordHasher(tagBytes('stateLeaf'))
+const nodeHasher = new WordHasher(tagBytes('stateNode'))
 
 /** Hashes `leaf` (docs/protocol/state.md#hashing): the words are in `leafHasher.out` until the next. */
 function hashLeafWords(leaf: Leaf): Int32Array {
