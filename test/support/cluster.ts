@@ -144,12 +144,13 @@ export async function destroyCluster(cluster: Cluster): Promise<void> {
   rmSync(cluster.dir, { recursive: true, force: true })
 }
 
+/** How long `getJson` waits for one answer before it gives up on that attempt. */
+const GET_TIMEOUT_MS = 15_000
+
 /**
  * GET a JSON document. A failed connection is retried twice: on a loaded machine the server may
  * close an idle keep-alive socket just as the client reuses it ("other side closed").
  */
-const GET_TIMEOUT_MS = 15_000
-
 export async function getJson<T>(url: string): Promise<T> {
   let res: Response | undefined
   for (let attempt = 0; !res; attempt++) {
