@@ -3,7 +3,9 @@
  * and byte bounds, a take never returns a tx twice, never returns a committed or expired tx, and
  * respects its own count and byte limits; every pooled tx is one that was added successfully.
  * Method: fast-check command sequences over a fixed set of pre-signed txs (4 signers with mixed
- * expiries), the real node:crypto VerifierPool (1 worker) and a fake committed set.
+ * expiries), the real VerifierPool (1 worker) and a fake committed set.
+ * The door's state check decides every transfer as the VM's full dry run (`checkTx`) does: random
+ * signers, recipients, point types (transferable, not, unknown) and amounts over the VM test chain.
  */
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -11,6 +13,12 @@ import { Mempool } from '../../src/node/mempool.ts'
 import { VerifierPool } from '../../src/node/verifier.ts'
 import { toHex } from '../../src/util/bytes.ts'
 import { signedTransfer, signers, TEST_CHAIN_ID } from '../support/mempool-txs.ts'
+import { keyPairOf } from '../../src/client/keys.ts'
+import { signedTx } from '../../src/client/tx-builder.ts'
+import type { SignedTx } from '../../src/codec/tx.ts'
+import { authorizationPrecheck, PRECHECK_REFUSED_CODES } from '../../src/node/mempool-precheck.ts'
+import { checkTx } from '../../src/vm/index.ts'
+import { CHAIN, K, T0, TestChain } from '../support/vm.ts'
 
 const keys = signers(4)
 const TXS = keys.flatMap((key, k) =>
@@ -112,5 +120,54 @@ describe('mempool properties', () => {
       ),
       { numRuns: 60 },
     )
+  })
+})
+
+describe('mempool state check at the door (property)', () => {
+  // Over the VM test genesis: UNI, ACME, EXP and BETA are transferable, LOCK is not, NOPE is unknown.
+  const chain = new TestChain()
+  const actors = Object.values(K).map((k) => keyPairOf(k.secretKey))
+  const now = T0 + 1000n
+  const precheck = authorizationPrecheck(
+    CHAIN,
+    () => chain.state,
+    () => now,
+  )
+  const height = 10
+
+  /** The reference decision: the VM's full dry run, with the codes the mempool refuses. */
+  function dryRunDecision(signed: SignedTx): string | null {
+    const ctx = { chainId: CHAIN, height, time: now, proposer: new Uint8Array(33) }
+    const result = checkTx(chain.state, ctx, signed)
+    if (result.ok || !PRECHECK_REFUSED_CODES.has(result.error.code)) return null
+    return result.error.code
+  }
+
+  it('decides every transfer as the dry run does (the fast path for transferable types)', () => {
+    const decisions = new Map<string | null, number>()
+    fc.assert(
+      fc.property(
+        fc.nat(actors.length - 1),
+        fc.nat(actors.length - 1),
+        fc.constantFrom('UNI', 'ACME', 'EXP', 'BETA', 'LOCK', 'NOPE'),
+        fc.oneof(fc.bigInt({ min: 1n, max: 1_000n }), fc.bigInt({ min: 1n, max: 10n ** 15n })),
+        fc.integer({ min: 5, max: 60 }),
+        (from, to, pointType, amount, expiresAtHeight) => {
+          const signed = signedTx(
+            actors[from]!,
+            'points.transfer',
+            { pointType, to: actors[to]!.address, amount },
+            { chainId: CHAIN, expiresAtHeight },
+          )
+          const expected = dryRunDecision(signed)
+          decisions.set(expected, (decisions.get(expected) ?? 0) + 1)
+          expect(precheck(signed, height)?.code ?? null).toBe(expected)
+        },
+      ),
+      { numRuns: 400 },
+    )
+    // Both outcomes occurred, so the comparison covered the refusal and the fast admission.
+    expect(decisions.get('TX_NOT_TRANSFERABLE') ?? 0).toBeGreaterThan(0)
+    expect(decisions.get(null) ?? 0).toBeGreaterThan(0)
   })
 })
