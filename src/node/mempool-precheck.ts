@@ -12,7 +12,7 @@
  */
 import type { SignedTx } from '../codec/tx.ts'
 import type { StateReader } from '../core/state.ts'
-import { checkTx, readPointType } from '../vm/index.ts'
+import { checkTx, peekPointType } from '../vm/index.ts'
 
 const REFUSED = [
   'TX_NOT_OPERATOR',
@@ -49,7 +49,7 @@ const NO_PROPOSER = new Uint8Array(33)
 function admitsTransfer(state: StateReader, signed: SignedTx): boolean {
   const tx = signed.tx
   if (tx.kind !== 'points.transfer') return false
-  return readPointType(state, tx.body.pointType)?.transferable === true
+  return peekPointType(state, tx.body.pointType)?.transferable === true
 }
 
 /**

@@ -26,6 +26,7 @@ export {
   readLots,
   readBalance,
   readPointType,
+  peekPointType,
   readOrder,
   readMarket,
   readRate,

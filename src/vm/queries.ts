@@ -4,7 +4,7 @@
 import type { Schema } from '../codec/schema.ts'
 import type { StateReader } from '../core/state.ts'
 import { keys } from './keys.ts'
-import { decodeStateValue } from './memory-state.ts'
+import { decodeStateValue, keyString, MemoryState } from './memory-state.ts'
 import {
   BALANCE_SCHEMA,
   MARKET_SCHEMA,
@@ -47,6 +47,18 @@ export function readBalance(state: StateReader, address: Uint8Array, symbol: str
 /** A point type. */
 export function readPointType(state: StateReader, symbol: string): PointType | undefined {
   return readValue(state, POINT_TYPE_SCHEMA, keys.pointType(symbol))
+}
+
+/**
+ * The point type `symbol`, for reading only: from the state's shared decoded-value cache when the
+ * state is a `MemoryState` (the value is frozen and shared: never mutate it), else as
+ * `readPointType`. For hot paths that read a type per tx (the mempool's door check).
+ */
+export function peekPointType(state: StateReader, symbol: string): PointType | undefined {
+  if (state instanceof MemoryState) {
+    return state.decodedByKeyString(POINT_TYPE_SCHEMA, keyString(keys.pointType(symbol)))
+  }
+  return readPointType(state, symbol)
 }
 
 /** An open order. */

@@ -11,6 +11,7 @@ import { toHex } from '../../../src/util/bytes.ts'
 import {
   readBalance,
   readPointType,
+  peekPointType,
   readRate,
   readOrder,
   readMarket,
@@ -145,6 +146,18 @@ describe('pointType.create / points.issue', () => {
       50n,
       toHex(K.acme.address),
     ])
+  })
+  it('peeks a point type from the decoded-value cache, current after each block', () => {
+    const chain = new TestChain()
+    const plain = { get: (k: Uint8Array) => chain.state.get(k), range: () => [] }
+    expect(peekPointType(chain.state, 'ACME')!.issued).toBe(1_000n)
+    expectOk(chain, [tx('points.issue', K.acme, issueBody(K.carol.address, 70n, 'v1'))])
+    for (const state of [chain.state, plain]) {
+      expect(peekPointType(state, 'ACME')).toEqual(readPointType(chain.state, 'ACME'))
+      expect(peekPointType(state, 'ACME')!.issued).toBe(1_070n)
+      expect(peekPointType(state, 'NOPE')).toBeUndefined()
+    }
+    expect(Object.isFrozen(peekPointType(chain.state, 'ACME')), 'shared, so frozen').toBe(true)
   })
   it('issues against a voucher once, by the issuer only, within max supply', () => {
     const chain = new TestChain()
