@@ -2,7 +2,8 @@
  * Goal: the decoded-tx cache answers exactly what `decodeSignedTx` answers, decodes a byte string
  * once while it is held (also when the same bytes arrive in another buffer, as a proposal's
  * sub-array), never holds a failed decode, drops the oldest entry at its bound, and forgets
- * committed txs.
+ * committed txs. Two byte strings sharing a slot (the same last six bytes) never get each other's
+ * decode: the first keeps the slot, and forgetting the other leaves it.
  * Method: real signed txs from fixed keys; the reference is `decodeSignedTx` itself on the bytes.
  */
 import { describe, expect, it } from 'vitest'
@@ -64,5 +65,44 @@ describe('DecodedTxCache and its input buffers', () => {
     expect(Array.from(decoded.value.signedBytes)).toEqual(Array.from(txs[1]!))
     expect(decoded.value.signedBytes.buffer).not.toBe(arriving.buffer)
     expect(decoded.value.txBytes.buffer).not.toBe(arriving.buffer)
+  })
+})
+
+describe('DecodedTxCache slots', () => {
+  /** Another tx whose signed bytes end as `like`'s do: the same slot, different bytes. */
+  function sameSlotAs(like: Uint8Array, other: Uint8Array): Uint8Array {
+    const forged = other.slice()
+    forged.set(like.subarray(like.length - 6), forged.length - 6)
+    return forged
+  }
+
+  it('never answers one byte string with another that shares its slot', () => {
+    const cache = new DecodedTxCache(10)
+    const first = txs[0]!
+    const rival = sameSlotAs(first, txs[1]!)
+    expect(decodeSignedTx(rival).ok, 'the rival decodes').toBe(true)
+    const held = cache.decode(first)
+    for (let i = 0; i < 2; i++) {
+      const result = cache.decode(rival)
+      expect(result).toEqual(decodeSignedTx(rival))
+      expect(result.ok && held.ok && result.value === held.value).toBe(false)
+    }
+    expect([cache.hits, cache.misses, cache.size], 'the rival is decoded each time').toEqual([
+      0, 3, 1,
+    ])
+    const again = cache.decode(first)
+    expect(again.ok && held.ok && again.value === held.value, 'the slot stays the first').toBe(true)
+    cache.forget([rival])
+    expect(cache.size, 'forgetting the rival keeps the first').toBe(1)
+    cache.forget([first])
+    expect(cache.size).toBe(0)
+  })
+
+  it('handles byte strings shorter than a key', () => {
+    const cache = new DecodedTxCache(10)
+    for (const short of [new Uint8Array(0), Uint8Array.of(0x90), Uint8Array.of(1, 2, 3, 4, 5)]) {
+      expect(cache.decode(short)).toEqual(decodeSignedTx(short))
+    }
+    expect(cache.size).toBe(0)
   })
 })
