@@ -32,8 +32,8 @@ export interface NodeConfig {
   readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent' }
   readonly verifier: {
     /**
-     * Worker threads verifying tx signatures (node:crypto). One per core that this node may use:
-     * a lone validator on a 2-core host wants 2; four validators sharing it want 1 each.
+     * Worker threads verifying tx signatures (libsecp256k1, ADR 0075). One per core that this node
+     * may use: a lone validator on a 2-core host wants 2; four validators sharing it want 1 each.
      */
     readonly workers: number
   }
