@@ -113,14 +113,18 @@ interface SignerQueue {
 interface PendingAdd {
   readonly entry: Entry
   readonly job: VerifyJob
+  readonly under: Verifying
   readonly resolve: (result: Result<{ txId: Uint8Array }, MempoolError>) => void
   readonly reject: (error: unknown) => void
 }
 
-/** A signature check under way: the signature it checks, and whether it verified. */
+/** A signature check under way: the signature it checks, and its outcome. */
 interface Verifying {
   readonly signature: Uint8Array
-  readonly verdict: Promise<boolean>
+  /** The add's outcome (set as soon as the add is queued). */
+  checked: Promise<Result<{ txId: Uint8Array }, MempoolError>> | null
+  /** Whether it verified: made only when a block check asks (`verification`), not per add. */
+  verdict: Promise<boolean> | null
 }
 
 const fail = (code: MempoolErrorCode, message: string): Result<never, MempoolError> =>
@@ -217,7 +221,13 @@ export class Mempool {
    */
   verification(txId: Uint8Array, signature: Uint8Array): Promise<boolean> | undefined {
     const under = this.verifying.get(toHex(txId))
-    return under !== undefined && equalBytes(under.signature, signature) ? under.verdict : undefined
+    if (under === undefined || !equalBytes(under.signature, signature)) return undefined
+    assert(under.checked !== null, 'a check under way has its outcome')
+    under.verdict ??= under.checked.then(
+      (r) => r.ok,
+      () => false,
+    )
+    return under.verdict
   }
 
   /**
@@ -307,30 +317,28 @@ export class Mempool {
     entry: Entry,
     job: VerifyJob,
   ): Promise<Result<{ txId: Uint8Array }, MempoolError>> {
+    const under: Verifying = { signature: entry.signed.signature, checked: null, verdict: null }
     const checked = new Promise<Result<{ txId: Uint8Array }, MempoolError>>((resolve, reject) => {
-      this.pending.push({ entry, job, resolve, reject })
-      if (this.pending.length >= MEMPOOL_VERIFY_BATCH_MAX) {
+      this.pending.push({ entry, job, under, resolve, reject })
+    })
+    under.checked = checked
+    this.verifying.set(entry.id, under)
+    if (this.pending.length >= MEMPOOL_VERIFY_BATCH_MAX) {
+      this.flush()
+    } else if (!this.flushScheduled) {
+      // Collect the adds of this turn of the event loop into one batch.
+      this.flushScheduled = true
+      setImmediate(() => {
+        this.flushScheduled = false
         this.flush()
-      } else if (!this.flushScheduled) {
-        // Collect the adds of this turn of the event loop into one batch.
-        this.flushScheduled = true
-        setImmediate(() => {
-          this.flushScheduled = false
-          this.flush()
-        })
-      }
-    })
-    const verdict = checked.then(
-      (r) => r.ok,
-      () => false,
-    )
-    const id = entry.id
-    const under: Verifying = { signature: entry.signed.signature, verdict }
-    this.verifying.set(id, under)
-    void verdict.then(() => {
-      if (this.verifying.get(id) === under) this.verifying.delete(id)
-    })
+      })
+    }
     return checked
+  }
+
+  /** Ends the signature check of `p`: it is no longer under way (its outcome is remembered). */
+  private settled(p: PendingAdd): void {
+    if (this.verifying.get(p.entry.id) === p.under) this.verifying.delete(p.entry.id)
   }
 
   private flush(): void {
@@ -343,6 +351,7 @@ export class Mempool {
       (results) => {
         assert(results.length === batch.length, `${results.length} results for ${batch.length}`)
         batch.forEach((p, i) => {
+          this.settled(p)
           if (results[i] === true) {
             this.remember(p.entry.id, p.entry.signed.signature)
             p.resolve(ok({ txId: p.entry.txId }))
@@ -354,7 +363,10 @@ export class Mempool {
         })
       },
       (error: unknown) => {
-        for (const p of batch) p.reject(error)
+        for (const p of batch) {
+          this.settled(p)
+          p.reject(error)
+        }
       },
     )
   }
