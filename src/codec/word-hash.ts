@@ -1,7 +1,7 @@
 /**
- * `sha256(tag ‖ 64 bytes)` over int32 words, without allocating: the state tree's leaf and node
- * hashes (docs/protocol/state.md#hashing), whose nodes keep hashes and paths as eight int32 words
- * each (ADR 0015). Building a tree hashes once per node, and a block's update once per changed node
+ * `sha256(tag ‖ 64 bytes)` (or another fixed number of words) over int32 words, without
+ * allocating: the state tree's leaf and node hashes (docs/protocol/state.md#hashing), whose nodes
+ * keep hashes and paths as eight int32 words each (ADR 0015), and the Merkle roots of blocks. Building a tree hashes once per node, and a block's update once per changed node
  * on every path; through noble's streaming interface each hash allocated its input and output
  * arrays and views (about 16 % of the bytes a validator allocated under load, docs/BENCHMARKS.md
  * "Cluster", seventh session). This is FIPS 180-4's SHA-256 for one fixed message length; it is
@@ -31,13 +31,14 @@ const IV = Int32Array.from([
 export const WORD_HASH_TAG_BYTES_MAX = 128
 
 /**
- * A reusable hasher of `tag ‖ input` where `input` is 16 big-endian int32 words (64 bytes). Write the
- * words into `input`, call `hash()`, read the digest's eight big-endian words from `out`. Both
- * arrays are overwritten by the next call; the core is synchronous, so one hasher per tag suffices.
+ * A reusable hasher of `tag ‖ input` where `input` is a fixed number of big-endian int32 words (16 by
+ * default: 64 bytes; the Merkle leaves of tx ids use 8). Write the words into `input`, call
+ * `hash()`, read the digest's eight big-endian words from `out`. Both arrays are overwritten by the
+ * next call; the core is synchronous, so one hasher per tag and length suffices.
  */
 export class WordHasher {
-  /** The 64 input bytes as 16 big-endian words. */
-  readonly input = new Int32Array(16)
+  /** The input bytes as big-endian words (16 unless the constructor says otherwise). */
+  readonly input: Int32Array
   /** The digest as 8 big-endian words, after `hash()`. */
   readonly out = new Int32Array(8)
   readonly #message: Uint8Array
@@ -45,10 +46,15 @@ export class WordHasher {
   readonly #blocks: number
   readonly #w = new Int32Array(64)
 
-  /** @throws {AssertionError} on a tag longer than WORD_HASH_TAG_BYTES_MAX. */
-  constructor(tag: Uint8Array) {
+  /**
+   * @throws {AssertionError} on a tag longer than WORD_HASH_TAG_BYTES_MAX, or an input other than
+   * 1..16 words.
+   */
+  constructor(tag: Uint8Array, inputWords = 16) {
     assert(tag.length <= WORD_HASH_TAG_BYTES_MAX, `tag of ${tag.length} bytes`)
-    const length = tag.length + 64
+    assert(Number.isInteger(inputWords) && inputWords >= 1 && inputWords <= 16, `${inputWords} words`)
+    this.input = new Int32Array(inputWords)
+    const length = tag.length + inputWords * 4
     // Padding (§5.1.1): a 1 bit, zeros, and the length in bits as 64 bits, to a multiple of 64 bytes.
     this.#blocks = Math.ceil((length + 9) / 64)
     this.#message = new Uint8Array(this.#blocks * 64)
@@ -68,7 +74,7 @@ export class WordHasher {
     const m = this.#message
     const input = this.input
     let at = this.#tagLength
-    for (let i = 0; i < 16; i++, at += 4) {
+    for (let i = 0; i < input.length; i++, at += 4) {
       const v = input[i]!
       m[at] = v >>> 24
       m[at + 1] = v >>> 16

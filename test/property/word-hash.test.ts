@@ -1,7 +1,8 @@
 /**
- * Goal: `WordHasher` computes exactly sha256(tag ‖ 64 bytes) for any tag length it accepts and any
- * input words, including after other inputs (no state leaks between calls), and agrees with the
- * FIPS 180-4 example for "abc" padded into the fixed-length form.
+ * Goal: `WordHasher` computes exactly sha256(tag ‖ 64 bytes) (or 4..64 bytes in whole words) for
+ * any tag length it accepts and any input words, including after other inputs (no state leaks
+ * between calls), and agrees with the FIPS 180-4 example for "abc" padded into the fixed-length
+ * form.
  * Method: fast-check (fixed seed) against noble's sha256 over the same bytes; tag lengths 0..128
  * cover one, two and three message blocks and every padding boundary.
  */
@@ -45,6 +46,30 @@ describe('WordHasher', () => {
       ),
       { seed: SEED, numRuns: 2_000 },
     )
+  })
+
+  it('matches noble for every input length of 1..16 words (Merkle leaves use 8)', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 40 }),
+        fc.integer({ min: 1, max: 16 }).chain((n) =>
+          fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), {
+            minLength: n,
+            maxLength: n,
+          }),
+        ),
+        (tag, input) => {
+          const hasher = new WordHasher(tag, input.length)
+          hasher.input.set(input)
+          hasher.hash()
+          const expected = sha256(concatBytes(tag, wordsToBytes(input)))
+          expect(toHex(wordsToBytes(hasher.out))).toBe(toHex(expected))
+        },
+      ),
+      { seed: SEED, numRuns: 1_000 },
+    )
+    for (const words of [0, 17, 1.5])
+      expect(() => new WordHasher(new Uint8Array(1), words)).toThrow()
   })
 
   it('gives the published digest of a known message', () => {
