@@ -1,9 +1,9 @@
 /**
  * `sha256(tag ‖ 64 bytes)` (or another fixed number of words) over int32 words, without
  * allocating: the state tree's leaf and node hashes (docs/protocol/state.md#hashing), whose nodes
- * keep hashes and paths as eight int32 words each (ADR 0015), and the Merkle roots of blocks. Building a tree hashes once per node, and a block's update once per changed node
- * on every path; through noble's streaming interface each hash allocated its input and output
- * arrays and views (about 16 % of the bytes a validator allocated under load, docs/BENCHMARKS.md
+ * keep hashes and paths as eight int32 words each (ADR 0015), and the Merkle roots of blocks.
+ * Building a tree hashes once per node, and a block's update once per changed node on every path;
+ * through noble's streaming interface each hash allocated its input and output arrays and views (about 16 % of the bytes a validator allocated under load, docs/BENCHMARKS.md
  * "Cluster", seventh session). This is FIPS 180-4's SHA-256 for one fixed message length; it is
  * checked against noble on random inputs (test/property/word-hash.test.ts).
  */
@@ -31,8 +31,8 @@ const IV = Int32Array.from([
 export const WORD_HASH_TAG_BYTES_MAX = 128
 
 /**
- * A reusable hasher of `tag ‖ input` where `input` is a fixed number of big-endian int32 words (16 by
- * default: 64 bytes; the Merkle leaves of tx ids use 8). Write the words into `input`, call
+ * A reusable hasher of `tag ‖ input` where `input` is a fixed number of big-endian int32 words
+ * (16 by default: 64 bytes; the Merkle leaves of tx ids use 8). Write the words into `input`, call
  * `hash()`, read the digest's eight big-endian words from `out`. Both arrays are overwritten by the
  * next call; the core is synchronous, so one hasher per tag and length suffices.
  */
@@ -52,7 +52,8 @@ export class WordHasher {
    */
   constructor(tag: Uint8Array, inputWords = 16) {
     assert(tag.length <= WORD_HASH_TAG_BYTES_MAX, `tag of ${tag.length} bytes`)
-    assert(Number.isInteger(inputWords) && inputWords >= 1 && inputWords <= 16, `${inputWords} words`)
+    const wordsOk = Number.isInteger(inputWords) && inputWords >= 1 && inputWords <= 16
+    assert(wordsOk, `input of ${inputWords} words`)
     this.input = new Int32Array(inputWords)
     const length = tag.length + inputWords * 4
     // Padding (§5.1.1): a 1 bit, zeros, and the length in bits as 64 bits, to a multiple of 64 bytes.

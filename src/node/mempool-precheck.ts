@@ -5,9 +5,9 @@
  * into a block as a failed receipt. The check is a dry run (`checkTx`) against the committed state;
  * failures that a tx still pending in the same block could cure (balances, unknown accounts, …) are
  * not refused here: the VM decides those in the block.
- * A transfer of a transferable point type skips the dry run: only the type's `transferable` flag can
- * refuse a transfer at the door, so the decision is the dry run's (tested against it), and the
- * hot path does not execute each tx twice.
+ * A transfer of a transferable point type skips the dry run: only the type's `transferable` flag
+ * can refuse a transfer at the door, so the decision is the dry run's (tested against it), and
+ * the hot path does not execute each tx twice.
  * Spec: SPEC.md section 8 (mempool); docs/protocol/p2p.md#mempool.
  */
 import type { SignedTx } from '../codec/tx.ts'
@@ -42,8 +42,9 @@ export type Precheck = (
 const NO_PROPOSER = new Uint8Array(33)
 
 /**
- * True when `signed` is a transfer of a transferable point type: the dry run cannot refuse it, since
- * the only code in PRECHECK_REFUSED_CODES that `points.transfer` yields is TX_NOT_TRANSFERABLE.
+ * True when `signed` is a transfer of a transferable point type: the dry run cannot refuse it,
+ * since the only code in PRECHECK_REFUSED_CODES that `points.transfer` yields is
+ * TX_NOT_TRANSFERABLE.
  * Anything else (another kind, an unknown or non-transferable type) takes the dry run.
  */
 function admitsTransfer(state: StateReader, signed: SignedTx): boolean {

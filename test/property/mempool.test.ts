@@ -124,7 +124,8 @@ describe('mempool properties', () => {
 })
 
 describe('mempool state check at the door (property)', () => {
-  // Over the VM test genesis: UNI, ACME, EXP and BETA are transferable, LOCK is not, NOPE is unknown.
+  // Over the VM test genesis: UNI, ACME, EXP and BETA are transferable, LOCK is not; NOPE is
+  // unknown.
   const chain = new TestChain()
   const actors = Object.values(K).map((k) => keyPairOf(k.secretKey))
   const now = T0 + 1000n
