@@ -7,7 +7,7 @@
 import { assert } from '../util/assert.ts'
 import { equalBytes } from '../util/bytes.ts'
 import { hashTagged, tagBytes } from './hash.ts'
-import { WordHasher } from './word-hash.ts'
+import { putWord, wordAt, WordHasher } from './word-hash.ts'
 
 /** The root of the empty list. */
 export const EMPTY_MERKLE_ROOT = hashTagged('merkleLeaf')
@@ -40,10 +40,7 @@ const idLeafHasher = new WordHasher(tagBytes('merkleLeaf'), 8)
 
 /** Writes the 32 bytes of `bytes` as eight big-endian words into `to` at `at`. */
 function putWords(bytes: Uint8Array, to: Int32Array, at: number): void {
-  for (let w = 0; w < 8; w++) {
-    const b = w * 4
-    to[at + w] = (bytes[b]! << 24) | (bytes[b + 1]! << 16) | (bytes[b + 2]! << 8) | bytes[b + 3]!
-  }
+  for (let w = 0; w < 8; w++) to[at + w] = wordAt(bytes, w)
 }
 
 /** The leaves' hashes as eight big-endian words each, in order. */
@@ -85,13 +82,7 @@ export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
   let count = leaves.length
   while (count > 1) count = reduceWords(level, count)
   const root = new Uint8Array(32)
-  for (let w = 0; w < 8; w++) {
-    const v = level[w]!
-    root[w * 4] = v >>> 24
-    root[w * 4 + 1] = (v >>> 16) & 0xff
-    root[w * 4 + 2] = (v >>> 8) & 0xff
-    root[w * 4 + 3] = v & 0xff
-  }
+  for (let w = 0; w < 8; w++) putWord(root, w * 4, level[w]!)
   return root
 }
 

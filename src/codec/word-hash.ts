@@ -3,8 +3,9 @@
  * allocating: the state tree's leaf and node hashes (docs/protocol/state.md#hashing), whose nodes
  * keep hashes and paths as eight int32 words each (ADR 0015), and the Merkle roots of blocks.
  * Building a tree hashes once per node, and a block's update once per changed node on every path;
- * through noble's streaming interface each hash allocated its input and output arrays and views (about 16 % of the bytes a validator allocated under load, docs/BENCHMARKS.md
- * "Cluster", seventh session). This is FIPS 180-4's SHA-256 for one fixed message length; it is
+ * through noble's streaming interface each hash allocated its input and output arrays and views
+ * (about 16 % of the bytes a validator allocated under load, docs/BENCHMARKS.md "Cluster", seventh
+ * session). This is FIPS 180-4's SHA-256 for one fixed message length; it is
  * checked against noble on random inputs (test/property/word-hash.test.ts).
  */
 import { assert } from '../util/assert.ts'
@@ -26,6 +27,20 @@ const K = Int32Array.from([
 const IV = Int32Array.from([
   0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ])
+
+/** The big-endian int32 word `index` of `bytes` (bytes 4·index … 4·index + 3). */
+export function wordAt(bytes: Uint8Array, index: number): number {
+  const o = index * 4
+  return (bytes[o]! << 24) | (bytes[o + 1]! << 16) | (bytes[o + 2]! << 8) | bytes[o + 3]!
+}
+
+/** Writes `value` as a big-endian int32 word into `out` at byte `offset`. */
+export function putWord(out: Uint8Array, offset: number, value: number): void {
+  out[offset] = value >>> 24
+  out[offset + 1] = (value >>> 16) & 0xff
+  out[offset + 2] = (value >>> 8) & 0xff
+  out[offset + 3] = value & 0xff
+}
 
 /** Longest tag accepted: the message stays a few blocks long (every protocol tag is shorter). */
 export const WORD_HASH_TAG_BYTES_MAX = 128

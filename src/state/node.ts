@@ -9,20 +9,8 @@
  * about 260 bytes per key instead of about 580. Nodes are immutable once built.
  */
 import { tagBytes } from '../codec/hash.ts'
-import { WordHasher } from '../codec/word-hash.ts'
+import { putWord, wordAt, WordHasher } from '../codec/word-hash.ts'
 import { assert } from '../util/assert.ts'
-
-function word(bytes: Uint8Array, index: number): number {
-  const o = index * 4
-  return (bytes[o]! << 24) | (bytes[o + 1]! << 16) | (bytes[o + 2]! << 8) | bytes[o + 3]!
-}
-
-function putWord(out: Uint8Array, offset: number, value: number): void {
-  out[offset] = value >>> 24
-  out[offset + 1] = (value >>> 16) & 0xff
-  out[offset + 2] = (value >>> 8) & 0xff
-  out[offset + 3] = value & 0xff
-}
 
 /** The leaf of one key: its path and value hash as big-endian int32 words. */
 export class Leaf {
@@ -45,22 +33,22 @@ export class Leaf {
 
   constructor(path: Uint8Array, valueHash: Uint8Array) {
     assert(path.length === 32 && valueHash.length === 32, 'leaf inputs are 32 bytes')
-    this.p0 = word(path, 0)
-    this.p1 = word(path, 1)
-    this.p2 = word(path, 2)
-    this.p3 = word(path, 3)
-    this.p4 = word(path, 4)
-    this.p5 = word(path, 5)
-    this.p6 = word(path, 6)
-    this.p7 = word(path, 7)
-    this.v0 = word(valueHash, 0)
-    this.v1 = word(valueHash, 1)
-    this.v2 = word(valueHash, 2)
-    this.v3 = word(valueHash, 3)
-    this.v4 = word(valueHash, 4)
-    this.v5 = word(valueHash, 5)
-    this.v6 = word(valueHash, 6)
-    this.v7 = word(valueHash, 7)
+    this.p0 = wordAt(path, 0)
+    this.p1 = wordAt(path, 1)
+    this.p2 = wordAt(path, 2)
+    this.p3 = wordAt(path, 3)
+    this.p4 = wordAt(path, 4)
+    this.p5 = wordAt(path, 5)
+    this.p6 = wordAt(path, 6)
+    this.p7 = wordAt(path, 7)
+    this.v0 = wordAt(valueHash, 0)
+    this.v1 = wordAt(valueHash, 1)
+    this.v2 = wordAt(valueHash, 2)
+    this.v3 = wordAt(valueHash, 3)
+    this.v4 = wordAt(valueHash, 4)
+    this.v5 = wordAt(valueHash, 5)
+    this.v6 = wordAt(valueHash, 6)
+    this.v7 = wordAt(valueHash, 7)
   }
 }
 
