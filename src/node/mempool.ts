@@ -121,8 +121,8 @@ interface PendingAdd {
 /** A signature check under way: the signature it checks, and its outcome. */
 interface Verifying {
   readonly signature: Uint8Array
-  /** The add's outcome (set as soon as the add is queued). */
-  checked: Promise<Result<{ txId: Uint8Array }, MempoolError>> | null
+  /** The add's outcome. */
+  readonly checked: Promise<Result<{ txId: Uint8Array }, MempoolError>>
   /** Whether it verified: made only when a block check asks (`verification`), not per add. */
   verdict: Promise<boolean> | null
 }
@@ -222,7 +222,6 @@ export class Mempool {
   verification(txId: Uint8Array, signature: Uint8Array): Promise<boolean> | undefined {
     const under = this.verifying.get(toHex(txId))
     if (under === undefined || !equalBytes(under.signature, signature)) return undefined
-    assert(under.checked !== null, 'a check under way has its outcome')
     under.verdict ??= under.checked.then(
       (r) => r.ok,
       () => false,
@@ -317,11 +316,14 @@ export class Mempool {
     entry: Entry,
     job: VerifyJob,
   ): Promise<Result<{ txId: Uint8Array }, MempoolError>> {
-    const under: Verifying = { signature: entry.signed.signature, checked: null, verdict: null }
-    const checked = new Promise<Result<{ txId: Uint8Array }, MempoolError>>((resolve, reject) => {
-      this.pending.push({ entry, job, under, resolve, reject })
+    let resolve!: PendingAdd['resolve']
+    let reject!: PendingAdd['reject']
+    const checked = new Promise<Result<{ txId: Uint8Array }, MempoolError>>((res, rej) => {
+      resolve = res
+      reject = rej
     })
-    under.checked = checked
+    const under: Verifying = { signature: entry.signed.signature, checked, verdict: null }
+    this.pending.push({ entry, job, under, resolve, reject })
     this.verifying.set(entry.id, under)
     if (this.pending.length >= MEMPOOL_VERIFY_BATCH_MAX) {
       this.flush()
