@@ -56,9 +56,10 @@ export class DecodedTxCache {
   readonly decode = (bytes: Uint8Array): Result<SignedTx, CodecError> => {
     const key = keyOf(bytes)
     const known = this.#byKey.get(key)
-    if (known !== undefined && equalBytes(known.signedBytes, bytes)) {
+    const hit = this.#match(known, bytes)
+    if (hit !== undefined) {
       this.hits++
-      return { ok: true, value: known }
+      return { ok: true, value: hit }
     }
     this.misses++
     // Decoded from a copy: the decoded tx refers to its input, and a tx held here must not keep the
@@ -79,8 +80,12 @@ export class DecodedTxCache {
   forget(txs: readonly Uint8Array[]): void {
     for (const bytes of txs) {
       const key = keyOf(bytes)
-      const known = this.#byKey.get(key)
-      if (known !== undefined && equalBytes(known.signedBytes, bytes)) this.#byKey.delete(key)
+      if (this.#match(this.#byKey.get(key), bytes) !== undefined) this.#byKey.delete(key)
     }
+  }
+
+  /** `known`, the tx in the slot of `bytes`, when it is the decode of exactly these bytes. */
+  #match(known: SignedTx | undefined, bytes: Uint8Array): SignedTx | undefined {
+    return known !== undefined && equalBytes(known.signedBytes, bytes) ? known : undefined
   }
 }
