@@ -45,7 +45,12 @@ function sourceOf(c: ApiChain, limits?: EventCacheLimits): { loads: number[]; bl
       return c.ledger.loadBlock(height)
     },
   }
-  const source = ledgerEventSource(ledger, () => 3, () => () => undefined, limits)
+  const source = ledgerEventSource(
+    ledger,
+    () => 3,
+    () => () => undefined,
+    limits,
+  )
   return { loads, block: (height) => source.block(height) }
 }
 type Block = ReturnType<typeof ledgerEventSource>['block']
