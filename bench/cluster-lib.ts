@@ -305,6 +305,60 @@ export async function scrapeCpuSplit(apiUrl: string): Promise<CpuSplit | null> {
   }
 }
 
+/**
+ * Resident memory of one process by kind (bytes), from /proc/<pid>/smaps and the node's /metrics:
+ * - `v8Heap`: the main isolate's committed heap (`nodejs_heap_size_total_bytes`);
+ * - `malloc`: glibc's heaps, the main one (`[heap]`) and the per-thread arenas (anonymous mappings
+ *   that start on a 64 MiB boundary and are at most 64 MiB long, glibc's HEAP_MAX_SIZE on 64-bit);
+ * - `otherAnon`: the rest of the anonymous memory (V8's heaps, the workers' isolates, stacks, large
+ *   allocations that malloc maps on their own), minus `v8Heap`;
+ * - `file`: pages of mapped files (the executable, LevelDB's table files), which the kernel can drop.
+ */
+export interface MemoryKinds {
+  readonly v8Heap: number
+  readonly malloc: number
+  readonly otherAnon: number
+  readonly file: number
+}
+
+const ARENA_BYTES = 64 * 2 ** 20
+
+/** `MemoryKinds` of the node `pid` serving `apiUrl`; null when it is gone (or not Linux). */
+export async function memoryKindsOf(pid: number, apiUrl: string): Promise<MemoryKinds | null> {
+  let smaps: string
+  let metrics: string
+  try {
+    smaps = readFileSync(`/proc/${pid}/smaps`, 'utf8')
+    const res = await fetch(`${apiUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })
+    metrics = await res.text()
+  } catch {
+    return null
+  }
+  let malloc = 0
+  let anon = 0
+  let file = 0
+  let kind: 'malloc' | 'anon' | 'file' = 'anon'
+  const header = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/
+  for (const line of smaps.split('\n')) {
+    const mapping = header.exec(line)
+    if (mapping) {
+      const start = Number.parseInt(mapping[1]!, 16)
+      const length = Number.parseInt(mapping[2]!, 16) - start
+      const name = mapping[3]!
+      const arena = name === '' && start % ARENA_BYTES === 0 && length <= ARENA_BYTES
+      kind = name === '[heap]' || arena ? 'malloc' : name.startsWith('/') ? 'file' : 'anon'
+    } else if (line.startsWith('Rss:')) {
+      const bytes = Number.parseInt(line.slice(4), 10) * 1024
+      if (kind === 'malloc') malloc += bytes
+      else if (kind === 'file') file += bytes
+      else anon += bytes
+    }
+  }
+  const v8Heap = metricSample(metrics, 'nodejs_heap_size_total_bytes')
+  if (!Number.isFinite(v8Heap)) return null
+  return { v8Heap, malloc, otherAnon: anon - v8Heap, file }
+}
+
 /** Where each tx committed according to one node's ledger. */
 export interface CommitMap {
   readonly heightOfTx: Map<string, number>

@@ -4,6 +4,9 @@
  * `--rate R`), then offers half of it for `--minutes N` (default 10), sampling every validator's RSS
  * and anonymous RSS from /proc every 10 s. Prints the samples and, per validator, the spread after
  * the warm-up as ±% around the mean ((max − min) / 2 / mean), plus committed tx/s and latency.
+ * Every minute it also reads each validator's memory by kind (`memoryKindsOf`: V8 heap, malloc,
+ * other anonymous, mapped files) and prints how each kind moved after the warm-up, so a drift in
+ * the RSS can be told apart: the live heap, glibc's arenas, or file pages the kernel may drop.
  * `BENCH_NODE_OPTIONS` (environment) becomes the validators' `NODE_OPTIONS`, e.g.
  * `BENCH_NODE_OPTIONS=--max-old-space-size=512` (docs/operations.md, Memory).
  *
@@ -11,7 +14,14 @@
  * (1000) | --seed N (1) | --keep. Every process it starts is killed on the way out.
  */
 import '../src/polyfills.ts'
-import { flag, numberFlag, readCommits, removeDir } from './cluster-lib.ts'
+import {
+  flag,
+  memoryKindsOf,
+  numberFlag,
+  readCommits,
+  removeDir,
+  type MemoryKinds,
+} from './cluster-lib.ts'
 import {
   analyseStep,
   runStep,
@@ -29,6 +39,8 @@ const accounts = num('accounts', 1000)
 const seed = num('seed', 1)
 const fixedRate = flag(args, 'rate')
 const SAMPLE_MS = 10_000
+/** Interval of the memory-by-kind samples (each reads every validator's smaps and /metrics). */
+const KINDS_SAMPLE_MS = 60_000
 /**
  * Minutes excluded from the spread: the node's bounded caches (gossip seen-set 32,768 entries, the
  * replay index of the txs' lifetime) fill and V8's heap grows until then.
@@ -96,6 +108,64 @@ function report(rss: readonly number[][], anon: readonly number[][], perSample: 
   printSpread('Anonymous RSS', anon)
 }
 
+/**
+ * Samples every validator's memory by kind each KINDS_SAMPLE_MS from now on; `stop` ends it and
+ * returns the rows (one per sample, one cell per validator, null where a read failed).
+ */
+function sampleKinds(cluster: BenchCluster): { stop: () => Promise<(MemoryKinds | null)[][]> } {
+  const rows: Promise<(MemoryKinds | null)[]>[] = []
+  const sample = (): void => {
+    rows.push(Promise.all(cluster.nodes.map((n) => memoryKindsOf(n.child.pid ?? 0, n.apiUrl))))
+  }
+  sample()
+  const timer = setInterval(sample, KINDS_SAMPLE_MS)
+  return {
+    stop: () => {
+      clearInterval(timer)
+      return Promise.all(rows)
+    },
+  }
+}
+
+/**
+ * Where the RSS went: per validator, each kind in the first sample after the warm-up and in the
+ * last sample, and the change per minute between them; then every sample (heap / malloc / other /
+ * file, MiB).
+ */
+function reportKinds(rows: readonly (MemoryKinds | null)[][]): void {
+  const mib = (b: number): string => (b / 2 ** 20).toFixed(0)
+  const kinds = ['v8Heap', 'malloc', 'otherAnon', 'file'] as const
+  const first = Math.min(Math.round(warmupMinutes * (60_000 / KINDS_SAMPLE_MS)), rows.length - 1)
+  const last = rows.length - 1
+  const minutes = ((last - first) * KINDS_SAMPLE_MS) / 60_000
+  console.log(`\n### Memory by kind (MiB): minute ${warmupMinutes} → the last sample\n`)
+  console.log(
+    'V8 heap: the main isolate, committed. malloc: glibc [heap] and arenas. other: the rest',
+  )
+  console.log(
+    "of the anonymous RSS (workers' isolates, stacks, large mapped blocks). file: mapped files.",
+  )
+  console.log('\n| validator | V8 heap | malloc | other anonymous | file | MiB per minute (all) |')
+  console.log('|---|---:|---:|---:|---:|---:|')
+  for (let v = 0; v < (rows[0]?.length ?? 0); v++) {
+    const a = rows[first]?.[v]
+    const b = rows[last]?.[v]
+    if (!a || !b || minutes <= 0) continue
+    const cells = kinds.map((k) => `${mib(a[k])} → ${mib(b[k])}`)
+    const total = (m: MemoryKinds): number => kinds.reduce((sum, k) => sum + m[k], 0)
+    const perMinute = (total(b) - total(a)) / 2 ** 20 / minutes
+    console.log(`| n${v} | ${cells.join(' | ')} | ${perMinute.toFixed(2)} |`)
+  }
+  console.log(
+    `\n| minute | ${rows[0]?.map((_, v) => `n${v} heap/malloc/other/file`).join(' | ')} |`,
+  )
+  console.log(`|---|${'---|'.repeat(rows[0]?.length ?? 0)}`)
+  rows.forEach((row, i) => {
+    const cells = row.map((m) => (m ? kinds.map((k) => mib(m[k])).join('/') : '-'))
+    console.log(`| ${(i * KINDS_SAMPLE_MS) / 60_000} | ${cells.join(' | ')} |`)
+  })
+}
+
 async function main(): Promise<void> {
   console.log(`machine: ${machineLine()}`)
   console.log(`command: npm run bench:soak -- ${args.join(' ')}`)
@@ -105,6 +175,7 @@ async function main(): Promise<void> {
     const max = fixedRate === undefined ? await probeRate(cluster) : Number(fixedRate) * 2
     const rate = Math.max(1, Math.round(max / 2))
     console.log(`max-rate probe ${fmt(max)} tx/s accepted; soak at ${rate} tx/s for ${minutes} min`)
+    const kinds = sampleKinds(cluster)
     const soak = await runStep(cluster, {
       label: `soak ${minutes} min`,
       rate,
@@ -118,9 +189,11 @@ async function main(): Promise<void> {
       submitMs: minutes * 60_000,
       rssEveryMs: SAMPLE_MS,
     })
+    const kindRows = await kinds.stop()
     await stopBenchCluster(cluster)
     const stats = analyseStep(soak, await readCommits(cluster.testnet.homes[0]!))
     report(soak.rssSeries, soak.rssAnonSeries, SAMPLE_MS)
+    reportKinds(kindRows)
     console.log('\n### Load\n')
     console.log(
       '| offered tx/s | committed tx/s | p50 ms | p99 ms | round 0 % | CPU per validator % |',
