@@ -113,6 +113,24 @@ describe.each(STORES)('%s store', (_name, make) => {
     await kv.close()
   })
 
+  it('answers a range longer than one native read, up to its limit, in either order', async () => {
+    // 2,500 entries of 4 bytes: LevelDB's store reads them LEVEL_NEXTV_ENTRIES_MAX (1,000) at a time.
+    const kv = await make()
+    const keys = Array.from({ length: 2500 }, (_, i) => b(9, i >> 8, i & 255))
+    await kv.batch(
+      keys.map((key) => ({ type: 'put' as const, key, value: b(1) })),
+      { sync: false },
+    )
+    const all = keys.map(toHex)
+    expect(keysOf(await kv.range({ gte: b(9), lt: b(10), limit: 100_000 }))).toEqual(all)
+    expect(keysOf(await kv.range({ gte: b(9), lt: b(10), limit: 1234 }))).toEqual(
+      all.slice(0, 1234),
+    )
+    const reversed = await kv.range({ gte: b(9), lt: b(10), reverse: true, limit: 2001 })
+    expect(keysOf(reversed)).toEqual(all.slice(-2001).reverse())
+    await kv.close()
+  })
+
   it('scans a range in chunks without repeating or skipping keys', async () => {
     const kv = await make()
     const ops = Array.from({ length: 250 }, (_, i) => ({
