@@ -312,7 +312,7 @@ export async function scrapeCpuSplit(apiUrl: string): Promise<CpuSplit | null> {
  *   that start on a 64 MiB boundary and are at most 64 MiB long, glibc's HEAP_MAX_SIZE on 64-bit);
  * - `otherAnon`: the rest of the anonymous memory (V8's heaps, the workers' isolates, stacks, large
  *   allocations that malloc maps on their own), minus `v8Heap`;
- * - `file`: pages of mapped files (the executable, LevelDB's table files), which the kernel can drop.
+ * - `file`: pages of mapped files (the executable, LevelDB's tables); the kernel can drop them.
  */
 export interface MemoryKinds {
   readonly v8Heap: number

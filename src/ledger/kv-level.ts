@@ -24,12 +24,13 @@ type Db = ClassicLevel<Uint8Array, Uint8Array>
  *
  * Decision: 1,000. classic-level reserves a vector for as many entries as asked before it reads
  * any (64 bytes each, on a libuv thread), while one call returns at most about 16 KiB of entries
- * (its `highWaterMarkBytes`). Asking for a range's whole limit made the WAL's prune, which runs every
- * block with a limit of 100,000, reserve 6.4 MB per block that it never used: heaptrack counted it
- * as the node's largest native allocation (269 MB at peak), and glibc kept the freed space, so the
- * RSS of a validator crept up by about 1 MiB a minute (docs/BENCHMARKS.md, "Cluster", tenth
- * session). 1,000 entries reserve 64 KB, and no read of 16 KiB returns more unless entries are
- * under 17 bytes.
+ * (its `highWaterMarkBytes`), and it frees that vector only when V8 collects the iterator's handle,
+ * not at `close`. Asking for a range's whole limit made the WAL's prune, which runs every block
+ * with a limit of 100,000, reserve 6.4 MB per block that it never used, held until the next major
+ * collection: heaptrack counted 269 MB of it at peak, the node's largest native allocation, and
+ * glibc kept the space, so a validator's RSS crept up by about 1 MiB a minute (docs/BENCHMARKS.md,
+ * "Cluster", tenth session). 1,000 entries reserve 64 KB, and a read of 16 KiB returns more than
+ * 1,000 only when entries are under 17 bytes.
  */
 export const LEVEL_NEXTV_ENTRIES_MAX = 1000
 

@@ -21,10 +21,10 @@ export const EVENT_CACHE_BLOCKS_MAX = 256
  * Most txs in the cached blocks together; the newest block is kept whatever its size.
  *
  * Decision: 20,000 (four full blocks). A bound in blocks alone let the cache hold 256 full blocks
- * of BLOCK_TX_COUNT_MAX txs under sustained load: 1.28 M tx summaries, some 400 MB. A cached tx costs
- * its bytes in the block (~190 for a transfer) and, once an account stream has read it, its summary
- * (~300 bytes of strings and objects), so 20,000 txs stay under 10 MB. Subscribers that follow the
- * head read each new block right after its commit, which the newest blocks serve.
+ * of BLOCK_TX_COUNT_MAX txs under sustained load: 1.28 M tx summaries, some 400 MB. A cached tx
+ * costs its bytes in the block (~190 for a transfer) and, once an account stream has read it, its
+ * summary (~300 bytes of strings and objects), so 20,000 txs stay under 10 MB. Subscribers that
+ * follow the head read each new block right after its commit, which the newest blocks serve.
  */
 export const EVENT_CACHE_TXS_MAX = 20_000
 

@@ -114,7 +114,7 @@ describe.each(STORES)('%s store', (_name, make) => {
   })
 
   it('answers a range longer than one native read, up to its limit, in either order', async () => {
-    // 2,500 entries of 4 bytes: LevelDB's store reads them LEVEL_NEXTV_ENTRIES_MAX (1,000) at a time.
+    // 2,500 entries of 4 bytes: the LevelDB store reads them LEVEL_NEXTV_ENTRIES_MAX at a time.
     const kv = await make()
     const keys = Array.from({ length: 2500 }, (_, i) => b(9, i >> 8, i & 255))
     await kv.batch(

@@ -56,7 +56,7 @@ function sourceOf(c: ApiChain, limits?: EventCacheLimits): { loads: number[]; bl
 type Block = ReturnType<typeof ledgerEventSource>['block']
 
 describe('ledgerEventSource', () => {
-  it('summarises a committed block and its txs: ids, kinds, signer first then counterparties', async () => {
+  it('summarises a block and its txs: ids, kinds, signer first, then counterparties', async () => {
     const { chain: c, blocks } = await threeBlocks()
     const { block } = sourceOf(c)
     const second = await block(2)
@@ -73,7 +73,7 @@ describe('ledgerEventSource', () => {
     expect(await block(4)).toBeUndefined()
   })
 
-  it('bounds the cache by txs, oldest out first, and keeps the newest block whatever its size', async () => {
+  it('bounds the cache by txs, oldest first, and keeps the newest block of any size', async () => {
     const { chain: c } = await threeBlocks()
     const { loads, block } = sourceOf(c, { blocksMax: 10, txsMax: 6 })
     await block(1) // {1: 5 txs}
@@ -99,7 +99,7 @@ describe('ledgerEventSource', () => {
     expect(loads).toEqual([1, 2, 3, 1])
   })
 
-  it('keeps one copy of a block that two readers load at once, and counts its txs once', async () => {
+  it('keeps one copy of a block two readers load at once, counting its txs once', async () => {
     const { chain: c } = await threeBlocks()
     const { loads, block } = sourceOf(c, { blocksMax: 10, txsMax: 4 })
     const [a, b] = await Promise.all([block(2), block(2)])
