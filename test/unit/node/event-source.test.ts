@@ -1,3 +1,10 @@
+/**
+ * Goal: the event streams' block source summarises committed blocks correctly and keeps its cache
+ * within both bounds (blocks and txs), oldest out first, the newest block always kept, one copy per
+ * height even when two readers load it at once.
+ * Method: a real ledger with three committed blocks (5, 3 and 1 txs, signed here); the source's
+ * ledger reads are recorded to see which heights it served from its cache.
+ */
 import { afterEach, describe, expect, it } from 'vitest'
 import type { SignedTx } from '../../../src/codec/tx.ts'
 import type { Ledger } from '../../../src/ledger/ledger.ts'
