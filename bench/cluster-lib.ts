@@ -287,11 +287,16 @@ export interface CpuSplit {
   readonly verifier: number
 }
 
+/** The text of `apiUrl`'s /metrics (5-second timeout). @throws when the node does not answer. */
+async function fetchMetrics(apiUrl: string): Promise<string> {
+  const res = await fetch(`${apiUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })
+  return res.text()
+}
+
 /** Scrapes `apiUrl`'s /metrics for its CPU split; null when unavailable (not Linux, node gone). */
 export async function scrapeCpuSplit(apiUrl: string): Promise<CpuSplit | null> {
   try {
-    const res = await fetch(`${apiUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })
-    const text = await res.text()
+    const text = await fetchMetrics(apiUrl)
     const thread = (name: string): number =>
       metricSample(text, `pointsnode_thread_cpu_seconds_total{thread="${name}"}`)
     const split = {
@@ -329,8 +334,7 @@ export async function memoryKindsOf(pid: number, apiUrl: string): Promise<Memory
   let metrics: string
   try {
     smaps = readFileSync(`/proc/${pid}/smaps`, 'utf8')
-    const res = await fetch(`${apiUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })
-    metrics = await res.text()
+    metrics = await fetchMetrics(apiUrl)
   } catch {
     return null
   }
