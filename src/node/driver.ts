@@ -14,6 +14,22 @@ import type { WalStore } from './wal-store.ts'
 /** Queued consensus events before new ones are dropped (a flood cannot exhaust memory). */
 export const DRIVER_QUEUE_MAX = 10_000
 
+/**
+ * Durations the driver measures, in seconds, for the node's metrics (src/node/metrics.ts). They
+ * tell an operator where a slow height went: the disk (WAL appends, the block commit's fsync), the
+ * work on each event, or the wait between blocks.
+ */
+export interface DriverTimings {
+  /** One consensus WAL record appended durably (a synced write). */
+  walAppend(seconds: number): void
+  /** One decided block applied, written to the ledger (synced) and its WAL records pruned. */
+  blockCommit(seconds: number): void
+  /** From this node's previous commit to this one (not reported for its first commit). */
+  blockInterval(seconds: number): void
+  /** One event: its preparation (signature checks), the engine's step and every effect. */
+  event(type: ConsensusEvent['type'], seconds: number): void
+}
+
 /** What the driver does with the outside world. */
 export interface DriverIo {
   broadcast(bytes: Uint8Array): void
@@ -32,7 +48,11 @@ export interface DriverIo {
    * engine, which then proposes without waiting out the block interval.
    */
   poolFull?(): boolean
+  /** Where the driver reports its durations (none: not measured). */
+  readonly timings?: DriverTimings
 }
+
+const secondsSince = (start: number): number => (performance.now() - start) / 1000
 
 /** Runs one engine. */
 export class ConsensusDriver {
@@ -44,6 +64,8 @@ export class ConsensusDriver {
   readonly #timers = new Set<ReturnType<typeof setTimeout>>()
   #draining: Promise<void> | null = null
   #stopped = false
+  /** `performance.now()` at this node's last commit (NaN before the first). */
+  #lastCommitAt = Number.NaN
   dropped = 0
   /** Rounds entered above round 0 since start (a metric). */
   roundChanges = 0
@@ -71,6 +93,7 @@ export class ConsensusDriver {
     await Promise.resolve()
     try {
       for (let event = this.#queue.shift(); event && !this.#stopped; event = this.#queue.shift()) {
+        const start = performance.now()
         if (this.#io.prepare) await this.#io.prepare(event)
         const { currentHeight: height, currentRound: round } = this.#engine
         const now = BigInt(Date.now())
@@ -82,6 +105,7 @@ export class ConsensusDriver {
         if (this.#engine.currentHeight === height && this.#engine.currentRound > round)
           this.roundChanges += this.#engine.currentRound - round
         await this.#run(effects)
+        this.#io.timings?.event(event.type, secondsSince(start))
       }
     } catch (error) {
       this.#stopped = true
@@ -94,9 +118,12 @@ export class ConsensusDriver {
   async #run(effects: readonly Effect[]): Promise<void> {
     for (const effect of effects) {
       switch (effect.type) {
-        case 'persist':
+        case 'persist': {
+          const start = performance.now()
           await this.#wal.append(effect.record)
+          this.#io.timings?.walAppend(secondsSince(start))
           break
+        }
         case 'broadcast':
           this.#io.broadcast(encodeConsensusMessage(effect.message))
           break
@@ -107,10 +134,17 @@ export class ConsensusDriver {
           this.#schedule(effect.height, effect.round, effect.step, effect.delayMs)
           break
         case 'commitBlock': {
+          const start = performance.now()
           const execution = this.#app.commit(effect.block)
           assert(execution.blockHash.length === 32, 'committed block hash')
           await this.#io.commit(effect.block, effect.certificate, execution)
           await this.#wal.pruneBelow(effect.block.header.height + 1)
+          const end = performance.now()
+          this.#io.timings?.blockCommit((end - start) / 1000)
+          if (!Number.isNaN(this.#lastCommitAt)) {
+            this.#io.timings?.blockInterval((end - this.#lastCommitAt) / 1000)
+          }
+          this.#lastCommitAt = end
           // The engine decides at most one height per event and buffers later messages: give it
           // an event to continue with (it also re-offers pooled txs to the next proposer).
           this.enqueue({ type: 'txsAvailable', now: 0n })

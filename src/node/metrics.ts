@@ -1,12 +1,15 @@
 /**
  * The node's Prometheus registry: committed height, round changes, mempool size, committed txs (a
  * counter: tx/s is its `rate()`), signature-verification queue depth, connected peers, event-stream
- * subscribers, plus the process defaults. Request latency per route is added by the API
- * (src/api/request-metrics.ts) to the same registry. Values are read when scraped.
+ * subscribers, plus the process defaults. Gauges and counters are read when scraped; the consensus
+ * driver's durations (`NodeTimings`) are histograms observed as they happen. Request latency per
+ * route is added by the API (src/api/request-metrics.ts) to the same registry.
  * Spec: SPEC §9 (metrics); docs/api.md#metrics.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { ConsensusEvent } from '../consensus/types.ts'
 import type { P2pStats } from '../p2p/types.ts'
+import type { DriverTimings } from './driver.ts'
 import type { ThreadCpu } from './thread-cpu.ts'
 
 /** What the metrics read from the running node (each call is cheap). */
@@ -54,7 +57,79 @@ export const NODE_METRIC_NAMES = [
   'pointsnode_peers',
   'pointsnode_event_subscribers',
   'pointsnode_thread_cpu_seconds_total',
+  'pointsnode_wal_append_seconds',
+  'pointsnode_block_commit_seconds',
+  'pointsnode_block_interval_seconds',
+  'pointsnode_consensus_event_seconds',
 ] as const
+
+/** Buckets for work on one event or one synced write: 0.5 ms to 5 s. */
+const WORK_BUCKETS_SECONDS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+]
+/**
+ * Buckets for the time between two commits: 25 ms (test chains' short intervals) to 60 s (the
+ * default interval is 0.5 s; a failed round adds 2 s at first).
+ */
+const INTERVAL_BUCKETS_SECONDS = [0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60]
+
+function histogram<L extends string = never>(
+  name: string,
+  help: string,
+  buckets: readonly number[],
+  labelNames: readonly L[] = [],
+): Histogram<L> {
+  // Registered by `buildNodeMetrics`, not in prom-client's global registry.
+  return new Histogram({ name, help, buckets: [...buckets], labelNames, registers: [] })
+}
+
+/** The consensus driver's durations as histograms (seconds). */
+export class NodeTimings implements DriverTimings {
+  readonly #wal = histogram(
+    'pointsnode_wal_append_seconds',
+    'consensus WAL appends (synced writes)',
+    WORK_BUCKETS_SECONDS,
+  )
+  readonly #commit = histogram(
+    'pointsnode_block_commit_seconds',
+    'block commits: applied, written to the ledger (synced), WAL pruned',
+    WORK_BUCKETS_SECONDS,
+  )
+  readonly #interval = histogram(
+    'pointsnode_block_interval_seconds',
+    'time from one commit of this node to its next',
+    INTERVAL_BUCKETS_SECONDS,
+  )
+  readonly #event = histogram(
+    'pointsnode_consensus_event_seconds',
+    'consensus events handled: signature checks, engine step and effects, by event type',
+    WORK_BUCKETS_SECONDS,
+    ['event'],
+  )
+
+  walAppend(seconds: number): void {
+    this.#wal.observe(seconds)
+  }
+
+  blockCommit(seconds: number): void {
+    this.#commit.observe(seconds)
+  }
+
+  blockInterval(seconds: number): void {
+    this.#interval.observe(seconds)
+  }
+
+  event(type: ConsensusEvent['type'], seconds: number): void {
+    this.#event.observe({ event: type }, seconds)
+  }
+
+  /** Adds the histograms to `registry`. */
+  registerIn(registry: Registry): void {
+    for (const h of [this.#wal, this.#commit, this.#interval, this.#event]) {
+      registry.registerMetric(h)
+    }
+  }
+}
 
 function gauge(registry: Registry, name: string, help: string, read: () => number): void {
   new Gauge({
@@ -80,10 +155,11 @@ function counter(registry: Registry, name: string, help: string, read: () => num
   })
 }
 
-/** Builds the registry over `view`. */
-export function buildNodeMetrics(view: NodeMetricsView): Registry {
+/** Builds the registry over `view`, with the driver's histograms when given. */
+export function buildNodeMetrics(view: NodeMetricsView, timings?: NodeTimings): Registry {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
+  timings?.registerIn(registry)
   gauge(registry, 'pointsnode_height', 'committed height', () => view.height())
   counter(registry, 'pointsnode_round_changes_total', 'rounds above 0 entered', () =>
     view.roundChanges(),

@@ -41,7 +41,7 @@ import type { NodeConfig } from './config.ts'
 import { ConsensusDriver } from './driver.ts'
 import { deriveIndexEntries } from './index-entries.ts'
 import { ledgerEventSource } from './event-source.ts'
-import { buildNodeMetrics } from './metrics.ts'
+import { buildNodeMetrics, NodeTimings } from './metrics.ts'
 import { currentThreadId, readThreadCpu } from './thread-cpu.ts'
 import { Mempool } from './mempool.ts'
 import { verifyConsensusDigest, VerifierPool } from './verifier.ts'
@@ -382,15 +382,27 @@ async function unwind(
   }
 }
 
-function buildDriver(options: RunOptions, opened: Opened, mempool: Mempool, status: Status) {
-  const { config, key, log } = options
-  const { restored, ledger } = opened
-  const app = new ChainApp(config.chainId, restored.state, restored.tree, status.height, {
+/** The chain app over the restored state; proposals take their txs from `mempool`. */
+function buildChainApp(config: NodeConfig, opened: Opened, mempool: Mempool, height: number) {
+  const { restored } = opened
+  return new ChainApp(config.chainId, restored.state, restored.tree, height, {
     selectTxs: (h) =>
       mempool.take(config.consensus.proposalTxsMax, BLOCK_BYTES_MAX / 2, h).map((p) => p.signed),
     isVerified: (txId, signature) => mempool.isVerified(txId, signature),
     decodeTx: opened.decoded.decode,
   })
+}
+
+function buildDriver(
+  options: RunOptions,
+  opened: Opened,
+  mempool: Mempool,
+  status: Status,
+  timings: NodeTimings,
+) {
+  const { config, key, log } = options
+  const { restored, ledger } = opened
+  const app = buildChainApp(config, opened, mempool, status.height)
   const engine = new Consensus({
     chainId: config.chainId,
     signer: { publicKey: key.publicKey, signDigest: (d) => signDigest(d, key.secretKey) },
@@ -412,6 +424,7 @@ function buildDriver(options: RunOptions, opened: Opened, mempool: Mempool, stat
     wal: opened.walRecords,
   })
   const driver = new ConsensusDriver(engine, app, opened.wal, {
+    timings,
     poolFull: () => mempool.size >= config.consensus.proposalTxsMax,
     broadcast: (bytes) => status.p2p?.broadcast(bytes),
     send: (to, bytes) => status.p2p?.send(to, bytes),
@@ -555,11 +568,12 @@ function buildHttp(
     mempool: Mempool
     status: Status
     submit: Submitter['submit']
+    timings: NodeTimings
   },
   opened: Opened,
 ) {
   const { config } = options
-  const { app, driver, mempool, status } = parts
+  const { app, driver, mempool, status, timings } = parts
   const events = eventHubOf(opened.ledger, status)
   // The thread that builds the node runs its event loop.
   const mainTid = currentThreadId()
@@ -571,17 +585,21 @@ function buildHttp(
       timeWindowMs: 60_000,
     },
     events,
-    metrics: buildNodeMetrics({
-      height: () => status.height,
-      roundChanges: () => driver.roundChanges,
-      mempoolTxs: () => mempool.size,
-      committedTxs: () => status.committedTxs,
-      verifyQueue: () => mempool.stats().pending,
-      peers: () => status.p2p?.peers().filter((p) => p.connected).length ?? 0,
-      eventSubscribers: () => events.stats().subscribers,
-      p2pStats: () => status.p2p?.stats() ?? null,
-      threadCpu: () => (mainTid === null ? null : readThreadCpu(mainTid, opened.pool.threadIds())),
-    }),
+    metrics: buildNodeMetrics(
+      {
+        height: () => status.height,
+        roundChanges: () => driver.roundChanges,
+        mempoolTxs: () => mempool.size,
+        committedTxs: () => status.committedTxs,
+        verifyQueue: () => mempool.stats().pending,
+        peers: () => status.p2p?.peers().filter((p) => p.connected).length ?? 0,
+        eventSubscribers: () => events.stats().subscribers,
+        p2pStats: () => status.p2p?.stats() ?? null,
+        threadCpu: () =>
+          mainTid === null ? null : readThreadCpu(mainTid, opened.pool.threadIds()),
+      },
+      timings,
+    ),
     ...(options.consoleDir !== undefined ? { consoleDir: options.consoleDir } : {}),
     health: () => ({
       height: status.height,
@@ -658,7 +676,8 @@ async function startServices(
   }
   let committedState: StateReader | null = null
   const mempool = buildMempool(config.chainId, opened, () => committedState)
-  const { app, driver } = buildDriver(options, opened, mempool, status)
+  const timings = new NodeTimings()
+  const { app, driver } = buildDriver(options, opened, mempool, status, timings)
   committedState = app.state
   const p2p = await startTransport(options, opened, driver, mempool, status)
   started.push(() => p2p.stop())
@@ -670,7 +689,8 @@ async function startServices(
       driver.enqueue({ type: 'txsAvailable', now: 0n })
     },
   })
-  const api = await buildHttp(options, { app, driver, mempool, status, submit }, opened)
+  const parts = { app, driver, mempool, status, submit, timings }
+  const api = await buildHttp(options, parts, opened)
   started.push(() => api.close())
   const node = new PointsNode({
     submit,

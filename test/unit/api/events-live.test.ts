@@ -115,7 +115,7 @@ describe('event streams on a live node', () => {
     await (await fetch(`${node.apiUrl}/health`)).arrayBuffer()
     const first = await scrape()
     for (const name of NODE_METRIC_NAMES) {
-      expect(first, name).toMatch(new RegExp(`^# TYPE ${name} (gauge|counter)$`, 'm'))
+      expect(first, name).toMatch(new RegExp(`^# TYPE ${name} (gauge|counter|histogram)$`, 'm'))
     }
     expect(first).toContain(`${REQUEST_DURATION_METRIC}_bucket{`)
     expect(first).toMatch(/route="\/health"/)
