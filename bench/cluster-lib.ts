@@ -287,26 +287,73 @@ export interface CpuSplit {
   readonly verifier: number
 }
 
-/** The text of `apiUrl`'s /metrics (5-second timeout). @throws when the node does not answer. */
-async function fetchMetrics(apiUrl: string): Promise<string> {
-  const res = await fetch(`${apiUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })
-  return res.text()
-}
-
-/** Scrapes `apiUrl`'s /metrics for its CPU split; null when unavailable (not Linux, node gone). */
-export async function scrapeCpuSplit(apiUrl: string): Promise<CpuSplit | null> {
+/** The text of `apiUrl`'s /metrics; null when the node does not answer within 5 s. */
+export async function scrapeMetrics(apiUrl: string): Promise<string | null> {
   try {
-    const text = await fetchMetrics(apiUrl)
-    const thread = (name: string): number =>
-      metricSample(text, `pointsnode_thread_cpu_seconds_total{thread="${name}"}`)
-    const split = {
-      process: metricSample(text, 'process_cpu_seconds_total'),
-      main: thread('main'),
-      verifier: thread('verifier'),
-    }
-    return Object.values(split).every(Number.isFinite) ? split : null
+    const res = await fetch(`${apiUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })
+    return await res.text()
   } catch {
     return null
+  }
+}
+
+/** A node's CPU split from its /metrics text; null when a series is missing (not Linux). */
+export function cpuSplitOf(text: string | null): CpuSplit | null {
+  if (text === null) return null
+  const thread = (name: string): number =>
+    metricSample(text, `pointsnode_thread_cpu_seconds_total{thread="${name}"}`)
+  const split = {
+    process: metricSample(text, 'process_cpu_seconds_total'),
+    main: thread('main'),
+    verifier: thread('verifier'),
+  }
+  return Object.values(split).every(Number.isFinite) ? split : null
+}
+
+/**
+ * The cumulative bucket counts of histogram `name` in a /metrics text, by upper bound in seconds
+ * (`Infinity` for `+Inf`), keeping the series whose labels include `labels` (e.g. `event="vote"`).
+ */
+export function histogramOf(text: string, name: string, labels = ''): Map<number, number> {
+  const out = new Map<number, number>()
+  const prefix = `${name}_bucket{`
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(prefix)) continue
+    const close = line.indexOf('} ')
+    const inside = line.slice(prefix.length, close)
+    if (labels !== '' && !inside.split(',').includes(labels)) continue
+    const le = /(?:^|,)le="([^"]+)"/.exec(inside)?.[1]
+    if (le === undefined) continue
+    const bound = le === '+Inf' ? Infinity : Number(le)
+    out.set(bound, (out.get(bound) ?? 0) + Number(line.slice(close + 2)))
+  }
+  return out
+}
+
+/** What a histogram observed between two scrapes: count, and the bucket bounds of p50, p99, max. */
+export interface BucketQuantiles {
+  readonly count: number
+  /** Upper bounds in seconds of the buckets holding the 50th and 99th percentile and the largest. */
+  readonly p50: number
+  readonly p99: number
+  readonly max: number
+}
+
+/** `BucketQuantiles` of the observations made between `before` and `after` (`histogramOf`). */
+export function bucketQuantiles(
+  before: ReadonlyMap<number, number>,
+  after: ReadonlyMap<number, number>,
+): BucketQuantiles {
+  const bounds = [...after.keys()].sort((a, b) => a - b)
+  const cumulative = bounds.map((b) => (after.get(b) ?? 0) - (before.get(b) ?? 0))
+  const count = cumulative[cumulative.length - 1] ?? 0
+  const boundOf = (rank: number): number => bounds[cumulative.findIndex((c) => c >= rank)] ?? NaN
+  if (count <= 0) return { count: 0, p50: NaN, p99: NaN, max: NaN }
+  return {
+    count,
+    p50: boundOf(Math.ceil(count * 0.5)),
+    p99: boundOf(Math.ceil(count * 0.99)),
+    max: boundOf(count),
   }
 }
 
@@ -331,13 +378,13 @@ const ARENA_BYTES = 64 * 2 ** 20
 /** `MemoryKinds` of the node `pid` serving `apiUrl`; null when it is gone (or not Linux). */
 export async function memoryKindsOf(pid: number, apiUrl: string): Promise<MemoryKinds | null> {
   let smaps: string
-  let metrics: string
   try {
     smaps = readFileSync(`/proc/${pid}/smaps`, 'utf8')
-    metrics = await fetchMetrics(apiUrl)
   } catch {
     return null
   }
+  const metrics = await scrapeMetrics(apiUrl)
+  if (metrics === null) return null
   let malloc = 0
   let anon = 0
   let file = 0

@@ -16,15 +16,19 @@ import {
   benchAccounts,
   createBenchTestnet,
   killGroup,
+  bucketQuantiles,
+  cpuSplitOf,
+  histogramOf,
   percentile,
   procSample,
   removeDir,
-  scrapeCpuSplit,
+  scrapeMetrics,
   startNode,
   stopNode,
   trackGroup,
   waitClusterReady,
   type BenchTestnet,
+  type BucketQuantiles,
   type CommitMap,
   type CpuSplit,
   type NodeProc,
@@ -133,9 +137,9 @@ export interface StepRun {
   readonly signMs: number
   readonly cpuBefore: (ProcSample | null)[]
   readonly cpuAfter: (ProcSample | null)[]
-  /** Node 0's CPU split by thread at the window's start and end (null: not available). */
-  readonly threadsBefore: CpuSplit | null
-  readonly threadsAfter: CpuSplit | null
+  /** Node 0's /metrics text at the window's start and end (null: it did not answer). */
+  readonly metricsBefore: string | null
+  readonly metricsAfter: string | null
   /** Wall time between the two samples. */
   readonly wallMs: number
   /** RSS per validator sampled every `rssEveryMs` during the run (soak). */
@@ -192,8 +196,8 @@ export async function runStep(cluster: BenchCluster, options: StepOptions): Prom
   let cpuBefore: (ProcSample | null)[] = []
   let cpuAfter: (ProcSample | null)[] = []
   const node0 = cluster.nodes[0]!.apiUrl
-  let threadsBefore: Promise<CpuSplit | null> = Promise.resolve(null)
-  let threadsAfter: Promise<CpuSplit | null> = Promise.resolve(null)
+  let metricsBefore: Promise<string | null> = Promise.resolve(null)
+  let metricsAfter: Promise<string | null> = Promise.resolve(null)
   let t0 = 0
   let t1 = 0
   let signMs = 0
@@ -218,7 +222,7 @@ export async function runStep(cluster: BenchCluster, options: StepOptions): Prom
       }
       if (line.startsWith('START ')) {
         cpuBefore = pids().map(procSample)
-        threadsBefore = scrapeCpuSplit(node0)
+        metricsBefore = scrapeMetrics(node0)
         t0 = performance.now()
         if (options.rssEveryMs !== undefined) {
           const sample = (): void => {
@@ -232,7 +236,7 @@ export async function runStep(cluster: BenchCluster, options: StepOptions): Prom
       }
       if (line.startsWith('END ')) {
         cpuAfter = pids().map(procSample)
-        threadsAfter = scrapeCpuSplit(node0)
+        metricsAfter = scrapeMetrics(node0)
         t1 = performance.now()
         if (rss.timer) clearInterval(rss.timer)
       }
@@ -256,8 +260,8 @@ export async function runStep(cluster: BenchCluster, options: StepOptions): Prom
     signMs,
     cpuBefore,
     cpuAfter,
-    threadsBefore: await threadsBefore,
-    threadsAfter: await threadsAfter,
+    metricsBefore: await metricsBefore,
+    metricsAfter: await metricsAfter,
     wallMs: t1 - t0,
     rssSeries,
     rssAnonSeries,
@@ -288,6 +292,8 @@ export interface StepStats {
   readonly cpuPercent: number[]
   /** Node 0's CPU per committed tx (µs) by thread over the window; null when not measured. */
   readonly cpuPerTx: CpuPerTx | null
+  /** Node 0's consensus timings over the window (its histograms); null when not measured. */
+  readonly timings: ConsensusTimings | null
   readonly rssMiB: number[]
   readonly statusCounts: Record<string, number>
   readonly firstErrors: string[]
@@ -310,6 +316,34 @@ function commitTimeOf(heights: readonly [number, number][]): (h: number) => numb
       else hi = mid
     }
     return lo < sorted.length ? suffixMin[lo] : undefined
+  }
+}
+
+/** What node 0's consensus-timing histograms (src/node/metrics.ts) observed over a window. */
+export interface ConsensusTimings {
+  /** Synced WAL appends. */
+  readonly walAppend: BucketQuantiles
+  /** Block commits: apply, synced ledger write, WAL prune. */
+  readonly blockCommit: BucketQuantiles
+  /** Time from one commit to the next. */
+  readonly blockInterval: BucketQuantiles
+  /** Handling a proposal: its txs' signature checks, its execution, the WAL append, the vote. */
+  readonly proposal: BucketQuantiles
+}
+
+/** Node 0's `ConsensusTimings` between two /metrics texts; null when either is missing. */
+export function consensusTimings(
+  before: string | null,
+  after: string | null,
+): ConsensusTimings | null {
+  if (before === null || after === null) return null
+  const of = (name: string, labels = ''): BucketQuantiles =>
+    bucketQuantiles(histogramOf(before, name, labels), histogramOf(after, name, labels))
+  return {
+    walAppend: of('pointsnode_wal_append_seconds'),
+    blockCommit: of('pointsnode_block_commit_seconds'),
+    blockInterval: of('pointsnode_block_interval_seconds'),
+    proposal: of('pointsnode_consensus_event_seconds', 'event="proposal"'),
   }
 }
 
@@ -392,7 +426,12 @@ export function analyseStep(step: StepRun, commits: CommitMap): StepStats {
     round0Percent: windowHeights.length === 0 ? NaN : (100 * round0) / windowHeights.length,
     txsPerBlock: blockTxs.length === 0 ? 0 : blockTxs.reduce((a, b) => a + b, 0) / blockTxs.length,
     cpuPercent,
-    cpuPerTx: cpuPerTx(step.threadsBefore, step.threadsAfter, latencies.length),
+    cpuPerTx: cpuPerTx(
+      cpuSplitOf(step.metricsBefore),
+      cpuSplitOf(step.metricsAfter),
+      latencies.length,
+    ),
+    timings: consensusTimings(step.metricsBefore, step.metricsAfter),
     rssMiB: step.cpuAfter.map((s) => (s ? s.rssBytes / 2 ** 20 : NaN)),
     statusCounts: r.statusCounts,
     firstErrors: r.firstErrors,

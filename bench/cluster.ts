@@ -46,7 +46,13 @@ import {
   type StepStats,
 } from './cluster-run.ts'
 import { fmt, machineLine } from './harness.ts'
-import { summariseProfileDir, sweepSvg, writeCsv, type ProfileSummary } from './report.ts'
+import {
+  printConsensusTimings,
+  summariseProfileDir,
+  sweepSvg,
+  writeCsv,
+  type ProfileSummary,
+} from './report.ts'
 
 const args = process.argv.slice(2)
 const num = (name: string, fallback: number): number => numberFlag(args, name, fallback)
@@ -258,6 +264,7 @@ async function main(): Promise<void> {
     const stats = runs.map((r) => analyseStep(r, commits))
     printSteps(stats)
     printCpuPerTx(stats, verify.two)
+    printConsensusTimings(stats)
     const best = Math.max(...stats.map((s) => s.committedPerSecond))
     const ceiling = validators === 1 ? verify.two : verify.two / validators
     console.log('\n### Ratios (issue #9)\n')

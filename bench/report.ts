@@ -1,10 +1,41 @@
 /**
  * Output helpers of the cluster benchmark: a summary of V8 `.cpuprofile` files (self time per
- * function), a CSV writer and a hand-written SVG chart of throughput and p99 latency against offered
- * load (no chart library). Issue #9.
+ * function), a CSV writer, a hand-written SVG chart of throughput and p99 latency against offered
+ * load (no chart library), and the table of node 0's consensus timings. Issue #9.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { BucketQuantiles } from './cluster-lib.ts'
+import type { ConsensusTimings } from './cluster-run.ts'
+
+/** `p50 / p99 / max` of a histogram's window in ms (bucket upper bounds), or `-` when empty. */
+function bucketsCell(q: BucketQuantiles): string {
+  if (q.count === 0) return '-'
+  const ms = (s: number): string => (s === Infinity ? 'more' : String(Math.round(s * 1000)))
+  return `≤ ${ms(q.p50)} / ${ms(q.p99)} / ${ms(q.max)} (${q.count})`
+}
+
+/**
+ * Prints node 0's consensus timings per step: WAL appends, block commits, the time between blocks
+ * and the handling of proposals, as the upper bounds of their histogram buckets (src/node/metrics.ts)
+ * at p50, p99 and the largest observation, with the count.
+ */
+export function printConsensusTimings(
+  rows: readonly { readonly label: string; readonly timings: ConsensusTimings | null }[],
+): void {
+  const measured = rows.filter((r) => r.timings !== null)
+  if (measured.length === 0) return
+  console.log(
+    '\n### Consensus timings of validator 0 (ms, bucket bounds: p50 / p99 / max (count))\n',
+  )
+  console.log('| step | WAL append (fsync) | block commit | block interval | proposal handling |')
+  console.log('|---|---|---|---|---|')
+  for (const { label, timings } of measured) {
+    const t = timings!
+    const cells = [t.walAppend, t.blockCommit, t.blockInterval, t.proposal].map(bucketsCell)
+    console.log(`| ${label} | ${cells.join(' | ')} |`)
+  }
+}
 
 interface ProfileNode {
   readonly id: number
