@@ -2,6 +2,7 @@
  * The consensus driver: feeds events to the pure engine one at a time and runs its effects in order
  * with real I/O. A `persist` effect is awaited (fsync) before any later effect runs, so no vote that
  * depends on it leaves the node first (STYLE §2). Timeouts use real timers tagged by the engine.
+ * It reports how long its writes, commits and events took (`DriverTimings`) for the metrics.
  */
 import type { ChainApp, ChainExecution } from '../chain/app.ts'
 import { encodeConsensusMessage } from '../consensus/messages.ts'
@@ -17,7 +18,8 @@ export const DRIVER_QUEUE_MAX = 10_000
 /**
  * Durations the driver measures, in seconds, for the node's metrics (src/node/metrics.ts). They
  * tell an operator where a slow height went: the disk (WAL appends, the block commit's fsync), the
- * work on each event, or the wait between blocks.
+ * work on each event, or the wait between blocks. Each is wall time as the driver waits for it, so
+ * it includes any time the event loop spent on other work (HTTP, gossip) before resuming it.
  */
 export interface DriverTimings {
   /** One consensus WAL record appended durably (a synced write). */
