@@ -236,10 +236,23 @@ async function currentHeight(): Promise<number> {
   return health.height
 }
 
+/**
+ * Txs signed between two yields to the event loop while signing ahead. A chunk of a soak (five
+ * seconds of txs, 1,500 at 300 tx/s) takes about 0.4 s to sign; signed in one go, it held up the
+ * submissions (which then went out in a burst) and the height polls (which then timed the blocks
+ * of that spell late).
+ */
+const SIGN_SLICE = 50
+
 async function signChunk(from: number, to: number, out: { id: string; bytes: Uint8Array }[]) {
   const expires =
     (await currentHeight()) + (config.signAhead ? EXPIRY_HEIGHTS_SIGN_AHEAD : EXPIRY_HEIGHTS)
-  for (let i = from; i < to; i++) out[i] = sign(i, expires)
+  for (let i = from; i < to; i++) {
+    out[i] = sign(i, expires)
+    if (config.signAhead && (i - from) % SIGN_SLICE === SIGN_SLICE - 1) {
+      await new Promise((r) => setImmediate(r))
+    }
+  }
 }
 
 /**
@@ -268,12 +281,22 @@ async function run(): Promise<void> {
     wake?.()
   }
   let batches = 0
+  // Signing ahead runs beside the submissions (it yields every SIGN_SLICE txs), one chunk at a time.
+  let signing: Promise<void> | null = null
   while (next < count && now() - startMs < config.submitMs) {
-    // Keep a rate's worth of txs signed beyond the next request (several chunks for a big batch).
-    while (config.signAhead && next + batch > signedUpTo - rate && signedUpTo < count) {
+    // Keep a rate's worth of txs signed beyond the next request; wait only when none is left.
+    if (config.signAhead && signing === null && next + batch > signedUpTo - rate) {
       const to = Math.min(count, signedUpTo + chunk)
-      await signChunk(signedUpTo, to, signed)
-      signedUpTo = to
+      if (to > signedUpTo) {
+        signing = signChunk(signedUpTo, to, signed).then(() => {
+          signedUpTo = to
+          signing = null
+        })
+      }
+    }
+    if (signing !== null && next + batch > signedUpTo) {
+      await signing
+      continue
     }
     const due = rate > 0 ? startMs + (next * 1000) / rate : 0
     const t = now()
