@@ -44,6 +44,12 @@ export interface NodeConfig {
      * want smaller blocks, a validator with cores to spare may take larger ones.
      */
     readonly proposalTxsMax: number
+    /**
+     * How long a round-0 proposer waits after a commit for txs before it proposes, in ms, unless
+     * its pool already holds a full proposal. Less gives lower latency at light load and more
+     * blocks (and CPU and disk writes) when idle; every validator should use the same value.
+     */
+    readonly blockIntervalMs: number
   }
   readonly memory: {
     /**
@@ -73,7 +79,7 @@ export function defaultConfig(home: string): NodeConfig {
     p2p: { listen: '/ip4/127.0.0.1/tcp/26656', peers: [], observers: [] },
     log: { level: 'info' },
     verifier: { workers: 1 },
-    consensus: { proposalTxsMax: PROPOSAL_TXS_DEFAULT },
+    consensus: { proposalTxsMax: PROPOSAL_TXS_DEFAULT, blockIntervalMs: BLOCK_INTERVAL_MS_DEFAULT },
     memory: { heapGrowthPercent: HEAP_GROWTH_PERCENT_DEFAULT },
   }
 }
@@ -89,6 +95,7 @@ const ENV_KEYS: Readonly<Record<string, string>> = {
   POINTSNODE_LOG_LEVEL: 'log.level',
   POINTSNODE_VERIFIER_WORKERS: 'verifier.workers',
   POINTSNODE_PROPOSAL_TXS_MAX: 'consensus.proposalTxsMax',
+  POINTSNODE_BLOCK_INTERVAL_MS: 'consensus.blockIntervalMs',
   POINTSNODE_HEAP_GROWTH_PERCENT: 'memory.heapGrowthPercent',
 }
 
@@ -169,6 +176,7 @@ export function loadConfig(
     'log.level': log['level'] ?? base.log.level,
     'verifier.workers': verifier['workers'] ?? base.verifier.workers,
     'consensus.proposalTxsMax': consensus['proposalTxsMax'] ?? base.consensus.proposalTxsMax,
+    'consensus.blockIntervalMs': consensus['blockIntervalMs'] ?? base.consensus.blockIntervalMs,
     'memory.heapGrowthPercent': memory['heapGrowthPercent'] ?? base.memory.heapGrowthPercent,
   }
   for (const layer of overrides) {
@@ -185,6 +193,7 @@ const NUMERIC_KEYS: ReadonlySet<string> = new Set([
   'api.rateLimitPerMinute',
   'verifier.workers',
   'consensus.proposalTxsMax',
+  'consensus.blockIntervalMs',
   'memory.heapGrowthPercent',
 ])
 /**
@@ -193,6 +202,16 @@ const NUMERIC_KEYS: ReadonlySet<string> = new Set([
  * (docs/BENCHMARKS.md, "Cluster").
  */
 export const PROPOSAL_TXS_DEFAULT = 2_000
+/** Default block interval (ms): see `consensus.blockIntervalMs`. */
+export const BLOCK_INTERVAL_MS_DEFAULT = 500
+/**
+ * Longest configurable block interval (ms). The round-0 timer is 2 s: a proposer that waits
+ * longer than it for txs leaves no time for the proposal, prepare and commit of round 0, and at
+ * light load every height would need a second round.
+ */
+export const BLOCK_INTERVAL_MS_MAX = 1_500
+/** Shortest configurable block interval (ms). */
+export const BLOCK_INTERVAL_MS_MIN = 10
 /**
  * Default V8 heap growth: 100 % past the live set. A 4-validator soak at 300 tx/s then held each
  * validator's RSS within ±10 % (V8's own policy let it climb to 0.6-0.8 GiB), and one validator's
@@ -270,6 +289,11 @@ function validate(home: string, flat: Record<string, unknown>): Result<NodeConfi
   if (!isIntIn(proposalTxsMax, 1, BLOCK_TX_COUNT_MAX)) {
     return invalid(`consensus.proposalTxsMax must be an integer in 1..${BLOCK_TX_COUNT_MAX}`)
   }
+  const blockIntervalMs = flat['consensus.blockIntervalMs']
+  if (!isIntIn(blockIntervalMs, BLOCK_INTERVAL_MS_MIN, BLOCK_INTERVAL_MS_MAX)) {
+    const range = `${BLOCK_INTERVAL_MS_MIN}..${BLOCK_INTERVAL_MS_MAX}`
+    return invalid(`consensus.blockIntervalMs must be an integer in ${range}`)
+  }
   const heapGrowthPercent = flat['memory.heapGrowthPercent']
   if (!isIntIn(heapGrowthPercent, 0, HEAP_GROWTH_PERCENT_MAX)) return invalid(HEAP_GROWTH_INVALID)
   return ok({
@@ -279,7 +303,7 @@ function validate(home: string, flat: Record<string, unknown>): Result<NodeConfi
     p2p: { listen, peers, observers },
     log: { level: level as NodeConfig['log']['level'] },
     verifier: { workers },
-    consensus: { proposalTxsMax },
+    consensus: { proposalTxsMax, blockIntervalMs },
     memory: { heapGrowthPercent },
   })
 }

@@ -72,7 +72,7 @@ export interface NodeOptions {
   readonly log: Logger
   /** Verifier worker threads; default `config.verifier.workers`. */
   readonly verifierWorkers?: number
-  /** Round-0 wait after a block before the next proposal. */
+  /** Round-0 wait after a block before the next proposal (default: `consensus.blockIntervalMs`). */
   readonly blockIntervalMs?: number
   /** API request rate per client address (default: buildApi's 600 per minute); benches raise it. */
   readonly apiRateLimit?: { readonly max: number; readonly timeWindowMs: number }
@@ -411,7 +411,7 @@ function buildDriver(
     timeouts: {
       roundBaseMs: 2000,
       roundMaxMs: 30_000,
-      blockIntervalMs: options.blockIntervalMs ?? 500,
+      blockIntervalMs: options.blockIntervalMs ?? config.consensus.blockIntervalMs,
       createEmptyBlocks: true,
     },
     chain: {

@@ -57,6 +57,15 @@ const INTEGER_SETTINGS = [
     refusal: 'consensus.proposalTxsMax must be an integer in 1..5000',
   },
   {
+    section: 'consensus',
+    key: 'blockIntervalMs',
+    fallback: 500,
+    env: 'POINTSNODE_BLOCK_INTERVAL_MS',
+    good: [10, 1500],
+    bad: [9, 1501, 250.5, '250', -500],
+    refusal: 'consensus.blockIntervalMs must be an integer in 10..1500',
+  },
+  {
     section: 'memory',
     key: 'heapGrowthPercent',
     fallback: 100,
