@@ -396,9 +396,12 @@ export function analyseStep(step: StepRun, commits: CommitMap): StepStats {
     .filter((t) => t[2] >= 0)
     .map((t) => t[3])
     .sort((a, b) => a - b)
+  // The first poll finds the height committed before the window; `timeOf` gives it and every
+  // height below it the first poll's time, so only the heights above it were decided in the window.
+  const heightAtStart = r.heights.reduce((m, [h]) => Math.min(m, h), Infinity)
   const windowHeights = [...commits.roundOfHeight.keys()].filter((h) => {
     const at = timeOf(h)
-    return at !== undefined && at >= r.startMs && at <= r.endMs
+    return h > heightAtStart && at !== undefined && at >= r.startMs && at <= r.endMs
   })
   const round0 = windowHeights.filter((h) => commits.roundOfHeight.get(h) === 0).length
   const blockTxs = [...heightsHit].map((h) => commits.txsOfHeight.get(h) ?? 0)
