@@ -300,14 +300,21 @@ export interface StepStats {
   readonly signMs: number
 }
 
+/**
+ * When node 0 was first seen at or above each height, from the load generator's polls; undefined
+ * for a height never reached, and for the first poll's height and those below it, which were
+ * committed before the polls began (their time is unknown, not the first poll's).
+ */
 function commitTimeOf(heights: readonly [number, number][]): (h: number) => number | undefined {
   // A height may be skipped between two polls: its commit time is the first poll at or above it.
   const sorted = [...heights].sort((a, b) => a[0] - b[0])
+  const heightAtStart = sorted[0]?.[0] ?? Infinity
   const suffixMin = sorted.map((e) => e[1])
   for (let i = suffixMin.length - 2; i >= 0; i--) {
     suffixMin[i] = Math.min(suffixMin[i]!, suffixMin[i + 1]!)
   }
   return (h) => {
+    if (h <= heightAtStart) return undefined
     let lo = 0
     let hi = sorted.length
     while (lo < hi) {
@@ -396,12 +403,9 @@ export function analyseStep(step: StepRun, commits: CommitMap): StepStats {
     .filter((t) => t[2] >= 0)
     .map((t) => t[3])
     .sort((a, b) => a - b)
-  // The first poll finds the height committed before the window; `timeOf` gives it and every
-  // height below it the first poll's time, so only the heights above it were decided in the window.
-  const heightAtStart = r.heights.reduce((m, [h]) => Math.min(m, h), Infinity)
   const windowHeights = [...commits.roundOfHeight.keys()].filter((h) => {
     const at = timeOf(h)
-    return h > heightAtStart && at !== undefined && at >= r.startMs && at <= r.endMs
+    return at !== undefined && at >= r.startMs && at <= r.endMs
   })
   const round0 = windowHeights.filter((h) => commits.roundOfHeight.get(h) === 0).length
   const blockTxs = [...heightsHit].map((h) => commits.txsOfHeight.get(h) ?? 0)
