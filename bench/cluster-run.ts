@@ -18,7 +18,6 @@ import {
   killGroup,
   bucketQuantiles,
   cpuSplitOf,
-  histogramOf,
   percentile,
   procSample,
   removeDir,
@@ -35,6 +34,7 @@ import {
   type ProcSample,
 } from './cluster-lib.ts'
 import type { LoadConfig, LoadResult } from './loadgen.ts'
+import { histogramOf } from '../test/support/metrics.ts'
 
 /** Longest time the load generator may take to pre-sign before its submission window starts. */
 const SIGN_TIMEOUT_MS = 90_000

@@ -7,3 +7,23 @@ export function metricSample(text: string, series: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `))
   return line === undefined ? NaN : Number(line.slice(series.length + 1))
 }
+
+/**
+ * The cumulative bucket counts of histogram `name` in a /metrics text, by upper bound in seconds
+ * (`Infinity` for `+Inf`), keeping the series whose labels include `labels` (e.g. `event="vote"`).
+ */
+export function histogramOf(text: string, name: string, labels = ''): Map<number, number> {
+  const out = new Map<number, number>()
+  const prefix = `${name}_bucket{`
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(prefix)) continue
+    const close = line.indexOf('} ')
+    const inside = line.slice(prefix.length, close)
+    if (labels !== '' && !inside.split(',').includes(labels)) continue
+    const le = /(?:^|,)le="([^"]+)"/.exec(inside)?.[1]
+    if (le === undefined) continue
+    const bound = le === '+Inf' ? Infinity : Number(le)
+    out.set(bound, (out.get(bound) ?? 0) + Number(line.slice(close + 2)))
+  }
+  return out
+}

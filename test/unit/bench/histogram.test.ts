@@ -7,7 +7,8 @@
  */
 import { Histogram, Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
-import { bucketQuantiles, histogramOf } from '../../../bench/cluster-lib.ts'
+import { bucketQuantiles } from '../../../bench/cluster-lib.ts'
+import { histogramOf } from '../../support/metrics.ts'
 
 describe('bench histogram reading', () => {
   it('parses one labelled series and takes quantiles of the window between two scrapes', async () => {
