@@ -659,12 +659,6 @@ export class Consensus {
     assert(!this.decidedInCall, 'at most one decision per handle call')
     this.decidedInCall = true
     assert(equalBytes(blockHashOf(block.header), cert.blockHash), 'certificate for this block')
-    out.push({
-      type: 'commitBlock',
-      block,
-      certificate: cert,
-      validatorUpdates: ex.validatorUpdates,
-    })
     const following = applyValidatorUpdates(this.nextValidators, ex.validatorUpdates)
     this.enterHeight({
       lastBlock: block,
@@ -677,11 +671,21 @@ export class Consensus {
     // the decided block to the app (the app is never called for h + 1 in this call).
     this.replayPending ||= this.future.length > 0
     const { height } = this
-    out.push({ type: 'scheduleTimeout', height, round: 0, step: 'round', delayMs: this.roundMs(0) })
+    // The next proposer's block interval runs from the decision, so the block's commit (apply and
+    // a synced write) overlaps the wait instead of adding to it. Its timeout is an event, handled
+    // after this call's effects, so the engine still sees h + 1 only once h is committed. The round
+    // timer starts after the commit: a slow disk must not eat into round 0 of h + 1.
     if (this.isProposer(0)) {
       const delayMs = this.params.timeouts.blockIntervalMs
       out.push({ type: 'scheduleTimeout', height, round: 0, step: 'propose', delayMs })
     }
+    out.push({
+      type: 'commitBlock',
+      block,
+      certificate: cert,
+      validatorUpdates: ex.validatorUpdates,
+    })
+    out.push({ type: 'scheduleTimeout', height, round: 0, step: 'round', delayMs: this.roundMs(0) })
   }
 
   // ---- round changes -----------------------------------------------------------------------

@@ -1,9 +1,10 @@
 /**
- * Goal: the engine decides with immediate finality, proposes before the block interval ends only
- * for a full pool, re-proposes a prepared block after a round change, catches up from certified
- * blocks, ignores stale timeouts, codes duplicate and equivocating votes and wrong state roots,
- * and, restarted from its WAL (also after a crash between a persist and its send), never signs a
- * vote that conflicts with one it signed before.
+ * Goal: the engine decides with immediate finality, starts the next block interval before the
+ * commit, proposes before the block interval ends only for a full pool, re-proposes a prepared
+ * block after a round change, catches up from certified blocks, ignores stale timeouts, codes
+ * duplicate and equivocating votes and wrong state roots, and, restarted from its WAL (also after
+ * a crash between a persist and its send), never signs a vote that conflicts with one it signed
+ * before.
  * Method: four real-key engines driven by a tiny in-test FIFO driver; messages are delivered
  * explicitly so each scenario is fixed.
  */
@@ -135,6 +136,27 @@ describe('deciding', () => {
     expect(proposals(1), 'the interval timer and more full signals add no second proposal').toBe(1)
     c.flush()
     for (const [i, n] of c.nodes.entries()) expect(n.commits, `node ${i}`).toHaveLength(1)
+  })
+
+  it("starts the next proposer's block interval before the commit and the round timer after it", () => {
+    const c = new Cluster()
+    c.startAll()
+    const decisions: Effect[][] = []
+    const handle = c.handle.bind(c)
+    c.handle = (i, event) => {
+      const effects = handle(i, event)
+      if (effectsOf(effects, 'commitBlock').length > 0) decisions[i] = effects
+      return effects
+    }
+    c.timeout(1, 1, 0, 'propose')
+    c.flush()
+    const order = (i: number): string[] =>
+      decisions[i]!.filter((e) => e.type === 'commitBlock' || e.type === 'scheduleTimeout').map(
+        (e) => (e.type === 'scheduleTimeout' ? `${e.step}@${e.height}` : e.type),
+      )
+    // Height 2's round-0 proposer is validator 2: its interval overlaps the commit of height 1.
+    expect(order(2)).toEqual(['propose@2', 'commitBlock', 'round@2'])
+    for (const i of [0, 1, 3]) expect(order(i), `node ${i}`).toEqual(['commitBlock', 'round@2'])
   })
 
   it('re-proposes the prepared block in round 1 when the commits of round 0 are lost', () => {
