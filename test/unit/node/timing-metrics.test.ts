@@ -45,9 +45,10 @@ describe('consensus timing metrics', () => {
     expect(metricSample(text, 'pointsnode_wal_append_seconds_count')).toBeGreaterThanOrEqual(
       3 * commits,
     )
-    // Each height's proposal waited out the 50 ms block interval, which starts at the decision of
-    // the height before, so commit i ends at least 50 ms after commit i - 1 started. Summed, the
-    // intervals plus the first commit's duration (at most all the commits') cover 50 ms a height.
+    // Each height's proposal waited out the 50 ms block interval, which starts when the height
+    // before is decided, just before its commit. So the ends of two commits lie at least 50 ms
+    // apart less the earlier commit's duration: summed over the heights, the intervals plus the
+    // commits' durations cover 50 ms a height.
     const intervals = metricSample(text, 'pointsnode_block_interval_seconds_sum')
     const commitSeconds = metricSample(text, 'pointsnode_block_commit_seconds_sum')
     expect(intervals + commitSeconds).toBeGreaterThanOrEqual(0.05 * (commits - 1))
