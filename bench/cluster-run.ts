@@ -301,9 +301,9 @@ export interface StepStats {
 }
 
 /**
- * When node 0 was first seen at or above each height, from the load generator's polls; undefined
- * for a height never reached, and for the first poll's height and those below it, which were
- * committed before the polls began (their time is unknown, not the first poll's).
+ * When node 0 was first seen at or above each height, from the load generator's block stream and
+ * polls; undefined for a height never reached, and for the first poll's height and those below it,
+ * which were committed before the run began (their time is unknown, not the first poll's).
  */
 function commitTimeOf(heights: readonly [number, number][]): (h: number) => number | undefined {
   // A height may be skipped between two polls: its commit time is the first poll at or above it.

@@ -3,8 +3,8 @@
  * `bench/soak.ts` (never alone): signs `count` UNI transfers between the bench's funded accounts with
  * the client tx builder (`signedTx`), submits them as raw bytes (`POST /v1/txs/raw`, keep-alive) round-
  * robin to the validators at a fixed offered rate (or as fast as `concurrency` allows when the rate is
- * 0), polls node 0's `/health` to time when each height first appears there, and waits for the
- * mempools to drain. It writes every tx's id, submit time and HTTP status plus the height times to
+ * 0), follows node 0's block stream (`GET /v1/events/blocks`) to time when each height is committed
+ * there (its `/health` polls every 50 ms are the fallback), and waits for the mempools to drain. It writes every tx's id, submit time and HTTP status plus the height times to
  * `outFile`; the orchestrator maps txs to heights from node 0's ledger after the run. Issue #9.
  *
  * With `batch` > 1, each request carries up to `batch` txs as a canonical msgpack list to
@@ -55,8 +55,13 @@ export interface LoadConfig {
 export interface LoadResult {
   /** [txId hex, submit time (epoch ms), HTTP status (0: connection error, -1: no answer), response time (ms)]. */
   readonly txs: [string, number, number, number][]
-  /** [height, first time node 0 reported it (epoch ms)]. */
+  /**
+   * [height, first time node 0 reported it (epoch ms)]: its block event, or a `/health` poll if that
+   * came first. The lowest is the height of the first poll, committed before the run.
+   */
   readonly heights: [number, number][]
+  /** [height, first `/health` poll that showed it (epoch ms)], to compare with the stream. */
+  readonly polled: [number, number][]
   readonly startMs: number
   readonly endSubmitMs: number
   readonly endMs: number
@@ -118,15 +123,51 @@ async function pollOnce(url: string, timeoutMs = 5_000): Promise<Health> {
   }
 }
 
+const polled = new Map<number, number>()
+
+function seen(height: number, at: number): void {
+  if (!heights.has(height)) heights.set(height, at)
+}
+
 let polling = true
 async function pollHeights(): Promise<void> {
   while (polling) {
     const health = await pollOnce(node0).catch(() => null)
     if (health) {
       latestHealth = health
-      if (!heights.has(health.height)) heights.set(health.height, now())
+      if (!polled.has(health.height)) polled.set(health.height, now())
+      seen(health.height, now())
     }
     await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+/**
+ * Follows node 0's block stream: each `block` event's height (its `id`) is committed when the event
+ * arrives. Server-sent events are blocks of lines ended by a blank line. Returns the stop function.
+ */
+function followBlocks(): () => void {
+  const localAddress = `127.${1 + (config.run % 250)}.252.1`
+  const agent = new Agent({ keepAlive: false, localAddress })
+  const req = request(`${node0}/v1/events/blocks`, { agent }, (res) => {
+    res.setEncoding('utf8')
+    let text = ''
+    res.on('data', (chunk: string) => {
+      text += chunk
+      for (let end = text.indexOf('\n\n'); end >= 0; end = text.indexOf('\n\n')) {
+        const lines = text.slice(0, end).split('\n')
+        text = text.slice(end + 2)
+        const id = lines.find((l) => l.startsWith('id: '))
+        if (id && lines.includes('event: block')) seen(Number(id.slice(4)), now())
+      }
+    })
+  })
+  // A broken stream leaves the polls to time the heights.
+  req.on('error', () => {})
+  req.end()
+  return () => {
+    req.destroy()
+    agent.destroy()
   }
 }
 
@@ -230,10 +271,13 @@ function submitter(): Submitter {
   }
 }
 
-async function currentHeight(): Promise<number> {
+function node0Health(): Promise<Health> {
   // A busy node may answer slowly (its event loop is blocked while it checks a big block).
-  const health = await until('node 0 height', () => pollOnce(node0, 10_000), 60_000, 200)
-  return health.height
+  return until('node 0 height', () => pollOnce(node0, 10_000), 60_000, 200)
+}
+
+async function currentHeight(): Promise<number> {
+  return (await node0Health()).height
 }
 
 /**
@@ -270,6 +314,13 @@ async function run(): Promise<void> {
   type TxRecord = [string, number, number, number]
   const records: (TxRecord | undefined)[] = new Array<TxRecord | undefined>(count)
   const sub = submitter()
+  // The first poll's height was committed before the run (no commit time: commitTimeOf); the
+  // stream starts after it, so the lowest height recorded is always that one.
+  const first = await node0Health()
+  latestHealth = first
+  polled.set(first.height, now())
+  seen(first.height, now())
+  const stopFollowing = followBlocks()
   void pollHeights()
   const startMs = now()
   console.log(`START ${startMs}`)
@@ -337,6 +388,7 @@ async function run(): Promise<void> {
   const endSubmitMs = now()
   await drain(submitEnd)
   polling = false
+  stopFollowing()
   const endMs = now()
   console.log(`END ${endMs}`)
   sub.close()
@@ -346,6 +398,7 @@ async function run(): Promise<void> {
   const result: LoadResult = {
     txs: sent,
     heights: [...heights.entries()],
+    polled: [...polled.entries()],
     startMs,
     endSubmitMs,
     endMs,
