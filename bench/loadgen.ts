@@ -4,8 +4,9 @@
  * the client tx builder (`signedTx`), submits them as raw bytes (`POST /v1/txs/raw`, keep-alive) round-
  * robin to the validators at a fixed offered rate (or as fast as `concurrency` allows when the rate is
  * 0), follows node 0's block stream (`GET /v1/events/blocks`) to time when each height is committed
- * there (its `/health` polls every 50 ms are the fallback), and waits for the mempools to drain. It writes every tx's id, submit time and HTTP status plus the height times to
- * `outFile`; the orchestrator maps txs to heights from node 0's ledger after the run. Issue #9.
+ * there (its `/health` polls every 50 ms are the fallback), and waits for the mempools to drain. It
+ * writes every tx's id, submit time and HTTP status plus the height times to `outFile`; the
+ * orchestrator maps txs to heights from node 0's ledger after the run. Issue #9.
  *
  * With `batch` > 1, each request carries up to `batch` txs as a canonical msgpack list to
  * `POST /v1/txs/batch`: the offered rate stays in txs per second (a batch is due when its first tx
