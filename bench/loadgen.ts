@@ -26,6 +26,7 @@ import { signedTx } from '../src/client/tx-builder.ts'
 import type { KeyPair } from '../src/client/keys.ts'
 import { encodeCanonical } from '../src/codec/canonical.ts'
 import { toHex } from '../src/util/bytes.ts'
+import { openSse } from '../test/support/sse-client.ts'
 import { benchAccounts, getJson, sourceAddress, until, type Health } from './cluster-lib.ts'
 
 /** What the parent asks for. */
@@ -145,31 +146,14 @@ async function pollHeights(): Promise<void> {
 
 /**
  * Follows node 0's block stream: each `block` event's height (its `id`) is committed when the event
- * arrives. Server-sent events are blocks of lines ended by a blank line. Returns the stop function.
+ * arrives. Returns the stop function.
  */
-function followBlocks(): () => void {
-  const localAddress = `127.${1 + (config.run % 250)}.252.1`
-  const agent = new Agent({ keepAlive: false, localAddress })
-  const req = request(`${node0}/v1/events/blocks`, { agent }, (res) => {
-    res.setEncoding('utf8')
-    let text = ''
-    res.on('data', (chunk: string) => {
-      text += chunk
-      for (let end = text.indexOf('\n\n'); end >= 0; end = text.indexOf('\n\n')) {
-        const lines = text.slice(0, end).split('\n')
-        text = text.slice(end + 2)
-        const id = lines.find((l) => l.startsWith('id: '))
-        if (id && lines.includes('event: block')) seen(Number(id.slice(4)), now())
-      }
-    })
-  })
-  // A broken stream leaves the polls to time the heights.
-  req.on('error', () => {})
-  req.end()
-  return () => {
-    req.destroy()
-    agent.destroy()
-  }
+async function followBlocks(): Promise<() => void> {
+  const stream = await openSse(`${node0}/v1/events/blocks`, {}, (event) => {
+    if (event.event === 'block' && event.id !== undefined) seen(Number(event.id), now())
+  }).catch(() => null)
+  // Without the stream (refused, or broken later) the polls time the heights.
+  return () => stream?.close()
 }
 
 interface Submitter {
@@ -321,7 +305,7 @@ async function run(): Promise<void> {
   latestHealth = first
   polled.set(first.height, now())
   seen(first.height, now())
-  const stopFollowing = followBlocks()
+  const stopFollowing = await followBlocks()
   void pollHeights()
   const startMs = now()
   console.log(`START ${startMs}`)

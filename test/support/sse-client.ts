@@ -45,8 +45,15 @@ function parseBlock(block: string): SseEvent | null {
   return data.length === 0 ? null : { id, event, data: data.join('\n') }
 }
 
-/** Opens `url` (http://127.0.0.1:...) with optional headers; resolves once the status arrived. */
-export function openSse(url: string, headers: Record<string, string> = {}): Promise<SseStream> {
+/**
+ * Opens `url` (http://127.0.0.1:...) with optional headers; resolves once the status arrived.
+ * `onEvent` sees each event as it is parsed (the bench times block events by it).
+ */
+export function openSse(
+  url: string,
+  headers: Record<string, string> = {},
+  onEvent?: (event: SseEvent) => void,
+): Promise<SseStream> {
   return new Promise((resolve, reject) => {
     const req = request(url, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
       const events: SseEvent[] = []
@@ -64,7 +71,10 @@ export function openSse(url: string, headers: Record<string, string> = {}): Prom
         for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
           const parsed = parseBlock(buffer.slice(0, end))
           buffer = buffer.slice(end + 2)
-          if (parsed) events.push(parsed)
+          if (parsed) {
+            events.push(parsed)
+            onEvent?.(parsed)
+          }
         }
         notify()
       })
