@@ -131,15 +131,19 @@ function seen(height: number, at: number): void {
   if (!heights.has(height)) heights.set(height, at)
 }
 
+/** Records what a poll of node 0 showed. */
+function polledHealth(health: Health): void {
+  const at = now()
+  latestHealth = health
+  if (!polled.has(health.height)) polled.set(health.height, at)
+  seen(health.height, at)
+}
+
 let polling = true
 async function pollHeights(): Promise<void> {
   while (polling) {
     const health = await pollOnce(node0).catch(() => null)
-    if (health) {
-      latestHealth = health
-      if (!polled.has(health.height)) polled.set(health.height, now())
-      seen(health.height, now())
-    }
+    if (health) polledHealth(health)
     await new Promise((r) => setTimeout(r, 50))
   }
 }
@@ -301,10 +305,7 @@ async function run(): Promise<void> {
   const sub = submitter()
   // The first poll's height was committed before the run (no commit time: commitTimeOf); the
   // stream starts after it, so the lowest height recorded is always that one.
-  const first = await node0Health()
-  latestHealth = first
-  polled.set(first.height, now())
-  seen(first.height, now())
+  polledHealth(await node0Health())
   const stopFollowing = await followBlocks()
   void pollHeights()
   const startMs = now()
