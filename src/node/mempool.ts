@@ -32,8 +32,18 @@ export const MEMPOOL_TX_COUNT_MAX = 50_000
 export const MEMPOOL_BYTES_MAX = 64 * 1024 * 1024
 /** Most adds waiting for signature verification at once (further adds are refused). */
 export const MEMPOOL_PENDING_MAX = 20_000
-/** Most signatures sent to the verifier in one `verifyBatch` call. */
-export const MEMPOOL_VERIFY_BATCH_MAX = 2_048
+/** Most signatures sent to the verifier in one `verifyBatch` call (one worker chunk). */
+export const MEMPOOL_VERIFY_BATCH_MAX = 256
+/**
+ * Default for `MempoolConfig.verifyWindow`: most signatures of adds at the verifier at once. The
+ * rest wait in the mempool's queue, where a block's pre-check can still move them ahead
+ * (`verification`). Decision: two batches per verifier worker (one being verified, one waiting),
+ * so a worker does not idle between batches and a block's signatures wait behind at most a
+ * window's worth; 1,024 for the default 2-worker pool (the node sizes it to its pool). Before the window every add went to the verifier at once; under a flood
+ * a proposal's txs waited behind up to MEMPOOL_PENDING_MAX verifications, longer than the round-0
+ * timer (docs/BENCHMARKS.md, "Cluster", thirteenth session).
+ */
+export const MEMPOOL_VERIFY_WINDOW_DEFAULT = 1_024
 /** Remembered (txId, signature) pairs that verified, so a re-submission is not verified again. */
 export const MEMPOOL_VERIFIED_CACHE_MAX = 100_000
 
@@ -85,6 +95,10 @@ export interface MempoolConfig {
   readonly precheck?: Precheck
   readonly txCountMax?: number
   readonly bytesMax?: number
+  /** Most signatures of adds at the verifier at once (default MEMPOOL_VERIFY_WINDOW_DEFAULT). */
+  readonly verifyWindow?: number
+  /** Most adds under way at once (default MEMPOOL_PENDING_MAX). */
+  readonly pendingMax?: number
 }
 
 /** Counters for metrics. */
@@ -144,14 +158,23 @@ export class Mempool {
   // the txs not yet committed, not the last MEMPOOL_VERIFIED_CACHE_MAX of the stream.
   // The value is the signature that verified, kept by reference (the pooled tx holds it anyway).
   private readonly verified = new Map<string, Uint8Array>()
-  private pending: PendingAdd[] = []
+  // Adds waiting for the verifier, in arrival order, by tx id; `urgent` ones a block's pre-check
+  // asked for go first, past the window. `sentJobs` counts the signatures at the verifier now.
+  private readonly pending = new Map<string, PendingAdd>()
+  private urgent: PendingAdd[] = []
+  private sentJobs = 0
+  // Holds on the queue (`holdQueue`): while any is held, only urgent adds go to the verifier.
+  private holds = 0
   private flushScheduled = false
+  private urgentScheduled = false
   private bytesPooled = 0
   private heightNow = 0
   private cursor = 0
   private readonly config: MempoolConfig
   private readonly countMax: number
   private readonly bytesMax: number
+  private readonly verifyWindow: number
+  private readonly pendingMax: number
   private readonly counters: MempoolStats = {
     count: 0,
     bytes: 0,
@@ -173,6 +196,14 @@ export class Mempool {
     this.bytesMax = config.bytesMax ?? MEMPOOL_BYTES_MAX
     assert(Number.isInteger(this.countMax) && this.countMax > 0, `txCountMax ${this.countMax}`)
     assert(Number.isInteger(this.bytesMax) && this.bytesMax > 0, `bytesMax ${this.bytesMax}`)
+    this.verifyWindow = config.verifyWindow ?? MEMPOOL_VERIFY_WINDOW_DEFAULT
+    this.pendingMax = config.pendingMax ?? MEMPOOL_PENDING_MAX
+    for (const [name, value] of [
+      ['verifyWindow', this.verifyWindow],
+      ['pendingMax', this.pendingMax],
+    ] as const) {
+      assert(Number.isInteger(value) && value > 0, `${name} ${value}`)
+    }
   }
 
   /** Number of pooled txs. */
@@ -217,11 +248,15 @@ export class Mempool {
 
   /**
    * The signature check of this exact (txId, signature) pair that an add is waiting for, if any:
-   * resolves true when it verified (and `isVerified` then holds).
+   * resolves true when it verified (and `isVerified` then holds). An add still queued for the
+   * verifier is moved ahead of the queue and past the window: a block is waiting for it.
    */
   verification(txId: Uint8Array, signature: Uint8Array): Promise<boolean> | undefined {
-    const under = this.verifying.get(toHex(txId))
+    const id = toHex(txId)
+    const under = this.verifying.get(id)
     if (under === undefined || !equalBytes(under.signature, signature)) return undefined
+    const queued = this.pending.get(id)
+    if (queued?.under === under) this.expedite(queued)
     under.verdict ??= under.checked.then(
       (r) => r.ok,
       () => false,
@@ -263,8 +298,9 @@ export class Mempool {
     const id = toHex(signed.txId)
     if (this.byId.has(id)) return fail('TX_DUPLICATE', 'already pooled')
     if (this.inFlight.has(id)) return fail('TX_DUPLICATE', 'already being added')
-    if (this.pending.length + this.inFlight.size >= MEMPOOL_PENDING_MAX) {
-      return fail('MEMPOOL_FULL', `${MEMPOOL_PENDING_MAX} txs are waiting for verification`)
+    // `inFlight` holds every add under way: queued for the verifier, at it, or checked after it.
+    if (this.inFlight.size >= this.pendingMax) {
+      return fail('MEMPOOL_FULL', `${this.pendingMax} txs are waiting for verification`)
     }
     const entry: Entry = {
       id,
@@ -323,12 +359,10 @@ export class Mempool {
       reject = rej
     })
     const under: Verifying = { signature: entry.signed.signature, checked, verdict: null }
-    this.pending.push({ entry, job, under, resolve, reject })
+    this.pending.set(entry.id, { entry, job, under, resolve, reject })
     this.verifying.set(entry.id, under)
-    if (this.pending.length >= MEMPOOL_VERIFY_BATCH_MAX) {
-      this.flush()
-    } else if (!this.flushScheduled) {
-      // Collect the adds of this turn of the event loop into one batch.
+    if (!this.flushScheduled) {
+      // Collect the adds of this turn of the event loop into batches.
       this.flushScheduled = true
       setImmediate(() => {
         this.flushScheduled = false
@@ -338,19 +372,63 @@ export class Mempool {
     return checked
   }
 
+  /** Takes `p` out of the queue; it goes to the verifier with the turn's other urgent adds. */
+  private expedite(p: PendingAdd): void {
+    this.pending.delete(p.entry.id)
+    this.urgent.push(p)
+    if (this.urgentScheduled) return
+    // After the caller's loop over its block, so the block's queued adds go out as one batch.
+    this.urgentScheduled = true
+    queueMicrotask(() => {
+      this.urgentScheduled = false
+      const batch = this.urgent
+      this.urgent = []
+      this.send(batch)
+    })
+  }
+
   /** Ends the signature check of `p`: it is no longer under way (its outcome is remembered). */
   private settled(p: PendingAdd): void {
     if (this.verifying.get(p.entry.id) === p.under) this.verifying.delete(p.entry.id)
   }
 
+  /**
+   * Keeps queued adds from the verifier until the returned function is called (urgent ones still
+   * go): a block's pre-check holds the queue while its own signatures are verified, so they do not
+   * share the workers with the flood behind them.
+   */
+  holdQueue(): () => void {
+    this.holds++
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.holds--
+      this.flush()
+    }
+  }
+
+  /** Sends queued adds to the verifier, in arrival order, while the window has room. */
   private flush(): void {
-    const batch = this.pending
-    this.pending = []
+    while (this.holds === 0 && this.pending.size > 0 && this.sentJobs < this.verifyWindow) {
+      const room = Math.min(MEMPOOL_VERIFY_BATCH_MAX, this.verifyWindow - this.sentJobs)
+      const batch: PendingAdd[] = []
+      for (const p of this.pending.values()) {
+        this.pending.delete(p.entry.id)
+        if (batch.push(p) === room) break
+      }
+      this.send(batch)
+    }
+  }
+
+  private send(batch: readonly PendingAdd[]): void {
     if (batch.length === 0) return
     this.counters.verifyBatches++
     this.counters.verifiedSignatures += batch.length
+    this.sentJobs += batch.length
     this.config.verifier.verifyBatch(batch.map((p) => p.job)).then(
       (results) => {
+        this.sentJobs -= batch.length
         assert(results.length === batch.length, `${results.length} results for ${batch.length}`)
         batch.forEach((p, i) => {
           this.settled(p)
@@ -363,12 +441,15 @@ export class Mempool {
             p.resolve(fail('TX_BAD_SIGNATURE', 'signature does not verify'))
           }
         })
+        this.flush()
       },
       (error: unknown) => {
+        this.sentJobs -= batch.length
         for (const p of batch) {
           this.settled(p)
           p.reject(error)
         }
+        this.flush()
       },
     )
   }
@@ -516,7 +597,7 @@ export class Mempool {
       rejected: { ...this.counters.rejected },
       count: this.byId.size,
       bytes: this.bytesPooled,
-      pending: this.pending.length + this.inFlight.size,
+      pending: this.inFlight.size,
     }
   }
 }

@@ -43,7 +43,7 @@ import { deriveIndexEntries } from './index-entries.ts'
 import { ledgerEventSource } from './event-source.ts'
 import { buildNodeMetrics, NodeTimings } from './metrics.ts'
 import { currentThreadId, readThreadCpu } from './thread-cpu.ts'
-import { Mempool } from './mempool.ts'
+import { Mempool, MEMPOOL_VERIFY_BATCH_MAX } from './mempool.ts'
 import { verifyConsensusDigest, VerifierPool } from './verifier.ts'
 import { preverifyBlockTxs, Submitter } from './tx-intake.ts'
 import { DecodedTxCache } from './decoded-txs.ts'
@@ -633,6 +633,8 @@ function buildMempool(
     isCommitted: (txId, expiresAtHeight) =>
       committed()?.get(keys.txId(expiresAtHeight, txId)) !== undefined,
     precheck: authorizationPrecheck(chainId, committed, () => BigInt(Date.now())),
+    // Two batches per worker: one being verified, one waiting (MEMPOOL_VERIFY_WINDOW_DEFAULT).
+    verifyWindow: 2 * MEMPOOL_VERIFY_BATCH_MAX * opened.pool.size,
   })
 }
 

@@ -122,10 +122,16 @@ export async function preverifyBlockTxs(
     else todo.push(decoded.value)
   }
   if (todo.length === 0 && underWay.length === 0) return 0
-  const [results] = await Promise.all([
-    todo.length > 0 ? verifier.verifyBatch(todo.map(txVerifyJob)) : Promise.resolve([]),
-    Promise.all(underWay),
-  ])
+  const release = mempool.holdQueue()
+  let results: boolean[]
+  try {
+    ;[results] = await Promise.all([
+      todo.length > 0 ? verifier.verifyBatch(todo.map(txVerifyJob)) : Promise.resolve([]),
+      Promise.all(underWay),
+    ])
+  } finally {
+    release()
+  }
   todo.forEach((signed, i) => {
     if (results[i] === true) mempool.markVerified(signed.txId, signed.signature)
   })

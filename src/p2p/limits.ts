@@ -33,6 +33,15 @@ export const PEER_COUNT_MAX = 128
 export const CONSENSUS_QUEUE_FRAMES_MAX = 1024
 /** Tx gossip frames queued per peer before the oldest is dropped. */
 export const TX_QUEUE_FRAMES_MAX = 256
+/**
+ * Tx gossip frames of one inbound stream whose handler is still running (the mempool verifying
+ * their txs) before the stream's next frame is read. Decision: 16. Reading one frame at a time
+ * and awaiting its verification throttled each peer's gossip to one frame per verification round
+ * trip; under load the sender's queue filled and dropped frames, and their txs reached the other
+ * validators only inside proposals, unverified (docs/BENCHMARKS.md, "Cluster", thirteenth session).
+ * The mempool's pending bound, not this one, bounds the txs held.
+ */
+export const TX_FRAMES_IN_DELIVERY_MAX = 16
 /** Entries of the tx gossip seen-set (hashes of signed-tx bytes), oldest evicted first. */
 export const TX_SEEN_SET_SIZE_MAX = 32_768
 /** Concurrent inbound sync requests per connection. */

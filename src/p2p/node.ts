@@ -45,6 +45,7 @@ import {
   SYNC_REQUEST_BYTES_MAX,
   SYNC_RESPONSE_BYTES_MAX,
   SYNC_TIMEOUT_MS_DEFAULT,
+  TX_FRAMES_IN_DELIVERY_MAX,
   TX_MESSAGE_BYTES_MAX,
   TX_QUEUE_BYTES_MAX,
   TX_QUEUE_FRAMES_MAX,
@@ -352,6 +353,8 @@ class P2pNodeImpl implements P2pNode {
   ): Promise<void> {
     const bytesMax = kind === 'consensus' ? CONSENSUS_MESSAGE_BYTES_MAX : TX_MESSAGE_BYTES_MAX
     const lp = lpStream(stream, lpOptions(bytesMax))
+    // Tx frames are handed on without waiting for the previous one's handler (bounded).
+    const delivering = new Set<Promise<void>>()
     for (;;) {
       const entry = this.admitted(connection.remotePeer)
       if (!entry) {
@@ -372,7 +375,16 @@ class P2pNodeImpl implements P2pNode {
         return
       }
       if (kind === 'consensus') await this.deliverConsensus(entry, frame)
-      else await this.deliverTxs(entry, frame)
+      else {
+        // A delivery that throws (a bug) is counted like a throwing handler, not left unhandled.
+        const delivery = this.deliverTxs(entry, frame)
+          .catch(() => {
+            this.counters.handlerErrors++
+          })
+          .finally(() => delivering.delete(delivery))
+        delivering.add(delivery)
+        if (delivering.size >= TX_FRAMES_IN_DELIVERY_MAX) await Promise.race(delivering)
+      }
     }
   }
 

@@ -38,3 +38,28 @@ export function countingVerifier(base: Verifier): Verifier & { calls: number[] }
     },
   }
 }
+
+/** One `verifyBatch` call held by a `gatedVerifier` until the test releases it. */
+export interface HeldBatch {
+  /** Hex digests of the call's jobs in order: a tx's signature digest is its tx id. */
+  readonly txIds: readonly string[]
+  /** Lets the call verify and answer. */
+  release(): void
+}
+
+/**
+ * `base` wrapped so that every `verifyBatch` call waits until the test releases it: the test sees
+ * which signatures are at the verifier at once and in which order they were sent.
+ */
+export function gatedVerifier(base: Verifier): Verifier & { held: HeldBatch[] } {
+  const held: HeldBatch[] = []
+  return {
+    held,
+    verifyBatch: async (jobs) => {
+      await new Promise<void>((release) => {
+        held.push({ txIds: jobs.map((job) => Buffer.from(job.digest).toString('hex')), release })
+      })
+      return base.verifyBatch(jobs)
+    },
+  }
+}

@@ -2,9 +2,12 @@
  * Goal: each mempool rule holds: door checks with their codes, duplicates (pooled and committed),
  * one verifyBatch call for concurrent adds, the verified-signature cache, the eviction rule (the
  * heaviest signer pays; a flooder cannot starve others), round-robin FIFO `take` with bounds and
- * expiry, `onCommitted` removal, and the state check at the door (role and policy refusals).
- * Method: real signed txs from fixed keys, the real noble verifier (wrapped only to count calls) and
- * a fake `isCommitted` set. Expected values are written out by hand from the documented rules.
+ * expiry, `onCommitted` removal, the state check at the door (role and policy refusals), and the
+ * verification window (at most `verifyWindow` signatures at the verifier, in arrival order; an add
+ * a block asks for goes first, also while the queue is held).
+ * Method: real signed txs from fixed keys, the real noble verifier (wrapped only to count calls or
+ * to hold them) and a fake `isCommitted` set. Expected values are written out by hand from the
+ * documented rules.
  */
 import { describe, expect, it } from 'vitest'
 import { buildSignedTx, decodeSignedTx } from '../../../src/codec/tx.ts'
@@ -14,6 +17,7 @@ import { Mempool, type MempoolConfig } from '../../../src/node/mempool.ts'
 import { toHex } from '../../../src/util/bytes.ts'
 import {
   countingVerifier,
+  gatedVerifier,
   signedTransfer,
   signers,
   TEST_CHAIN_ID,
@@ -22,6 +26,7 @@ import { keyPairOf } from '../../../src/client/keys.ts'
 import { signedTx } from '../../../src/client/tx-builder.ts'
 import { authorizationPrecheck } from '../../../src/node/mempool-precheck.ts'
 import { CHAIN, K, T0, TestChain } from '../../support/vm.ts'
+import { until } from '../../support/cluster.ts'
 
 const [ka, kb, kc] = signers(3) as [
   ReturnType<typeof signers>[number],
@@ -328,5 +333,122 @@ describe('mempool state check at the door', () => {
     expect((await mempool.add(transfer.signedBytes, 10)).ok).toBe(true)
     expect((await mempool.add(big.signedBytes, 10)).ok).toBe(true)
     expect(mempool.size).toBe(2)
+  })
+})
+
+describe('mempool verification window', () => {
+  /** A mempool whose verifier holds every call until the test releases it. */
+  function windowed(verifyWindow: number) {
+    const verifier = gatedVerifier(nobleVerifier)
+    const mempool = new Mempool({
+      chainId: TEST_CHAIN_ID,
+      verifier,
+      isCommitted: () => false,
+      verifyWindow,
+    })
+    return { mempool, verifier }
+  }
+  const heldCount = async (verifier: ReturnType<typeof gatedVerifier>, count: number) => {
+    await until(
+      `${count} calls at the verifier`,
+      () => Promise.resolve(verifier.held.length === count ? true : undefined),
+      5_000,
+      5,
+    )
+  }
+
+  it('keeps at most verifyWindow signatures at the verifier, sent in arrival order', async () => {
+    const { mempool, verifier } = windowed(4)
+    const txs = Array.from({ length: 10 }, (_, i) => signedTransfer(ka, i, 60))
+    const ids = txs.map((t) => toHex(t.txId))
+    const adds = txs.map((t) => mempool.add(t.signedBytes, 1))
+    await heldCount(verifier, 1)
+    expect(verifier.held[0]!.txIds).toEqual(ids.slice(0, 4))
+    expect(mempool.stats().pending).toBeGreaterThanOrEqual(10)
+    verifier.held[0]!.release()
+    await heldCount(verifier, 2)
+    expect(verifier.held[1]!.txIds).toEqual(ids.slice(4, 8))
+    verifier.held[1]!.release()
+    await heldCount(verifier, 3)
+    expect(verifier.held[2]!.txIds).toEqual(ids.slice(8))
+    verifier.held[2]!.release()
+    for (const r of await Promise.all(adds)) expect(r.ok).toBe(true)
+    expect(mempool.size).toBe(10)
+    expect(mempool.stats()).toMatchObject({ pending: 0, verifyBatches: 3, verifiedSignatures: 10 })
+  })
+
+  it('sends an add a block asks for ahead of the queue and past the window, also while held', async () => {
+    const { mempool, verifier } = windowed(2)
+    const txs = Array.from({ length: 6 }, (_, i) => signedTransfer(kb, i, 60))
+    const ids = txs.map((t) => toHex(t.txId))
+    const adds = txs.map((t) => mempool.add(t.signedBytes, 1))
+    await heldCount(verifier, 1)
+    expect(verifier.held[0]!.txIds).toEqual(ids.slice(0, 2))
+    const release = mempool.holdQueue()
+    // t4 waits in the queue behind t2 and t3; a block needs it now.
+    const verdict = mempool.verification(txs[4]!.txId, txs[4]!.signature)
+    expect(verdict).toBeDefined()
+    await heldCount(verifier, 2)
+    expect(verifier.held[1]!.txIds).toEqual([ids[4]])
+    verifier.held[1]!.release()
+    expect(await verdict).toBe(true)
+    expect(mempool.isVerified(txs[4]!.txId, txs[4]!.signature)).toBe(true)
+    // The window has room once t0 and t1 are verified, but the queue is held: nothing else goes.
+    verifier.held[0]!.release()
+    expect((await adds[0]!).ok).toBe(true)
+    expect((await adds[4]!).ok).toBe(true)
+    expect(verifier.held.length).toBe(2)
+    release()
+    release() // a second call does nothing
+    await heldCount(verifier, 3)
+    expect(verifier.held[2]!.txIds).toEqual([ids[2], ids[3]])
+    verifier.held[2]!.release()
+    await heldCount(verifier, 4)
+    expect(verifier.held[3]!.txIds).toEqual([ids[5]])
+    verifier.held[3]!.release()
+    for (const r of await Promise.all(adds)) expect(r.ok).toBe(true)
+    expect(mempool.stats()).toMatchObject({ pending: 0, verifiedSignatures: 6 })
+  })
+
+  it('counts queued adds once against the pending bound', async () => {
+    const verifier = gatedVerifier(nobleVerifier)
+    const mempool = new Mempool({
+      chainId: TEST_CHAIN_ID,
+      verifier,
+      isCommitted: () => false,
+      verifyWindow: 1,
+      pendingMax: 3,
+    })
+    const txs = Array.from({ length: 4 }, (_, i) => signedTransfer(kc, i, 60))
+    // One add at the verifier and two queued behind the window: three under way, the bound.
+    const adds = [mempool.add(txs[0]!.signedBytes, 1)]
+    await heldCount(verifier, 1)
+    for (const t of txs.slice(1, 3)) {
+      adds.push(mempool.add(t.signedBytes, 1))
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    expect(mempool.stats().pending).toBe(3)
+    expect(await mempool.add(txs[3]!.signedBytes, 1)).toMatchObject({
+      ok: false,
+      error: { code: 'MEMPOOL_FULL', message: '3 txs are waiting for verification' },
+    })
+    for (let i = 1; i <= 3; i++) {
+      verifier.held[i - 1]!.release()
+      if (i < 3) await heldCount(verifier, i + 1)
+    }
+    for (const r of await Promise.all(adds)) expect(r.ok).toBe(true)
+    // With the three done, the fourth is admitted.
+    const fourth = mempool.add(txs[3]!.signedBytes, 1)
+    await heldCount(verifier, 4)
+    verifier.held[3]!.release()
+    expect(await fourth).toMatchObject({ ok: true })
+    expect(mempool.stats().pending).toBe(0)
+  })
+
+  it('refuses a window or a pending bound that is not a positive integer', () => {
+    for (const value of [0, -1, 1.5, Number.NaN]) {
+      expect(() => pool({ verifyWindow: value }), String(value)).toThrow(/verifyWindow/)
+      expect(() => pool({ pendingMax: value }), String(value)).toThrow(/pendingMax/)
+    }
   })
 })

@@ -5,7 +5,8 @@
  * idle spell leaves at the next turn; a proposal's or synced block's
  * unverified signatures are verified in one batch before the engine sees the block, already
  * verified ones (or ones an add is verifying right now) are not verified again, and a bad
- * signature is not marked verified.
+ * signature is not marked verified; a block's adds still queued for the verifier go ahead of the
+ * queue, and the queue waits while the block's signatures are verified.
  * Method: a real mempool and the real libsecp256k1 verifier (wrapped only to count calls), real signed
  * txs from fixed keys; the expected batches are written out from the txs submitted.
  */
@@ -25,6 +26,7 @@ import { toHex } from '../../../src/util/bytes.ts'
 import { until } from '../../support/cluster.ts'
 import {
   countingVerifier,
+  gatedVerifier,
   signedTransfer,
   signers,
   TEST_CHAIN_ID,
@@ -201,6 +203,54 @@ describe('preverifyBlockTxs', () => {
     expect(await added).toMatchObject({ ok: true })
     for (const t of [arriving, fresh]) expect(mempool.isVerified(t.txId, t.signature)).toBe(true)
     expect(mempool.verification(arriving.txId, arriving.signature)).toBeUndefined()
+  })
+
+  it("moves a block's queued adds ahead and holds the rest of the queue until it is verified", async () => {
+    const verifier = gatedVerifier(inlineFastVerifier)
+    const mempool = new Mempool({
+      chainId: TEST_CHAIN_ID,
+      verifier,
+      isCommitted: () => false,
+      verifyWindow: 2,
+    })
+    const queued = Array.from({ length: 5 }, (_, i) => signedTransfer(ka, 20 + i, 100))
+    const ids = queued.map((t) => toHex(t.txId))
+    const adds = queued.map((t) => mempool.add(t.signedBytes, 1))
+    const held = (count: number) =>
+      until(
+        `${count} calls at the verifier`,
+        () => Promise.resolve(verifier.held.length === count ? true : undefined),
+        5_000,
+        5,
+      )
+    await held(1)
+    expect(verifier.held[0]!.txIds).toEqual(ids.slice(0, 2))
+    // The block holds the fourth queued tx and one this node has not seen.
+    const fresh = signedTransfer(kb, 30, 100)
+    const prepared = preverifyBlockTxs(
+      proposalOf(blockOf([queued[3]!.signedBytes, fresh.signedBytes])),
+      mempool,
+      verifier,
+    )
+    await held(3)
+    expect(
+      verifier.held
+        .slice(1)
+        .map((h) => h.txIds)
+        .sort(),
+    ).toEqual([[ids[3]], [toHex(fresh.txId)]].sort())
+    // The first batch's room is not given to the queue while the block is being verified.
+    verifier.held[0]!.release()
+    expect((await adds[0]!).ok).toBe(true)
+    expect(verifier.held.length).toBe(3)
+    verifier.held[1]!.release()
+    verifier.held[2]!.release()
+    expect(await prepared).toBe(1)
+    for (const t of [queued[3]!, fresh]) expect(mempool.isVerified(t.txId, t.signature)).toBe(true)
+    await held(4)
+    expect(verifier.held[3]!.txIds).toEqual([ids[2], ids[4]])
+    verifier.held[3]!.release()
+    for (const r of await Promise.all(adds)) expect(r.ok).toBe(true)
   })
 
   it('leaves alone a block at or below the committed height (the engine ignores it)', async () => {

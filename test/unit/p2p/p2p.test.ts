@@ -24,6 +24,7 @@ import {
   CONSENSUS_QUEUE_FRAMES_MAX,
   PROTOCOL_CONSENSUS,
   PROTOCOL_TX,
+  TX_FRAMES_IN_DELIVERY_MAX,
 } from '../../../src/p2p/limits.ts'
 import { startP2p, type P2pNode } from '../../../src/p2p/node.ts'
 import type { KnownPeer, P2pConfig } from '../../../src/p2p/types.ts'
@@ -150,6 +151,40 @@ describe('p2p transport', () => {
     expect(atC).toEqual(['t1', 't2', 't4'])
     expect(b.stats()).toMatchObject({ txReceived: 6, txDuplicates: 1, txForwarded: 4 })
     expect(c.stats().txDuplicates).toBe(0)
+  })
+
+  it('hands tx frames on without awaiting earlier handlers, at most TX_FRAMES_IN_DELIVERY_MAX', async () => {
+    const handled: string[] = []
+    const consensus: string[] = []
+    let open: () => void = () => undefined
+    const gate = new Promise<void>((resolve) => {
+      open = resolve
+    })
+    const b = await start(kb, [ka, kb], {
+      handlers: {
+        // Every handler waits for the gate, like adds waiting for their verification.
+        onTxs: async (_from, txs) => {
+          handled.push(...txs.map(fromUtf8))
+          await gate
+          return txs.map(() => false)
+        },
+        onConsensusMessage: (_from, bytes) => void consensus.push(fromUtf8(bytes)),
+      },
+    })
+    const a = await start(ka, [ka, kb], { knownPeers: [knownPeer(kb, b)] })
+    await waitFor(() => a.isConnected(kb.publicKey), 'A to B')
+    const frames = TX_FRAMES_IN_DELIVERY_MAX + 4
+    for (let i = 0; i < frames; i++) expect(a.publishTxs([utf8(`t${i}`)]), `frame ${i}`).toBe(1)
+    await waitFor(() => handled.length === TX_FRAMES_IN_DELIVERY_MAX, 'a full set in delivery')
+    // A consensus frame sent after them arrives on its own stream; the tx stream stays stopped.
+    expect(a.send(kb.publicKey, utf8('later')).ok).toBe(true)
+    await waitFor(() => consensus.length === 1, 'the consensus frame')
+    expect(handled).toEqual(Array.from({ length: TX_FRAMES_IN_DELIVERY_MAX }, (_, i) => `t${i}`))
+    expect(b.stats().txReceived).toBe(TX_FRAMES_IN_DELIVERY_MAX)
+    open()
+    await waitFor(() => handled.length === frames, 'the rest after the handlers finish')
+    expect(handled).toEqual(Array.from({ length: frames }, (_, i) => `t${i}`))
+    expect(a.stats().txFramesDropped).toBe(0)
   })
 
   it('publishes nothing and remembers nothing while no peer is connected', async () => {
