@@ -296,6 +296,8 @@ export interface StepStats {
   readonly timings: ConsensusTimings | null
   readonly rssMiB: number[]
   readonly statusCounts: Record<string, number>
+  /** Submissions of txs refused with 503 that the load generator sent again. */
+  readonly retried: number
   readonly firstErrors: string[]
   readonly signMs: number
 }
@@ -441,6 +443,7 @@ export function analyseStep(step: StepRun, commits: CommitMap): StepStats {
     timings: consensusTimings(step.metricsBefore, step.metricsAfter),
     rssMiB: step.cpuAfter.map((s) => (s ? s.rssBytes / 2 ** 20 : NaN)),
     statusCounts: r.statusCounts,
+    retried: r.retried,
     firstErrors: r.firstErrors,
     signMs: step.signMs,
   }

@@ -106,6 +106,9 @@ function printSteps(stats: readonly StepStats[]): void {
     )
   }
   for (const s of stats) {
+    if (s.retried > 0) {
+      console.log(`\n${s.label}: ${s.retried} submissions refused with 503 were sent again`)
+    }
     const bad = Object.entries(s.statusCounts).filter(([k]) => k !== '202')
     if (bad.length > 0) {
       console.log(`\n${s.label}: HTTP statuses ${JSON.stringify(s.statusCounts)}`)

@@ -14,6 +14,13 @@
  * response times, and each tx's status comes from its own result (202 when admitted, else the
  * status the API's table gives its error code; the request's status when the whole batch failed).
  *
+ * A tx refused with 503 (the node is busy verifying, `MEMPOOL_BUSY`, or full) is sent again after
+ * RETRY_MS, as a client would retry: its latency and response time still count from its first
+ * submission, and one still refused when submission ends keeps the 503. Requests in flight adapt
+ * like a TCP window: an answer with a 503 halves the limit (at most once per RETRY_MS), an answer
+ * without one raises it by one, up to `concurrency`; so a busy cluster is not flooded with
+ * requests it will refuse.
+ *
  * Protocol with the parent: argv[2] is the JSON `LoadConfig`; stdout lines `SIGNED <ms>`,
  * `START <epoch ms>`, `END <epoch ms>` mark the phases.
  */
@@ -68,12 +75,20 @@ export interface LoadResult {
   readonly endSubmitMs: number
   readonly endMs: number
   readonly statusCounts: Record<string, number>
+  /** Submissions of txs a node refused with 503 and the generator sent again. */
+  readonly retried: number
   readonly firstErrors: string[]
 }
 
 const now = (): number => performance.timeOrigin + performance.now()
 const REQUESTS_PER_ADDRESS = 500
 const SIGN_CHUNK_SECONDS = 5
+/**
+ * Wait before sending again a tx refused with 503. Shorter than the node's `Retry-After` (1 s):
+ * the bench looks for the most the nodes take, and a node refuses a busy submission before it
+ * decodes it, so an early retry costs it little.
+ */
+const RETRY_MS = 200
 /** Tx lifetime in heights when everything is signed up front (a step may queue for a while). */
 const EXPIRY_HEIGHTS = 1000
 /**
@@ -317,10 +332,63 @@ async function run(): Promise<void> {
     inFlight--
     wake?.()
   }
+  const pause = (ms: number): Promise<void> =>
+    new Promise<void>((r) => {
+      wake = r
+      setTimeout(r, Math.max(0, ms))
+    }).then(() => {
+      wake = null
+    })
   let batches = 0
+  // Txs refused with 503, in the order they are due again (the delay is constant).
+  const retries: { due: number; indexes: number[] }[] = []
+  let retried = 0
+  // Requests allowed in flight now (see the header), and when it was last halved.
+  let limit = concurrency
+  let lastCut = Number.NEGATIVE_INFINITY
+  /** Sends txs `indexes` in one request; a tx's record keeps its first submission's time. */
+  const send = (indexes: readonly number[]): void => {
+    const at = now()
+    inFlight++
+    // Status -1 until the node answers (an answer may still be outstanding when the run ends).
+    for (const i of indexes) records[i] ??= [signed[i]!.id, at, -1, NaN]
+    const statuses =
+      batch === 1
+        ? sub.submit(indexes[0]!, signed[indexes[0]!]!.bytes).then((status) => [status])
+        : sub.submitBatch(
+            batches++,
+            indexes.map((i) => signed[i]!.bytes),
+          )
+    void statuses.then((list) => {
+      const answered = now()
+      const busy: number[] = []
+      indexes.forEach((i, k) => {
+        const status = list[k] ?? 0
+        const first = records[i]![1]
+        records[i] = [signed[i]!.id, first, status, answered - first]
+        if (status === 503) busy.push(i)
+      })
+      if (busy.length > 0) {
+        retries.push({ due: answered + RETRY_MS, indexes: busy })
+        if (answered - lastCut >= RETRY_MS) {
+          limit = Math.max(1, Math.floor(limit / 2))
+          lastCut = answered
+        }
+      } else {
+        limit = Math.min(concurrency, limit + 1)
+      }
+      done()
+    })
+  }
   // Signing ahead runs beside the submissions (it yields every SIGN_SLICE txs), one chunk at a time.
   let signing: Promise<void> | null = null
-  while (next < count && now() - startMs < config.submitMs) {
+  while (now() - startMs < config.submitMs) {
+    if (next >= count && retries.length === 0) {
+      // Outstanding answers may still bring txs to send again.
+      if (inFlight === 0) break
+      await pause(50)
+      continue
+    }
     // Keep a rate's worth of txs signed beyond the next request; wait only when none is left.
     if (config.signAhead && signing === null && next + batch > signedUpTo - rate) {
       const to = Math.min(count, signedUpTo + chunk)
@@ -331,40 +399,35 @@ async function run(): Promise<void> {
         })
       }
     }
+    const t = now()
+    if (inFlight >= limit) {
+      await pause(50)
+      continue
+    }
+    const retry = retries[0]
+    if (retry !== undefined && retry.due <= t) {
+      retries.shift()
+      retried += retry.indexes.length
+      send(retry.indexes)
+      continue
+    }
+    const retryWait = retry === undefined ? 50 : retry.due - t
+    if (next >= count) {
+      await pause(Math.min(50, retryWait))
+      continue
+    }
     if (signing !== null && next + batch > signedUpTo) {
       await signing
       continue
     }
     const due = rate > 0 ? startMs + (next * 1000) / rate : 0
-    const t = now()
-    if (inFlight >= concurrency || t < due) {
-      const waitMs = inFlight >= concurrency ? 50 : Math.min(50, due - t)
-      await new Promise<void>((r) => {
-        wake = r
-        setTimeout(r, waitMs)
-      })
-      wake = null
+    if (t < due) {
+      await pause(Math.min(50, due - t, retryWait))
       continue
     }
     const first = next
     next = Math.min(count, first + batch)
-    const txs = signed.slice(first, next)
-    const at = now()
-    inFlight++
-    // Status -1 until the node answers (an answer may still be outstanding when the run ends).
-    txs.forEach((tx, k) => (records[first + k] = [tx.id, at, -1, NaN]))
-    const statuses =
-      batch === 1
-        ? sub.submit(first, txs[0]!.bytes).then((status) => [status])
-        : sub.submitBatch(
-            batches++,
-            txs.map((tx) => tx.bytes),
-          )
-    void statuses.then((list) => {
-      const ms = now() - at
-      txs.forEach((tx, k) => (records[first + k] = [tx.id, at, list[k] ?? 0, ms]))
-      done()
-    })
+    send(Array.from({ length: next - first }, (_, k) => first + k))
   }
   const submitEnd = now()
   // Outstanding submissions and the drain share one bounded window.
@@ -389,6 +452,7 @@ async function run(): Promise<void> {
     endSubmitMs,
     endMs,
     statusCounts,
+    retried,
     firstErrors: sub.errors,
   }
   writeFileSync(config.outFile, JSON.stringify(result))

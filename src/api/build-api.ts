@@ -23,7 +23,7 @@ import { COMMITTED_JSON } from './read-schemas.ts'
 import { registerVerifiableRoutes } from './verifiable-routes.ts'
 import { registerEventRoutes, type EventHub } from './events.ts'
 import { installRequestMetrics } from './request-metrics.ts'
-import { registerTxBatchRoute } from './tx-batch.ts'
+import { registerTxBatchRoute, sendSubmitError, type SubmitBusy } from './tx-batch.ts'
 
 /**
  * Largest request body, in bytes (a signed tx is at most ~8 KiB; hex doubles it). The batch route
@@ -56,6 +56,8 @@ export interface ApiDeps {
   submitTx(
     signedBytes: Uint8Array,
   ): Promise<Result<{ txId: Uint8Array }, { code: string; message: string }>>
+  /** Why the node takes no submission now (`MEMPOOL_BUSY`); a batch is then refused whole. */
+  readonly submitBusy?: SubmitBusy
   readonly metrics: Registry
   /** Request rate per client address and window; defaults to 600 per minute. */
   readonly rateLimit?: { readonly max: number; readonly timeWindowMs: number }
@@ -241,7 +243,7 @@ function registerTxRoutes(app: FastifyInstance, deps: ApiDeps): void {
       // A duplicate is pooled or committed already: waiting for it is still meaningful.
       const decoded = code === 'TX_DUPLICATE' && wait ? decodeSignedTx(bytes) : null
       if (decoded?.ok) return answerWhenCommitted(deps, decoded.value.txId, reply)
-      return reply.code(httpStatusOf(code)).send(errorBody(code, message))
+      return sendSubmitError(reply, code, message)
     }
     if (wait) return answerWhenCommitted(deps, result.value.txId, reply)
     return reply.code(202).send({ txId: toHex(result.value.txId) })
@@ -264,7 +266,7 @@ function registerTxRoutes(app: FastifyInstance, deps: ApiDeps): void {
     }
     return submit(new Uint8Array(request.body), waits(request.query), reply)
   })
-  registerTxBatchRoute(app, (bytes) => deps.submitTx(bytes))
+  registerTxBatchRoute(app, (bytes) => deps.submitTx(bytes), deps.submitBusy)
 }
 
 /** Builds the API (not listening). Call `await app.ready()` or `listen` from the node. */

@@ -23,6 +23,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   TX_NOT_FOUND: 404,
   BLOCK_NOT_FOUND: 404,
   MEMPOOL_FULL: 503,
+  MEMPOOL_BUSY: 503,
 }
 
 /** Status by code prefix, for codes not listed above (first match wins). */

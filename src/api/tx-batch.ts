@@ -167,12 +167,34 @@ export async function submitTxBatch(
   return results
 }
 
-/** Registers `POST /v1/txs/batch`. */
-export function registerTxBatchRoute(app: FastifyInstance, submitTx: SubmitTx): void {
+/** `Retry-After` of a submission refused with 503 (`MEMPOOL_BUSY`, `MEMPOOL_FULL`). */
+export const SUBMIT_RETRY_AFTER_SECONDS = 1
+
+/** Why the node takes no submission now (checked before a request's txs are read), or null. */
+export type SubmitBusy = () => { readonly code: string; readonly message: string } | null
+
+/** Answers a refused submission: the code's status, and `Retry-After` when it is 503 (busy). */
+export function sendSubmitError(reply: FastifyReply, code: string, message: string): FastifyReply {
+  const status = httpStatusOf(code)
+  if (status === 503) void reply.header('retry-after', String(SUBMIT_RETRY_AFTER_SECONDS))
+  return reply.code(status).send(errorBody(code, message))
+}
+
+/**
+ * Registers `POST /v1/txs/batch`. While `busy` gives a reason, a request is refused as a whole
+ * with it (503 and `Retry-After`) before its txs are read.
+ */
+export function registerTxBatchRoute(
+  app: FastifyInstance,
+  submitTx: SubmitTx,
+  busy: SubmitBusy = () => null,
+): void {
   app.post(
     '/v1/txs/batch',
     { schema: BATCH_SCHEMA, bodyLimit: API_TX_BATCH_BODY_BYTES_MAX },
     async (request, reply: FastifyReply) => {
+      const refused = busy()
+      if (refused) return sendSubmitError(reply, refused.code, refused.message)
       const batch = readTxBatch(request.body)
       if (!batch.ok) {
         const { code, message } = batch.error

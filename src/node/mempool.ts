@@ -216,6 +216,11 @@ export class Mempool {
     return this.bytesPooled
   }
 
+  /** Adds under way: queued for the verifier, at it, or being checked after it. */
+  get underWay(): number {
+    return this.inFlight.size
+  }
+
   /** True when `txId` is pooled (and therefore verified). */
   has(txId: Uint8Array): boolean {
     return this.byId.has(toHex(txId))
@@ -298,8 +303,7 @@ export class Mempool {
     const id = toHex(signed.txId)
     if (this.byId.has(id)) return fail('TX_DUPLICATE', 'already pooled')
     if (this.inFlight.has(id)) return fail('TX_DUPLICATE', 'already being added')
-    // `inFlight` holds every add under way: queued for the verifier, at it, or checked after it.
-    if (this.inFlight.size >= this.pendingMax) {
+    if (this.underWay >= this.pendingMax) {
       return fail('MEMPOOL_FULL', `${this.pendingMax} txs are waiting for verification`)
     }
     const entry: Entry = {
@@ -597,7 +601,7 @@ export class Mempool {
       rejected: { ...this.counters.rejected },
       count: this.byId.size,
       bytes: this.bytesPooled,
-      pending: this.inFlight.size,
+      pending: this.underWay,
     }
   }
 }

@@ -45,7 +45,12 @@ import { buildNodeMetrics, NodeTimings } from './metrics.ts'
 import { currentThreadId, readThreadCpu } from './thread-cpu.ts'
 import { Mempool, MEMPOOL_VERIFY_BATCH_MAX } from './mempool.ts'
 import { verifyConsensusDigest, VerifierPool } from './verifier.ts'
-import { preverifyBlockTxs, Submitter } from './tx-intake.ts'
+import {
+  preverifyBlockTxs,
+  SUBMIT_FLUSH_INTERVAL_MS,
+  SUBMIT_QUEUE_WINDOWS,
+  Submitter,
+} from './tx-intake.ts'
 import { DecodedTxCache } from './decoded-txs.ts'
 import { WalStore } from './wal-store.ts'
 import { BlockSyncer, buildSyncHandler, REAL_SYNC_TIMERS, syncSourceOfLedger } from './sync.ts'
@@ -567,7 +572,7 @@ function buildHttp(
     driver: ConsensusDriver
     mempool: Mempool
     status: Status
-    submit: Submitter['submit']
+    submitter: Submitter
     timings: NodeTimings
   },
   opened: Opened,
@@ -610,13 +615,19 @@ function buildHttp(
       stateRoot: toHex(status.stateRoot),
       mempoolTxs: mempool.size,
     }),
-    submitTx: parts.submit,
+    submitTx: parts.submitter.submit,
+    submitBusy: parts.submitter.busy,
     read: new NodeReadModel({
       ledger: opened.ledger,
       chain: app,
       genesisBlock: opened.restored.genesisBlock,
     }),
   })
+}
+
+/** Two batches per worker: one being verified, one waiting (MEMPOOL_VERIFY_WINDOW_DEFAULT). */
+function verifyWindowOf(pool: VerifierPool): number {
+  return 2 * MEMPOOL_VERIFY_BATCH_MAX * pool.size
 }
 
 /** The node's mempool over the committed state (read lazily: the chain app is built after it). */
@@ -633,8 +644,7 @@ function buildMempool(
     isCommitted: (txId, expiresAtHeight) =>
       committed()?.get(keys.txId(expiresAtHeight, txId)) !== undefined,
     precheck: authorizationPrecheck(chainId, committed, () => BigInt(Date.now())),
-    // Two batches per worker: one being verified, one waiting (MEMPOOL_VERIFY_WINDOW_DEFAULT).
-    verifyWindow: 2 * MEMPOOL_VERIFY_BATCH_MAX * opened.pool.size,
+    verifyWindow: verifyWindowOf(opened.pool),
   })
 }
 
@@ -684,18 +694,23 @@ async function startServices(
   const p2p = await startTransport(options, opened, driver, mempool, status)
   started.push(() => p2p.stop())
   status.p2p = p2p
-  const { submit } = new Submitter(mempool, {
-    nextHeight: () => status.height + 1,
-    publish: (txs) => status.p2p?.publishTxs(txs),
-    txsAvailable: () => {
-      driver.enqueue({ type: 'txsAvailable', now: 0n })
+  const submitter = new Submitter(
+    mempool,
+    {
+      nextHeight: () => status.height + 1,
+      publish: (txs) => status.p2p?.publishTxs(txs),
+      txsAvailable: () => {
+        driver.enqueue({ type: 'txsAvailable', now: 0n })
+      },
     },
-  })
-  const parts = { app, driver, mempool, status, submit, timings }
+    SUBMIT_FLUSH_INTERVAL_MS,
+    SUBMIT_QUEUE_WINDOWS * verifyWindowOf(opened.pool),
+  )
+  const parts = { app, driver, mempool, status, submitter, timings }
   const api = await buildHttp(options, parts, opened)
   started.push(() => api.close())
   const node = new PointsNode({
-    submit,
+    submit: submitter.submit,
     api,
     p2p,
     ledger,

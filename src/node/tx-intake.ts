@@ -6,6 +6,9 @@
  *   peers' bounded frame queues, which drop their oldest frame). Flushes are at least
  *   SUBMIT_FLUSH_INTERVAL_MS apart: after an idle spell a tx goes out at the next turn, and under a
  *   stream of one-tx requests the admissions of an interval share one frame per peer.
+ *   While the mempool has `queueMax` adds under way, a submission is refused at once with
+ *   `MEMPOOL_BUSY` (HTTP 503, retry later) instead of joining a queue that takes seconds to verify:
+ *   gossip from the peers and the txs of blocks keep the verifier (ADR 0078).
  * - `preverifyBlockTxs`: before a proposal or a synced block reaches the engine, the signatures its
  *   txs carry that this node has not verified yet are verified on the worker pool in one batch and
  *   remembered in the mempool's verified cache, so the block check (`ChainApp`, pure, synchronous)
@@ -20,7 +23,7 @@ import { txVerifyJob } from '../crypto/tx-signature.ts'
 import type { Verifier } from '../crypto/verifier.ts'
 import { assert } from '../util/assert.ts'
 import { err, ok, type Result } from '../util/result.ts'
-import type { Mempool } from './mempool.ts'
+import { MEMPOOL_VERIFY_WINDOW_DEFAULT, type Mempool } from './mempool.ts'
 
 /** What the submitter does with the outside world. */
 export interface SubmitterIo {
@@ -47,24 +50,49 @@ export type SubmitResult = Result<{ txId: Uint8Array }, { code: string; message:
  */
 export const SUBMIT_FLUSH_INTERVAL_MS = 20
 
+/**
+ * The Submitter's bound on the mempool's adds under way, in verification windows: the node refuses
+ * submissions at `SUBMIT_QUEUE_WINDOWS × verifyWindow` adds (2,048 with one verifier worker, 4,096
+ * with two: about half a second of the workers' time on this machine).
+ *
+ * Decision: 4. A submission then waits at most about that long for its verification, and the
+ * queue is never empty while submitters keep sending. Without a door bound the queue grew to the
+ * mempool's 20,000 adds when a burst arrived; four validators on two cores spent tens of seconds
+ * verifying it while their rounds failed (docs/BENCHMARKS.md, "Cluster", thirteenth session).
+ */
+export const SUBMIT_QUEUE_WINDOWS = 4
+
 /** Admits txs to the mempool and passes the admissions on in batches (see the module header). */
 export class Submitter {
   readonly #mempool: Mempool
   readonly #io: SubmitterIo
   readonly #intervalMs: number
+  readonly #queueMax: number
   #outbox: Uint8Array[] = []
   #lastFlush = Number.NEGATIVE_INFINITY
 
-  /** @throws {AssertionError} on a negative interval. */
-  constructor(mempool: Mempool, io: SubmitterIo, intervalMs = SUBMIT_FLUSH_INTERVAL_MS) {
+  /**
+   * `queueMax`: adds under way in the mempool from which submissions are refused (`MEMPOOL_BUSY`).
+   * @throws {AssertionError} on a negative interval or a queue bound below 1.
+   */
+  constructor(
+    mempool: Mempool,
+    io: SubmitterIo,
+    intervalMs = SUBMIT_FLUSH_INTERVAL_MS,
+    queueMax = SUBMIT_QUEUE_WINDOWS * MEMPOOL_VERIFY_WINDOW_DEFAULT,
+  ) {
     assert(Number.isFinite(intervalMs) && intervalMs >= 0, `flush interval ${intervalMs}`)
+    assert(Number.isInteger(queueMax) && queueMax >= 1, `queue bound ${queueMax}`)
     this.#mempool = mempool
     this.#io = io
     this.#intervalMs = intervalMs
+    this.#queueMax = queueMax
   }
 
   /** Checks and pools one signed tx; on success it is gossiped with the rest of its batch. */
   readonly submit = async (bytes: Uint8Array): Promise<SubmitResult> => {
+    const busy = this.busy()
+    if (busy) return err(busy)
     const result = await this.#mempool.add(bytes, this.#io.nextHeight())
     if (!result.ok) return err(result.error)
     if (this.#outbox.push(bytes) === 1) {
@@ -73,6 +101,13 @@ export class Submitter {
       else setTimeout(this.#flush, wait)
     }
     return ok(result.value)
+  }
+
+  /** Why a submission would be refused now without being looked at (`MEMPOOL_BUSY`), or null. */
+  readonly busy = (): { code: 'MEMPOOL_BUSY'; message: string } | null => {
+    const underWay = this.#mempool.underWay
+    if (underWay < this.#queueMax) return null
+    return { code: 'MEMPOOL_BUSY', message: `verifying ${underWay} txs; retry later` }
   }
 
   readonly #flush = (): void => {
