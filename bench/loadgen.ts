@@ -14,12 +14,11 @@
  * response times, and each tx's status comes from its own result (202 when admitted, else the
  * status the API's table gives its error code; the request's status when the whole batch failed).
  *
- * A tx refused with 503 (the node is busy verifying, `MEMPOOL_BUSY`, or full) is sent again after
- * RETRY_MS, as a client would retry: its latency and response time still count from its first
- * submission, and one still refused when submission ends keeps the 503. Requests in flight adapt
- * like a TCP window: an answer with a 503 halves the limit (at most once per RETRY_MS), an answer
- * without one raises it by one, up to `concurrency`; so a busy cluster is not flooded with
- * requests it will refuse.
+ * A tx refused with 503 (the node is busy verifying, `MEMPOOL_BUSY`, or full) is sent again as a
+ * client honouring `Retry-After: 1` would: after 0.5 to 1.5 s (jitter from a generator seeded by
+ * the run, so that the refused requests of one burst do not all come back at once). Its latency
+ * and response time still count from its first submission, and one still refused when submission
+ * ends keeps the 503.
  *
  * Protocol with the parent: argv[2] is the JSON `LoadConfig`; stdout lines `SIGNED <ms>`,
  * `START <epoch ms>`, `END <epoch ms>` mark the phases.
@@ -83,12 +82,8 @@ export interface LoadResult {
 const now = (): number => performance.timeOrigin + performance.now()
 const REQUESTS_PER_ADDRESS = 500
 const SIGN_CHUNK_SECONDS = 5
-/**
- * Wait before sending again a tx refused with 503. Shorter than the node's `Retry-After` (1 s):
- * the bench looks for the most the nodes take, and a node refuses a busy submission before it
- * decodes it, so an early retry costs it little.
- */
-const RETRY_MS = 200
+/** The node's `Retry-After` for a 503, in ms; a retry waits 0.5 to 1.5 times it. */
+const RETRY_AFTER_MS = 1_000
 /** Tx lifetime in heights when everything is signed up front (a step may queue for a while). */
 const EXPIRY_HEIGHTS = 1000
 /**
@@ -340,12 +335,18 @@ async function run(): Promise<void> {
       wake = null
     })
   let batches = 0
-  // Txs refused with 503, in the order they are due again (the delay is constant).
+  // Txs refused with 503, each group with the time it is due again.
   const retries: { due: number; indexes: number[] }[] = []
   let retried = 0
-  // Requests allowed in flight now (see the header), and when it was last halved.
-  let limit = concurrency
-  let lastCut = Number.NEGATIVE_INFINITY
+  // xorshift32 seeded by the run: the retries' jitter is the same in every run with that seed.
+  let jitterState = (0x9e3779b9 ^ (config.seed * 65_537 + config.run)) >>> 0 || 1
+  const retryDelay = (): number => {
+    jitterState ^= jitterState << 13
+    jitterState ^= jitterState >>> 17
+    jitterState ^= jitterState << 5
+    jitterState >>>= 0
+    return RETRY_AFTER_MS * (0.5 + jitterState / 2 ** 32)
+  }
   /** Sends txs `indexes` in one request; a tx's record keeps its first submission's time. */
   const send = (indexes: readonly number[]): void => {
     const at = now()
@@ -368,15 +369,7 @@ async function run(): Promise<void> {
         records[i] = [signed[i]!.id, first, status, answered - first]
         if (status === 503) busy.push(i)
       })
-      if (busy.length > 0) {
-        retries.push({ due: answered + RETRY_MS, indexes: busy })
-        if (answered - lastCut >= RETRY_MS) {
-          limit = Math.max(1, Math.floor(limit / 2))
-          lastCut = answered
-        }
-      } else {
-        limit = Math.min(concurrency, limit + 1)
-      }
+      if (busy.length > 0) retries.push({ due: answered + retryDelay(), indexes: busy })
       done()
     })
   }
@@ -400,13 +393,18 @@ async function run(): Promise<void> {
       }
     }
     const t = now()
-    if (inFlight >= limit) {
+    if (inFlight >= concurrency) {
       await pause(50)
       continue
     }
-    const retry = retries[0]
+    // The earliest due retry goes first (a short scan: at most one group per request in flight).
+    let soonest = -1
+    for (let k = 0; k < retries.length; k++) {
+      if (soonest < 0 || retries[k]!.due < retries[soonest]!.due) soonest = k
+    }
+    const retry = soonest < 0 ? undefined : retries[soonest]!
     if (retry !== undefined && retry.due <= t) {
-      retries.shift()
+      retries.splice(soonest, 1)
       retried += retry.indexes.length
       send(retry.indexes)
       continue

@@ -182,7 +182,7 @@ export function sendSubmitError(reply: FastifyReply, code: string, message: stri
 
 /**
  * Registers `POST /v1/txs/batch`. While `busy` gives a reason, a request is refused as a whole
- * with it (503 and `Retry-After`) before its txs are read.
+ * with it (503 and `Retry-After`) when it arrives, before its body is parsed.
  */
 export function registerTxBatchRoute(
   app: FastifyInstance,
@@ -191,10 +191,15 @@ export function registerTxBatchRoute(
 ): void {
   app.post(
     '/v1/txs/batch',
-    { schema: BATCH_SCHEMA, bodyLimit: API_TX_BATCH_BODY_BYTES_MAX },
+    {
+      schema: BATCH_SCHEMA,
+      bodyLimit: API_TX_BATCH_BODY_BYTES_MAX,
+      onRequest: async (_request, reply) => {
+        const refused = busy()
+        if (refused) return sendSubmitError(reply, refused.code, refused.message)
+      },
+    },
     async (request, reply: FastifyReply) => {
-      const refused = busy()
-      if (refused) return sendSubmitError(reply, refused.code, refused.message)
       const batch = readTxBatch(request.body)
       if (!batch.ok) {
         const { code, message } = batch.error

@@ -4,6 +4,7 @@
 import { signTx } from '../../src/crypto/tx-signature.ts'
 import type { Verifier } from '../../src/crypto/verifier.ts'
 import type { Tx } from '../../src/core/tx.ts'
+import { Mempool, type MempoolConfig } from '../../src/node/mempool.ts'
 import { sampleTx, testKey, type TestKey } from './fixtures.ts'
 
 /** The chain id of the sample txs. */
@@ -62,4 +63,26 @@ export function gatedVerifier(base: Verifier): Verifier & { held: HeldBatch[] } 
       return base.verifyBatch(jobs)
     },
   }
+}
+
+/**
+ * A mempool of the sample chain whose verifier is `gatedVerifier(base)`; `heldCalls(n)` polls (with
+ * a deadline) until `n` verifier calls are waiting or were released.
+ */
+export function gatedMempool(base: Verifier, config: Partial<MempoolConfig> = {}) {
+  const verifier = gatedVerifier(base)
+  const mempool = new Mempool({
+    chainId: TEST_CHAIN_ID,
+    verifier,
+    isCommitted: () => false,
+    ...config,
+  })
+  const heldCalls = async (count: number, deadlineMs = 5_000): Promise<void> => {
+    const end = Date.now() + deadlineMs
+    while (verifier.held.length !== count) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${count} verifier calls`)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+  }
+  return { mempool, verifier, heldCalls }
 }

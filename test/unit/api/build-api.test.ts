@@ -1,7 +1,8 @@
 /**
  * Goal: the API's system routes and tx submission (single and batch) behave as documented: coded
  * errors with the table's statuses, body, batch-count and rate limits, per-tx results of a batch in
- * request order, an OpenAPI document that lists the routes, metrics text.
+ * request order, a busy node's 503 with Retry-After (a batch refused whole, unread), an OpenAPI
+ * document that lists the routes, metrics text.
  * Method: fastify inject() against buildApi with a submit function that runs the real door check
  * (checkSignedTx) and remembers what it admitted; batch limits and concurrency against apps whose
  * submit function is a cheap fake or a barrier that only opens once every tx of a batch arrived.
@@ -166,6 +167,7 @@ describe('POST /v1/txs', () => {
     expect(httpStatusOf('TX_BAD_SIGNATURE')).toBe(422)
     expect(httpStatusOf('CODEC_SHAPE')).toBe(400)
     expect(httpStatusOf('MEMPOOL_FULL')).toBe(503)
+    expect(httpStatusOf('MEMPOOL_BUSY')).toBe(503)
     expect(httpStatusOf('SOMETHING_UNKNOWN')).toBe(500)
   })
 })
@@ -381,6 +383,67 @@ describe('POST /v1/txs/batch', () => {
       expect(admitted.size).toBe(before)
     })
   }
+})
+
+describe('a node too busy to take txs', () => {
+  const busy = { code: 'MEMPOOL_BUSY', message: 'verifying 4096 txs; retry later' }
+
+  it('answers 503 MEMPOOL_BUSY with Retry-After on the single routes', async () => {
+    const refusing = await buildApi({ ...deps, submitTx: () => Promise.resolve(err(busy)) })
+    try {
+      for (const request of [
+        { url: '/v1/txs', payload: { tx: toHex(signed.signedBytes) } },
+        {
+          url: '/v1/txs/raw',
+          payload: Buffer.from(signed.signedBytes),
+          headers: { 'content-type': 'application/msgpack' },
+        },
+      ]) {
+        const res = await refusing.inject({ method: 'POST', ...request })
+        expect(res.statusCode, request.url).toBe(503)
+        expect(res.headers['retry-after'], request.url).toBe('1')
+        expect(res.json(), request.url).toEqual({ error: busy })
+      }
+    } finally {
+      await refusing.close()
+    }
+  })
+
+  it('refuses a batch whole, before its txs are read or submitted', async () => {
+    let submitted = 0
+    let refuse = true
+    const api = await buildApi({
+      ...deps,
+      submitTx: (bytes) => {
+        submitted++
+        return Promise.resolve(ok({ txId: sha256Plain(bytes) }))
+      },
+      submitBusy: () => (refuse ? busy : null),
+    })
+    try {
+      // Not even a malformed body is looked at while the node is busy.
+      for (const request of [
+        msgpackBatch([Uint8Array.of(1), Uint8Array.of(2)]),
+        {
+          payload: Buffer.from([0xc1]),
+          headers: { 'content-type': 'application/msgpack' },
+        },
+      ]) {
+        const res = await postBatch(request, api)
+        expect(res.statusCode).toBe(503)
+        expect(res.headers['retry-after']).toBe('1')
+        expect(res.json()).toEqual({ error: busy })
+      }
+      expect(submitted).toBe(0)
+      refuse = false
+      const res = await postBatch(msgpackBatch([Uint8Array.of(1), Uint8Array.of(2)]), api)
+      expect(res.statusCode, res.body).toBe(200)
+      expect(res.headers['retry-after']).toBeUndefined()
+      expect(submitted).toBe(2)
+    } finally {
+      await api.close()
+    }
+  })
 })
 
 describe('rate limit', () => {

@@ -17,7 +17,7 @@ import { Mempool, type MempoolConfig } from '../../../src/node/mempool.ts'
 import { toHex } from '../../../src/util/bytes.ts'
 import {
   countingVerifier,
-  gatedVerifier,
+  gatedMempool,
   signedTransfer,
   signers,
   TEST_CHAIN_ID,
@@ -26,7 +26,6 @@ import { keyPairOf } from '../../../src/client/keys.ts'
 import { signedTx } from '../../../src/client/tx-builder.ts'
 import { authorizationPrecheck } from '../../../src/node/mempool-precheck.ts'
 import { CHAIN, K, T0, TestChain } from '../../support/vm.ts'
-import { until } from '../../support/cluster.ts'
 
 const [ka, kb, kc] = signers(3) as [
   ReturnType<typeof signers>[number],
@@ -337,39 +336,19 @@ describe('mempool state check at the door', () => {
 })
 
 describe('mempool verification window', () => {
-  /** A mempool whose verifier holds every call until the test releases it. */
-  function windowed(verifyWindow: number) {
-    const verifier = gatedVerifier(nobleVerifier)
-    const mempool = new Mempool({
-      chainId: TEST_CHAIN_ID,
-      verifier,
-      isCommitted: () => false,
-      verifyWindow,
-    })
-    return { mempool, verifier }
-  }
-  const heldCount = async (verifier: ReturnType<typeof gatedVerifier>, count: number) => {
-    await until(
-      `${count} calls at the verifier`,
-      () => Promise.resolve(verifier.held.length === count ? true : undefined),
-      5_000,
-      5,
-    )
-  }
-
   it('keeps at most verifyWindow signatures at the verifier, sent in arrival order', async () => {
-    const { mempool, verifier } = windowed(4)
+    const { mempool, verifier, heldCalls } = gatedMempool(nobleVerifier, { verifyWindow: 4 })
     const txs = Array.from({ length: 10 }, (_, i) => signedTransfer(ka, i, 60))
     const ids = txs.map((t) => toHex(t.txId))
     const adds = txs.map((t) => mempool.add(t.signedBytes, 1))
-    await heldCount(verifier, 1)
+    await heldCalls(1)
     expect(verifier.held[0]!.txIds).toEqual(ids.slice(0, 4))
     expect(mempool.stats().pending).toBeGreaterThanOrEqual(10)
     verifier.held[0]!.release()
-    await heldCount(verifier, 2)
+    await heldCalls(2)
     expect(verifier.held[1]!.txIds).toEqual(ids.slice(4, 8))
     verifier.held[1]!.release()
-    await heldCount(verifier, 3)
+    await heldCalls(3)
     expect(verifier.held[2]!.txIds).toEqual(ids.slice(8))
     verifier.held[2]!.release()
     for (const r of await Promise.all(adds)) expect(r.ok).toBe(true)
@@ -378,17 +357,17 @@ describe('mempool verification window', () => {
   })
 
   it('sends an add a block asks for ahead of the queue and past the window, also while held', async () => {
-    const { mempool, verifier } = windowed(2)
+    const { mempool, verifier, heldCalls } = gatedMempool(nobleVerifier, { verifyWindow: 2 })
     const txs = Array.from({ length: 6 }, (_, i) => signedTransfer(kb, i, 60))
     const ids = txs.map((t) => toHex(t.txId))
     const adds = txs.map((t) => mempool.add(t.signedBytes, 1))
-    await heldCount(verifier, 1)
+    await heldCalls(1)
     expect(verifier.held[0]!.txIds).toEqual(ids.slice(0, 2))
     const release = mempool.holdQueue()
     // t4 waits in the queue behind t2 and t3; a block needs it now.
     const verdict = mempool.verification(txs[4]!.txId, txs[4]!.signature)
     expect(verdict).toBeDefined()
-    await heldCount(verifier, 2)
+    await heldCalls(2)
     expect(verifier.held[1]!.txIds).toEqual([ids[4]])
     verifier.held[1]!.release()
     expect(await verdict).toBe(true)
@@ -400,10 +379,10 @@ describe('mempool verification window', () => {
     expect(verifier.held.length).toBe(2)
     release()
     release() // a second call does nothing
-    await heldCount(verifier, 3)
+    await heldCalls(3)
     expect(verifier.held[2]!.txIds).toEqual([ids[2], ids[3]])
     verifier.held[2]!.release()
-    await heldCount(verifier, 4)
+    await heldCalls(4)
     expect(verifier.held[3]!.txIds).toEqual([ids[5]])
     verifier.held[3]!.release()
     for (const r of await Promise.all(adds)) expect(r.ok).toBe(true)
@@ -411,18 +390,14 @@ describe('mempool verification window', () => {
   })
 
   it('counts queued adds once against the pending bound', async () => {
-    const verifier = gatedVerifier(nobleVerifier)
-    const mempool = new Mempool({
-      chainId: TEST_CHAIN_ID,
-      verifier,
-      isCommitted: () => false,
+    const { mempool, verifier, heldCalls } = gatedMempool(nobleVerifier, {
       verifyWindow: 1,
       pendingMax: 3,
     })
     const txs = Array.from({ length: 4 }, (_, i) => signedTransfer(kc, i, 60))
     // One add at the verifier and two queued behind the window: three under way, the bound.
     const adds = [mempool.add(txs[0]!.signedBytes, 1)]
-    await heldCount(verifier, 1)
+    await heldCalls(1)
     for (const t of txs.slice(1, 3)) {
       adds.push(mempool.add(t.signedBytes, 1))
       await new Promise((resolve) => setImmediate(resolve))
@@ -434,12 +409,12 @@ describe('mempool verification window', () => {
     })
     for (let i = 1; i <= 3; i++) {
       verifier.held[i - 1]!.release()
-      if (i < 3) await heldCount(verifier, i + 1)
+      if (i < 3) await heldCalls(i + 1)
     }
     for (const r of await Promise.all(adds)) expect(r.ok).toBe(true)
     // With the three done, the fourth is admitted.
     const fourth = mempool.add(txs[3]!.signedBytes, 1)
-    await heldCount(verifier, 4)
+    await heldCalls(4)
     verifier.held[3]!.release()
     expect(await fourth).toMatchObject({ ok: true })
     expect(mempool.stats().pending).toBe(0)

@@ -1,14 +1,16 @@
 /**
  * Goal: txs enter a node in batches: the HTTP admissions of one event-loop turn are gossiped in one
- * call and announced to consensus once, refused txs are neither; flushes keep their minimum
- * interval, so admissions that arrive one by one within it share one call, while a tx after an
- * idle spell leaves at the next turn; a proposal's or synced block's
+ * call and announced to consensus once, refused txs are neither; while the mempool has the bound
+ * of adds under way, submissions are refused with MEMPOOL_BUSY before they are decoded; flushes
+ * keep their minimum interval, so admissions that arrive one by one within it share one call,
+ * while a tx after an idle spell leaves at the next turn; a proposal's or synced block's
  * unverified signatures are verified in one batch before the engine sees the block, already
  * verified ones (or ones an add is verifying right now) are not verified again, and a bad
  * signature is not marked verified; a block's adds still queued for the verifier go ahead of the
  * queue, and the queue waits while the block's signatures are verified.
- * Method: a real mempool and the real libsecp256k1 verifier (wrapped only to count calls), real signed
- * txs from fixed keys; the expected batches are written out from the txs submitted.
+ * Method: a real mempool and the real libsecp256k1 verifier (wrapped only to count calls or to hold
+ * them), real signed txs from fixed keys; the expected batches are written out from the txs
+ * submitted.
  */
 import { describe, expect, it } from 'vitest'
 import { buildSignedTx, decodeSignedTx } from '../../../src/codec/tx.ts'
@@ -26,7 +28,7 @@ import { toHex } from '../../../src/util/bytes.ts'
 import { until } from '../../support/cluster.ts'
 import {
   countingVerifier,
-  gatedVerifier,
+  gatedMempool,
   signedTransfer,
   signers,
   TEST_CHAIN_ID,
@@ -122,6 +124,39 @@ describe('Submitter', () => {
     expect(announced).toBe(2)
   })
 
+  it('refuses submissions while queueMax adds are under way, without looking at them', async () => {
+    const { mempool, verifier, heldCalls } = gatedMempool(inlineFastVerifier, { verifyWindow: 1 })
+    const published: number[] = []
+    const io = {
+      nextHeight: () => 1,
+      publish: (txs: readonly Uint8Array[]) => void published.push(txs.length),
+      txsAvailable: () => undefined,
+    }
+    const submitter = new Submitter(mempool, io, 0, 2)
+    const txs = [0, 1, 2].map((i) => signedTransfer(kb, 40 + i, 100))
+    expect(submitter.busy()).toBeNull()
+    const first = [submitter.submit(txs[0]!.signedBytes), submitter.submit(txs[1]!.signedBytes)]
+    expect(mempool.underWay).toBe(2)
+    const busy = { code: 'MEMPOOL_BUSY', message: 'verifying 2 txs; retry later' }
+    expect(submitter.busy()).toEqual(busy)
+    expect(await submitter.submit(txs[2]!.signedBytes)).toEqual({ ok: false, error: busy })
+    // Refused at the door: the mempool neither counted nor queued it.
+    expect(mempool.underWay).toBe(2)
+    expect(mempool.stats().rejected).toEqual({})
+    await heldCalls(1)
+    verifier.held[0]!.release()
+    await heldCalls(2)
+    verifier.held[1]!.release()
+    for (const r of await Promise.all(first)) expect(r.ok).toBe(true)
+    expect(submitter.busy()).toBeNull()
+    const third = submitter.submit(txs[2]!.signedBytes)
+    await heldCalls(3)
+    verifier.held[2]!.release()
+    expect((await third).ok).toBe(true)
+    expect(mempool.size).toBe(3)
+    expect(() => new Submitter(mempool, io, 0, 0)).toThrow(/queue bound/)
+  })
+
   it('refuses a negative or non-finite interval', () => {
     const io = { nextHeight: () => 1, publish: () => undefined, txsAvailable: () => undefined }
     const mempool = mempoolWith(inlineFastVerifier)
@@ -206,24 +241,11 @@ describe('preverifyBlockTxs', () => {
   })
 
   it("moves a block's queued adds ahead and holds the rest of the queue until it is verified", async () => {
-    const verifier = gatedVerifier(inlineFastVerifier)
-    const mempool = new Mempool({
-      chainId: TEST_CHAIN_ID,
-      verifier,
-      isCommitted: () => false,
-      verifyWindow: 2,
-    })
+    const { mempool, verifier, heldCalls } = gatedMempool(inlineFastVerifier, { verifyWindow: 2 })
     const queued = Array.from({ length: 5 }, (_, i) => signedTransfer(ka, 20 + i, 100))
     const ids = queued.map((t) => toHex(t.txId))
     const adds = queued.map((t) => mempool.add(t.signedBytes, 1))
-    const held = (count: number) =>
-      until(
-        `${count} calls at the verifier`,
-        () => Promise.resolve(verifier.held.length === count ? true : undefined),
-        5_000,
-        5,
-      )
-    await held(1)
+    await heldCalls(1)
     expect(verifier.held[0]!.txIds).toEqual(ids.slice(0, 2))
     // The block holds the fourth queued tx and one this node has not seen.
     const fresh = signedTransfer(kb, 30, 100)
@@ -232,7 +254,7 @@ describe('preverifyBlockTxs', () => {
       mempool,
       verifier,
     )
-    await held(3)
+    await heldCalls(3)
     expect(
       verifier.held
         .slice(1)
@@ -247,7 +269,7 @@ describe('preverifyBlockTxs', () => {
     verifier.held[2]!.release()
     expect(await prepared).toBe(1)
     for (const t of [queued[3]!, fresh]) expect(mempool.isVerified(t.txId, t.signature)).toBe(true)
-    await held(4)
+    await heldCalls(4)
     expect(verifier.held[3]!.txIds).toEqual([ids[2], ids[4]])
     verifier.held[3]!.release()
     for (const r of await Promise.all(adds)) expect(r.ok).toBe(true)
