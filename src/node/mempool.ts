@@ -30,7 +30,10 @@ import { err, ok, type Result } from '../util/result.ts'
 export const MEMPOOL_TX_COUNT_MAX = 50_000
 /** Most signed-tx bytes in the pool. */
 export const MEMPOOL_BYTES_MAX = 64 * 1024 * 1024
-/** Most adds waiting for signature verification at once (further adds are refused). */
+/**
+ * Most adds under way at once: queued for the verifier, at it, or being checked after it (further
+ * adds are refused with MEMPOOL_FULL).
+ */
 export const MEMPOOL_PENDING_MAX = 20_000
 /** Most signatures sent to the verifier in one `verifyBatch` call (one worker chunk). */
 export const MEMPOOL_VERIFY_BATCH_MAX = 256
@@ -39,9 +42,9 @@ export const MEMPOOL_VERIFY_BATCH_MAX = 256
  * rest wait in the mempool's queue, where a block's pre-check can still move them ahead
  * (`verification`). Decision: two batches per verifier worker (one being verified, one waiting),
  * so a worker does not idle between batches and a block's signatures wait behind at most a
- * window's worth; 1,024 for the default 2-worker pool (the node sizes it to its pool). Before the window every add went to the verifier at once; under a flood
- * a proposal's txs waited behind up to MEMPOOL_PENDING_MAX verifications, longer than the round-0
- * timer (docs/BENCHMARKS.md, "Cluster", thirteenth session).
+ * window's worth; 1,024 for the default 2-worker pool (the node sizes it to its pool). Before the
+ * window every add went to the verifier at once; under a flood a proposal's txs waited behind up
+ * to MEMPOOL_PENDING_MAX verifications, longer than the round-0 timer (ADR 0077).
  */
 export const MEMPOOL_VERIFY_WINDOW_DEFAULT = 1_024
 /** Remembered (txId, signature) pairs that verified, so a re-submission is not verified again. */
