@@ -201,10 +201,7 @@ export function registerTxBatchRoute(
     },
     async (request, reply: FastifyReply) => {
       const batch = readTxBatch(request.body)
-      if (!batch.ok) {
-        const { code, message } = batch.error
-        return reply.code(httpStatusOf(code)).send(errorBody(code, message))
-      }
+      if (!batch.ok) return sendSubmitError(reply, batch.error.code, batch.error.message)
       const results = await submitTxBatch(batch.value, submitTx)
       return reply.code(200).send({ results })
     },

@@ -176,7 +176,8 @@ export class Mempool {
   private readonly config: MempoolConfig
   private readonly countMax: number
   private readonly bytesMax: number
-  private readonly verifyWindow: number
+  /** Most signatures of adds at the verifier at once (`MempoolConfig.verifyWindow`). */
+  readonly verifyWindow: number
   private readonly pendingMax: number
   private readonly counters: MempoolStats = {
     count: 0,

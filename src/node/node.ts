@@ -45,12 +45,7 @@ import { buildNodeMetrics, NodeTimings } from './metrics.ts'
 import { currentThreadId, readThreadCpu } from './thread-cpu.ts'
 import { Mempool, MEMPOOL_VERIFY_BATCH_MAX } from './mempool.ts'
 import { verifyConsensusDigest, VerifierPool } from './verifier.ts'
-import {
-  preverifyBlockTxs,
-  SUBMIT_FLUSH_INTERVAL_MS,
-  SUBMIT_QUEUE_WINDOWS,
-  Submitter,
-} from './tx-intake.ts'
+import { preverifyBlockTxs, Submitter } from './tx-intake.ts'
 import { DecodedTxCache } from './decoded-txs.ts'
 import { WalStore } from './wal-store.ts'
 import { BlockSyncer, buildSyncHandler, REAL_SYNC_TIMERS, syncSourceOfLedger } from './sync.ts'
@@ -625,11 +620,6 @@ function buildHttp(
   })
 }
 
-/** Two batches per worker: one being verified, one waiting (MEMPOOL_VERIFY_WINDOW_DEFAULT). */
-function verifyWindowOf(pool: VerifierPool): number {
-  return 2 * MEMPOOL_VERIFY_BATCH_MAX * pool.size
-}
-
 /** The node's mempool over the committed state (read lazily: the chain app is built after it). */
 function buildMempool(
   chainId: string,
@@ -644,7 +634,8 @@ function buildMempool(
     isCommitted: (txId, expiresAtHeight) =>
       committed()?.get(keys.txId(expiresAtHeight, txId)) !== undefined,
     precheck: authorizationPrecheck(chainId, committed, () => BigInt(Date.now())),
-    verifyWindow: verifyWindowOf(opened.pool),
+    // Two batches per worker: one being verified, one waiting (MEMPOOL_VERIFY_WINDOW_DEFAULT).
+    verifyWindow: 2 * MEMPOOL_VERIFY_BATCH_MAX * opened.pool.size,
   })
 }
 
@@ -694,18 +685,14 @@ async function startServices(
   const p2p = await startTransport(options, opened, driver, mempool, status)
   started.push(() => p2p.stop())
   status.p2p = p2p
-  const submitter = new Submitter(
-    mempool,
-    {
-      nextHeight: () => status.height + 1,
-      publish: (txs) => status.p2p?.publishTxs(txs),
-      txsAvailable: () => {
-        driver.enqueue({ type: 'txsAvailable', now: 0n })
-      },
+  // The door's bound follows the mempool's window, which follows the verifier pool (ADR 0078).
+  const submitter = new Submitter(mempool, {
+    nextHeight: () => status.height + 1,
+    publish: (txs) => status.p2p?.publishTxs(txs),
+    txsAvailable: () => {
+      driver.enqueue({ type: 'txsAvailable', now: 0n })
     },
-    SUBMIT_FLUSH_INTERVAL_MS,
-    SUBMIT_QUEUE_WINDOWS * verifyWindowOf(opened.pool),
-  )
+  })
   const parts = { app, driver, mempool, status, submitter, timings }
   const api = await buildHttp(options, parts, opened)
   started.push(() => api.close())

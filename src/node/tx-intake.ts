@@ -23,7 +23,7 @@ import { txVerifyJob } from '../crypto/tx-signature.ts'
 import type { Verifier } from '../crypto/verifier.ts'
 import { assert } from '../util/assert.ts'
 import { err, ok, type Result } from '../util/result.ts'
-import { MEMPOOL_VERIFY_WINDOW_DEFAULT, type Mempool } from './mempool.ts'
+import type { Mempool } from './mempool.ts'
 
 /** What the submitter does with the outside world. */
 export interface SubmitterIo {
@@ -72,14 +72,15 @@ export class Submitter {
   #lastFlush = Number.NEGATIVE_INFINITY
 
   /**
-   * `queueMax`: adds under way in the mempool from which submissions are refused (`MEMPOOL_BUSY`).
+   * `queueMax`: adds under way in the mempool from which submissions are refused (`MEMPOOL_BUSY`);
+   * by default SUBMIT_QUEUE_WINDOWS of the mempool's verification windows.
    * @throws {AssertionError} on a negative interval or a queue bound below 1.
    */
   constructor(
     mempool: Mempool,
     io: SubmitterIo,
     intervalMs = SUBMIT_FLUSH_INTERVAL_MS,
-    queueMax = SUBMIT_QUEUE_WINDOWS * MEMPOOL_VERIFY_WINDOW_DEFAULT,
+    queueMax = SUBMIT_QUEUE_WINDOWS * mempool.verifyWindow,
   ) {
     assert(Number.isFinite(intervalMs) && intervalMs >= 0, `flush interval ${intervalMs}`)
     assert(Number.isInteger(queueMax) && queueMax >= 1, `queue bound ${queueMax}`)
