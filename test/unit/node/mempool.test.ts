@@ -165,14 +165,8 @@ describe('mempool and commits during verification', () => {
   it('asks the ledger once per add, and again only when a block committed meanwhile', async () => {
     const committed = new Set<string>()
     let asked = 0
-    let release: () => void = () => undefined
-    const gate = new Promise<void>((resolve) => {
-      release = resolve
-    })
-    const mempool = new Mempool({
-      chainId: TEST_CHAIN_ID,
-      // Holds every batch until the gate opens, so a block can commit during verification.
-      verifier: { verifyBatch: async (jobs) => (await gate, nobleVerifier.verifyBatch(jobs)) },
+    // The verifier holds the batch until it is released, so a block can commit during it.
+    const { mempool, verifier, heldCalls } = gatedMempool(nobleVerifier, {
       isCommitted: (txId) => {
         asked++
         return committed.has(toHex(txId))
@@ -185,7 +179,9 @@ describe('mempool and commits during verification', () => {
     // `raced` commits (elsewhere) while both are being verified.
     committed.add(toHex(raced.txId))
     mempool.onCommitted([raced.txId], 2)
-    release()
+    await heldCalls(1)
+    expect(verifier.held[0]!.txIds).toEqual([toHex(quiet.txId), toHex(raced.txId)])
+    verifier.held[0]!.release()
     const [a, b] = await Promise.all(adds)
     expect(a).toMatchObject({ ok: true })
     expect(b).toMatchObject({
@@ -194,7 +190,10 @@ describe('mempool and commits during verification', () => {
     })
     expect(asked).toBe(4)
     // With no commit during the add, the ledger is asked exactly once.
-    expect(await mempool.add(signedTransfer(ka, 3, 50).signedBytes, 2)).toMatchObject({ ok: true })
+    const third = mempool.add(signedTransfer(ka, 3, 50).signedBytes, 2)
+    await heldCalls(2)
+    verifier.held[1]!.release()
+    expect(await third).toMatchObject({ ok: true })
     expect(asked).toBe(5)
   })
 })
@@ -336,12 +335,20 @@ describe('mempool state check at the door', () => {
 })
 
 describe('mempool verification window', () => {
+  /**
+   * `count` transfers of `signer` added at once to a gated mempool with `verifyWindow`, once the
+   * first verifier call holds its share of them.
+   */
+  async function addedAtOnce(signer: typeof ka, count: number, verifyWindow: number) {
+    const gated = gatedMempool(nobleVerifier, { verifyWindow })
+    const txs = Array.from({ length: count }, (_, i) => signedTransfer(signer, i, 60))
+    const adds = txs.map((t) => gated.mempool.add(t.signedBytes, 1))
+    await gated.heldCalls(1)
+    return { ...gated, txs, ids: txs.map((t) => toHex(t.txId)), adds }
+  }
+
   it('keeps at most verifyWindow signatures at the verifier, sent in arrival order', async () => {
-    const { mempool, verifier, heldCalls } = gatedMempool(nobleVerifier, { verifyWindow: 4 })
-    const txs = Array.from({ length: 10 }, (_, i) => signedTransfer(ka, i, 60))
-    const ids = txs.map((t) => toHex(t.txId))
-    const adds = txs.map((t) => mempool.add(t.signedBytes, 1))
-    await heldCalls(1)
+    const { mempool, verifier, heldCalls, ids, adds } = await addedAtOnce(ka, 10, 4)
     expect(verifier.held[0]!.txIds).toEqual(ids.slice(0, 4))
     expect(mempool.stats().pending).toBeGreaterThanOrEqual(10)
     verifier.held[0]!.release()
@@ -357,11 +364,7 @@ describe('mempool verification window', () => {
   })
 
   it('sends an add a block asks for ahead of the queue and past the window, also while held', async () => {
-    const { mempool, verifier, heldCalls } = gatedMempool(nobleVerifier, { verifyWindow: 2 })
-    const txs = Array.from({ length: 6 }, (_, i) => signedTransfer(kb, i, 60))
-    const ids = txs.map((t) => toHex(t.txId))
-    const adds = txs.map((t) => mempool.add(t.signedBytes, 1))
-    await heldCalls(1)
+    const { mempool, verifier, heldCalls, txs, ids, adds } = await addedAtOnce(kb, 6, 2)
     expect(verifier.held[0]!.txIds).toEqual(ids.slice(0, 2))
     const release = mempool.holdQueue()
     // t4 waits in the queue behind t2 and t3; a block needs it now.

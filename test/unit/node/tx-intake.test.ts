@@ -205,35 +205,23 @@ describe('preverifyBlockTxs', () => {
   })
 
   it('waits for a signature an add is verifying instead of verifying it again', async () => {
-    const calls: number[] = []
-    let release: () => void = () => undefined
-    const gate = new Promise<void>((resolve) => {
-      release = resolve
-    })
-    // Holds every batch until the gate opens: the add is still verifying when the proposal comes.
-    const gated: Verifier = {
-      verifyBatch: async (jobs) => {
-        calls.push(jobs.length)
-        await gate
-        return inlineFastVerifier.verifyBatch(jobs)
-      },
-    }
-    const mempool = mempoolWith(gated)
+    // The verifier holds every call: the add is still verifying when the proposal comes.
+    const { mempool, verifier, heldCalls } = gatedMempool(inlineFastVerifier)
     const [arriving, fresh] = [signedTransfer(ka, 7, 100), signedTransfer(kb, 8, 100)]
     const added = mempool.add(arriving.signedBytes, 1)
-    for (let turn = 0; turn < 100 && calls.length === 0; turn++) await nextTurn()
-    expect(calls).toEqual([1])
+    await heldCalls(1)
+    expect(verifier.held[0]!.txIds).toEqual([toHex(arriving.txId)])
     expect(mempool.verification(arriving.txId, arriving.signature)).toBeDefined()
     // Only the exact pair: the same tx id under another signature is not being checked.
     expect(mempool.verification(arriving.txId, fresh.signature)).toBeUndefined()
     const prepared = preverifyBlockTxs(
       proposalOf(blockOf([arriving.signedBytes, fresh.signedBytes])),
       mempool,
-      gated,
+      verifier,
     )
-    for (let turn = 0; turn < 100 && calls.length === 1; turn++) await nextTurn()
-    expect(calls).toEqual([1, 1])
-    release()
+    await heldCalls(2)
+    expect(verifier.held[1]!.txIds).toEqual([toHex(fresh.txId)])
+    for (const held of verifier.held) held.release()
     expect(await prepared).toBe(1)
     expect(await added).toMatchObject({ ok: true })
     for (const t of [arriving, fresh]) expect(mempool.isVerified(t.txId, t.signature)).toBe(true)
