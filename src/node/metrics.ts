@@ -45,6 +45,9 @@ const P2P_METRICS: readonly (readonly [keyof Omit<P2pStats, 'penaltiesByReason'>
   ['consensusReceived', 'consensus frames received'],
   ['consensusDropped', 'consensus frames dropped on a full peer queue'],
   ['txFramesDropped', 'tx gossip frames dropped on a full peer queue'],
+  ['txReceived', 'gossiped txs received'],
+  ['txDuplicates', 'gossiped txs received that this node had already seen'],
+  ['txForwarded', 'gossiped txs forwarded to peers the sender had not reached'],
 ]
 
 /** Metric names this registry exports (documented in docs/api.md). */

@@ -45,7 +45,7 @@ import { buildNodeMetrics, NodeTimings } from './metrics.ts'
 import { currentThreadId, readThreadCpu } from './thread-cpu.ts'
 import { Mempool, MEMPOOL_VERIFY_BATCH_MAX } from './mempool.ts'
 import { verifyConsensusDigest, VerifierPool } from './verifier.ts'
-import { preverifyBlockTxs, Submitter } from './tx-intake.ts'
+import { gossipIntake, preverifyBlockTxs, Submitter } from './tx-intake.ts'
 import { DecodedTxCache } from './decoded-txs.ts'
 import { WalStore } from './wal-store.ts'
 import { BlockSyncer, buildSyncHandler, REAL_SYNC_TIMERS, syncSourceOfLedger } from './sync.ts'
@@ -485,12 +485,13 @@ function startTransport(
         driver.enqueue(eventOfMessage(decoded.value, 0n))
       },
       onSyncRequest: buildSyncHandler(syncSourceOfLedger(opened.ledger)),
-      onTxs: async (_from, txs) => {
-        const results = await Promise.all(txs.map((bytes) => mempool.add(bytes, status.height + 1)))
-        if (results.some((r) => r.ok)) driver.enqueue({ type: 'txsAvailable', now: 0n })
-        // Validators are fully meshed: a tx reaches every validator from its first receiver.
-        return results.map(() => false)
-      },
+      onTxs: gossipIntake(
+        mempool,
+        () => status.height + 1,
+        () => {
+          driver.enqueue({ type: 'txsAvailable', now: 0n })
+        },
+      ),
     },
   })
 }

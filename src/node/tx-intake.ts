@@ -13,6 +13,8 @@
  *   txs carry that this node has not verified yet are verified on the worker pool in one batch and
  *   remembered in the mempool's verified cache, so the block check (`ChainApp`, pure, synchronous)
  *   finds them verified instead of verifying each with noble on the main thread.
+ * - `gossipIntake`: txs gossiped by a peer go to the mempool; the ones it admits are handed back to
+ *   the p2p layer to forward to the peers the frame did not reach (none in a full mesh).
  * Spec: SPEC.md section 6 (verify once per node); docs/protocol/p2p.md#mempool.
  */
 import type { CodecError } from '../codec/canonical.ts'
@@ -125,6 +127,26 @@ function blockOf(event: ConsensusEvent): Block | null {
   if (event.type === 'proposal') return event.message.block
   if (event.type === 'certifiedBlock') return event.block
   return null
+}
+
+/**
+ * The p2p layer's `onTxs` handler: adds a peer's gossiped txs to the mempool (checked against
+ * the height `nextHeight()` gives), calls `txsAvailable` once when any was admitted, and answers
+ * per tx whether it was admitted. The p2p layer forwards exactly the admitted ones, and only to
+ * peers the frame did not reach (docs/protocol/p2p.md, Tx gossip): a validator cut off from the
+ * tx's origin still gets it before the proposal, and a bad or duplicate tx goes no further.
+ */
+export function gossipIntake(
+  mempool: Mempool,
+  nextHeight: () => number,
+  txsAvailable: () => void,
+): (from: Uint8Array, txs: readonly Uint8Array[]) => Promise<boolean[]> {
+  return async (_from, txs) => {
+    const height = nextHeight()
+    const results = await Promise.all(txs.map((bytes) => mempool.add(bytes, height)))
+    if (results.some((r) => r.ok)) txsAvailable()
+    return results.map((r) => r.ok)
+  }
 }
 
 /**

@@ -5,8 +5,10 @@
  */
 /** Protocol id of the persistent consensus stream (one per peer and direction). */
 export const PROTOCOL_CONSENSUS = '/pointsnode/consensus/1'
-/** Protocol id of the persistent tx gossip stream. */
-export const PROTOCOL_TX = '/pointsnode/tx/1'
+/** Protocol id of the persistent tx gossip stream (frames name the nodes they reached). */
+export const PROTOCOL_TX = '/pointsnode/tx/2'
+/** Protocol id of the earlier tx gossip stream (the txs alone), still read from older nodes. */
+export const PROTOCOL_TX_V1 = '/pointsnode/tx/1'
 /** Protocol id of sync request/response (one stream per request). */
 export const PROTOCOL_SYNC = '/pointsnode/sync/1'
 
@@ -29,6 +31,11 @@ export const MESSAGE_BYTES_MAX = Math.max(
 
 /** Most allowed peers (validators plus observers). */
 export const PEER_COUNT_MAX = 128
+/**
+ * Most keys in a gossip frame's `reached` list: the sender and every peer it may have (the allowed
+ * keys, of which the sender's own may be one, so one more than PEER_COUNT_MAX + 1).
+ */
+export const TX_REACHED_MAX = PEER_COUNT_MAX + 2
 /** Consensus frames queued per peer before the oldest is dropped. */
 export const CONSENSUS_QUEUE_FRAMES_MAX = 1024
 /** Tx gossip frames queued per peer before the oldest is dropped. */

@@ -23,6 +23,7 @@ import { tcp } from '@libp2p/tcp'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
+import type { CodecError } from '../codec/canonical.ts'
 import { sha256Plain } from '../codec/hash.ts'
 import { assert } from '../util/assert.ts'
 import { toHex } from '../util/bytes.ts'
@@ -40,6 +41,7 @@ import {
   PROTOCOL_CONSENSUS,
   PROTOCOL_SYNC,
   PROTOCOL_TX,
+  PROTOCOL_TX_V1,
   REDIAL_INTERVAL_MS_DEFAULT,
   SYNC_INBOUND_STREAMS_MAX,
   SYNC_REQUEST_BYTES_MAX,
@@ -52,7 +54,7 @@ import {
   TX_SEEN_SET_SIZE_MAX,
 } from './limits.ts'
 import { PeerScores } from './peer-score.ts'
-import { decodeTxBatch, encodeTxBatches } from './tx-batch.ts'
+import { decodeTxBatchV1, decodeTxGossip, encodeTxBatches, type TxGossip } from './tx-batch.ts'
 import type {
   KnownPeer,
   P2pConfig,
@@ -264,6 +266,11 @@ class P2pNodeImpl implements P2pNode {
       (stream, connection) => this.readLoop(stream, connection, 'tx'),
       { maxInboundStreams: 2 },
     )
+    await node.handle(
+      PROTOCOL_TX_V1,
+      (stream, connection) => this.readLoop(stream, connection, 'tx1'),
+      { maxInboundStreams: 2 },
+    )
     await node.handle(PROTOCOL_SYNC, (stream, connection) => this.serveSync(stream, connection), {
       maxInboundStreams: SYNC_INBOUND_STREAMS_MAX,
     })
@@ -349,7 +356,7 @@ class P2pNodeImpl implements P2pNode {
   private async readLoop(
     stream: Stream,
     connection: Connection,
-    kind: 'consensus' | 'tx',
+    kind: 'consensus' | 'tx' | 'tx1',
   ): Promise<void> {
     const bytesMax = kind === 'consensus' ? CONSENSUS_MESSAGE_BYTES_MAX : TX_MESSAGE_BYTES_MAX
     const lp = lpStream(stream, lpOptions(bytesMax))
@@ -377,7 +384,8 @@ class P2pNodeImpl implements P2pNode {
       if (kind === 'consensus') await this.deliverConsensus(entry, frame)
       else {
         // A delivery that throws (a bug) is counted like a throwing handler, not left unhandled.
-        const delivery = this.deliverTxs(entry, frame)
+        const decode = kind === 'tx' ? decodeTxGossip : decodeTxBatchV1
+        const delivery = this.deliverTxs(entry, decode(frame))
           .catch(() => {
             this.counters.handlerErrors++
           })
@@ -411,15 +419,15 @@ class P2pNodeImpl implements P2pNode {
     }
   }
 
-  private async deliverTxs(entry: PeerEntry, frame: Uint8Array): Promise<void> {
-    const batch = decodeTxBatch(frame)
-    if (!batch.ok) {
+  private async deliverTxs(entry: PeerEntry, gossip: Result<TxGossip, CodecError>): Promise<void> {
+    if (!gossip.ok) {
       this.counters.framesGarbage++
       this.penalize(entry.publicKey, 'tx-batch-malformed', PENALTY_GARBAGE)
       return
     }
+    const { reached, txs } = gossip.value
     const fresh: Uint8Array[] = []
-    for (const tx of batch.value) {
+    for (const tx of txs) {
       this.counters.txReceived++
       if (this.seen.add(toHex(sha256Plain(tx)))) fresh.push(tx)
       else this.counters.txDuplicates++
@@ -436,16 +444,29 @@ class P2pNodeImpl implements P2pNode {
     assert(verdicts.length === fresh.length, `onTxs returned ${verdicts.length} verdicts`)
     const forward = fresh.filter((_, i) => verdicts[i] === true)
     if (forward.length === 0) return
+    // Only to the connected peers the frame did not reach: in a full mesh the origin sent the txs
+    // to every peer itself, and nothing is forwarded.
+    const already = new Set(reached.map(toHex))
+    already.add(toHex(entry.publicKey))
+    const targets = this.connectedPeers().filter((peer) => !already.has(toHex(peer.publicKey)))
+    if (targets.length === 0) return
     this.counters.txForwarded += forward.length
-    this.sendTxFrames(encodeTxBatches(forward), entry.peerId.toString())
+    // What the forwarded frames reached: every admitted peer that already had them or gets them now.
+    for (const peer of targets) already.add(toHex(peer.publicKey))
+    const nowReached = [this.publicKey]
+    for (const peer of this.peersById.values()) {
+      if (already.has(toHex(peer.publicKey))) nowReached.push(peer.publicKey)
+    }
+    this.sendTxFrames(encodeTxBatches(forward, nowReached), targets)
   }
 
-  private sendTxFrames(frames: readonly Uint8Array[], exceptId: string | undefined): void {
-    for (const [id, entry] of this.peersById) {
-      if (id === exceptId || !this.isConnectedId(entry.peerId)) continue
-      for (const frame of frames) {
-        this.counters.txFramesDropped += entry.tx.enqueue(frame)
-      }
+  private connectedPeers(): PeerEntry[] {
+    return [...this.peersById.values()].filter((peer) => this.isConnectedId(peer.peerId))
+  }
+
+  private sendTxFrames(frames: readonly Uint8Array[], targets: readonly PeerEntry[]): void {
+    for (const peer of targets) {
+      for (const frame of frames) this.counters.txFramesDropped += peer.tx.enqueue(frame)
     }
   }
 
@@ -453,11 +474,13 @@ class P2pNodeImpl implements P2pNode {
     // With no peer connected there is no one to send to and nothing worth remembering: a copy that
     // arrives later goes to the handler, whose mempool refuses it as a duplicate. A lone validator
     // so skips hashing and framing every tx it admits.
-    if (!this.hasConnectedPeer()) return 0
+    const targets = this.connectedPeers()
+    if (targets.length === 0) return 0
     const fresh = txs.filter((tx) => this.seen.add(toHex(sha256Plain(tx))))
     if (fresh.length === 0) return 0
-    const frames = encodeTxBatches(fresh)
-    this.sendTxFrames(frames, undefined)
+    const reached = [this.publicKey, ...targets.map((peer) => peer.publicKey)]
+    const frames = encodeTxBatches(fresh, reached)
+    this.sendTxFrames(frames, targets)
     return frames.length
   }
 
@@ -550,11 +573,6 @@ class P2pNodeImpl implements P2pNode {
 
   private isConnectedId(peerId: PeerId): boolean {
     return this.node.getConnections(peerId).length > 0
-  }
-
-  private hasConnectedPeer(): boolean {
-    for (const entry of this.peersById.values()) if (this.isConnectedId(entry.peerId)) return true
-    return false
   }
 
   send(peer: Uint8Array, bytes: Uint8Array): Result<void, P2pSendError> {

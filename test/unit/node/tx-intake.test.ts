@@ -7,7 +7,8 @@
  * unverified signatures are verified in one batch before the engine sees the block, already
  * verified ones (or ones an add is verifying right now) are not verified again, and a bad
  * signature is not marked verified; a block's adds still queued for the verifier go ahead of the
- * queue, and the queue waits while the block's signatures are verified.
+ * queue, and the queue waits while the block's signatures are verified; gossiped txs are added
+ * and the admitted ones (only those) are answered true, to be forwarded.
  * Method: a real mempool and the real libsecp256k1 verifier (wrapped only to count calls or to hold
  * them), real signed txs from fixed keys; the expected batches are written out from the txs
  * submitted.
@@ -19,6 +20,7 @@ import type { Block } from '../../../src/core/block.ts'
 import type { Verifier } from '../../../src/crypto/verifier.ts'
 import { Mempool } from '../../../src/node/mempool.ts'
 import {
+  gossipIntake,
   preverifyBlockTxs,
   SUBMIT_FLUSH_INTERVAL_MS,
   Submitter,
@@ -173,6 +175,31 @@ function proposalOf(block: Block): ConsensusEvent {
 function blockOf(txs: readonly Uint8Array[], height = 1): Block {
   return { header: { height } as Block['header'], txs: [...txs] }
 }
+
+describe('gossipIntake', () => {
+  it('answers which gossiped txs it admitted (those are forwarded) and announces once', async () => {
+    let announced = 0
+    const heights: number[] = []
+    const mempool = mempoolWith(inlineFastVerifier)
+    const intake = gossipIntake(
+      mempool,
+      () => (heights.push(7), 7),
+      () => announced++,
+    )
+    const good = [0, 1].map((i) => signedTransfer(ka, i, 100))
+    const forged = resign(signedTransfer(kb, 2, 100).signedBytes, new Uint8Array(64).fill(7))
+    const expired = signedTransfer(kb, 3, 6)
+    const from = ka.publicKey
+    const frame = [good[0]!, forged, good[1]!, expired].map((t) => t.signedBytes)
+    expect(await intake(from, frame)).toEqual([true, false, true, false])
+    expect(heights, 'the next height is read once per frame').toEqual([7])
+    expect(announced).toBe(1)
+    expect(mempool.stats().count).toBe(2)
+    // The same txs again are duplicates: nothing to forward, nothing to announce.
+    expect(await intake(from, [good[0]!.signedBytes, Uint8Array.of(1, 2)])).toEqual([false, false])
+    expect(announced).toBe(1)
+  })
+})
 
 describe('preverifyBlockTxs', () => {
   it("verifies a block's unverified signatures in one batch and marks the good ones", async () => {

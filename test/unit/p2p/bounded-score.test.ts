@@ -2,18 +2,27 @@
  * Goal: the p2p building blocks keep their bounds and rules: the frame queue drops oldest frames by
  * count and by bytes and counts the drops; the seen-set forgets its oldest entry; peer scores
  * recover with time, ban at the threshold, and the ban expires; gossip batches split by count and
- * bytes and reject non-canonical frames.
+ * bytes, carry the keys of the nodes they reached, and reject non-canonical frames; a tx/1 frame
+ * reads as txs that reached no one.
  * Method: direct calls with a manual clock; expected values written out by hand.
  */
 import { describe, expect, it } from 'vitest'
+import { encodeCanonical } from '../../../src/codec/canonical.ts'
+import { bytes, list } from '../../../src/codec/schema.ts'
 import { BoundedSeenSet, FrameQueue } from '../../../src/p2p/bounded.ts'
 import {
   PEER_SCORE_BAN_THRESHOLD,
   TX_BATCH_COUNT_MAX,
   TX_MESSAGE_BYTES_MAX,
+  TX_REACHED_MAX,
 } from '../../../src/p2p/limits.ts'
 import { PeerScores } from '../../../src/p2p/peer-score.ts'
-import { decodeTxBatch, encodeTxBatches } from '../../../src/p2p/tx-batch.ts'
+import {
+  decodeTxBatchV1,
+  decodeTxGossip,
+  encodeTxBatches,
+  TX_BATCH_SCHEMA,
+} from '../../../src/p2p/tx-batch.ts'
 
 describe('FrameQueue', () => {
   it('drops the oldest frames when full by count', () => {
@@ -70,20 +79,47 @@ describe('PeerScores', () => {
 })
 
 describe('tx gossip batches', () => {
-  it('splits by count and by bytes and round-trips', () => {
+  const key = (i: number): Uint8Array => new Uint8Array(33).fill(i)
+
+  it('splits by count and by bytes, carries the reached keys and round-trips', () => {
     const small = Array.from({ length: TX_BATCH_COUNT_MAX + 1 }, (_, i) => Uint8Array.of(i & 255))
-    const frames = encodeTxBatches(small)
+    const reached = [key(2), key(3)]
+    const frames = encodeTxBatches(small, reached)
     expect(frames.length).toBe(2)
-    const decoded = frames.map((f) => decodeTxBatch(f))
-    expect(decoded.map((d) => (d.ok ? d.value.length : -1))).toEqual([TX_BATCH_COUNT_MAX, 1])
+    const decoded = frames.map((f) => decodeTxGossip(f))
+    expect(decoded.map((d) => (d.ok ? d.value.txs.length : -1))).toEqual([TX_BATCH_COUNT_MAX, 1])
+    for (const d of decoded) expect(d.ok && d.value.reached).toEqual(reached)
+    expect(decoded[1]!.ok && decoded[1]!.value.txs).toEqual([Uint8Array.of(0)])
+    // With the most reached keys a frame still stays within the byte limit.
+    const most = Array.from({ length: TX_REACHED_MAX }, (_, i) => key(i))
     const big = Array.from({ length: 200 }, () => new Uint8Array(8_000).fill(7))
-    const bigFrames = encodeTxBatches(big)
+    const bigFrames = encodeTxBatches(big, most)
     for (const [i, f] of bigFrames.entries()) {
       expect(f.length, `frame ${i}`).toBeLessThanOrEqual(TX_MESSAGE_BYTES_MAX)
+      expect(decodeTxGossip(f).ok, `frame ${i} decodes`).toBe(true)
     }
     expect(bigFrames.length).toBe(2)
-    expect(encodeTxBatches([])).toEqual([])
-    expect(decodeTxBatch(Uint8Array.of(0xc1)).ok).toBe(false)
-    expect(decodeTxBatch(Uint8Array.of(0x90))).toEqual({ ok: true, value: [] })
+    expect(encodeTxBatches([], reached)).toEqual([])
+    expect(() => encodeTxBatches(small, [...most, key(0)])).toThrow(/reached keys/)
+    expect(() => encodeTxBatches(small, [new Uint8Array(32)])).toThrow(/reached key of 32/)
+  })
+
+  it('refuses malformed frames; reads a tx/1 frame as the txs with no reached keys', () => {
+    expect(decodeTxGossip(Uint8Array.of(0xc1)).ok).toBe(false)
+    // A tx/1 frame (a bare list) is not a tx/2 frame, and a reached key must have 33 bytes.
+    const v1 = encodeCanonical(TX_BATCH_SCHEMA, [Uint8Array.of(1), Uint8Array.of(2)])
+    expect(decodeTxGossip(v1).ok).toBe(false)
+    const shortKey = encodeCanonical(list(bytes(32), 1), [new Uint8Array(32)])
+    const bad = Uint8Array.of(0x92, ...shortKey, 0x90)
+    expect(decodeTxGossip(bad).ok).toBe(false)
+    expect(decodeTxBatchV1(v1)).toEqual({
+      ok: true,
+      value: { reached: [], txs: [Uint8Array.of(1), Uint8Array.of(2)] },
+    })
+    expect(decodeTxBatchV1(Uint8Array.of(0x90))).toEqual({
+      ok: true,
+      value: { reached: [], txs: [] },
+    })
+    expect(decodeTxBatchV1(Uint8Array.of(0xc1)).ok).toBe(false)
   })
 })

@@ -19,15 +19,18 @@ import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { afterEach, describe, expect, it } from 'vitest'
+import { encodeCanonical } from '../../../src/codec/canonical.ts'
 import {
   CONSENSUS_MESSAGE_BYTES_MAX,
   CONSENSUS_QUEUE_FRAMES_MAX,
   PROTOCOL_CONSENSUS,
   PROTOCOL_TX,
+  PROTOCOL_TX_V1,
   TX_FRAMES_IN_DELIVERY_MAX,
 } from '../../../src/p2p/limits.ts'
 import { startP2p, type P2pNode } from '../../../src/p2p/node.ts'
-import type { KnownPeer, P2pConfig } from '../../../src/p2p/types.ts'
+import { TX_BATCH_SCHEMA } from '../../../src/p2p/tx-batch.ts'
+import type { KnownPeer, P2pConfig, P2pHandlers } from '../../../src/p2p/types.ts'
 import { fromUtf8, utf8 } from '../../../src/util/bytes.ts'
 import { testKey, type TestKey } from '../../support/fixtures.ts'
 
@@ -151,6 +154,67 @@ describe('p2p transport', () => {
     expect(atC).toEqual(['t1', 't2', 't4'])
     expect(b.stats()).toMatchObject({ txReceived: 6, txDuplicates: 1, txForwarded: 4 })
     expect(c.stats().txDuplicates).toBe(0)
+  })
+
+  it('forwards txs only to the peers a frame did not reach: none in a full mesh', async () => {
+    const got = new Map<string, string[]>()
+    const accept = (name: string): P2pHandlers => ({
+      onTxs: (_from, txs) => {
+        got.set(name, [...(got.get(name) ?? []), ...txs.map(fromUtf8)])
+        return txs.map(() => true)
+      },
+    })
+    // A, B and C all connected to each other; D only to B.
+    const all = [ka, kb, kc, kd]
+    const d = await start(kd, all, { handlers: accept('d') })
+    const c = await start(kc, all, { handlers: accept('c') })
+    const b = await start(kb, all, {
+      knownPeers: [knownPeer(kc, c), knownPeer(kd, d)],
+      handlers: accept('b'),
+    })
+    const a = await start(ka, all, {
+      knownPeers: [knownPeer(kb, b), knownPeer(kc, c)],
+      handlers: accept('a'),
+    })
+    await waitFor(
+      () =>
+        a.isConnected(kb.publicKey) && a.isConnected(kc.publicKey) && b.isConnected(kc.publicKey),
+      'A, B and C meshed',
+    )
+    await waitFor(() => b.isConnected(kd.publicKey), 'D to B')
+    expect(d.isConnected(ka.publicKey) || d.isConnected(kc.publicKey), 'D sees only B').toBe(false)
+    expect(a.publishTxs([utf8('t1'), utf8('t2')])).toBe(1)
+    await waitFor(() => got.get('d')?.length === 2, 'both txs at D')
+    // A sent to B and C itself: B forwards only to D, which A did not reach; C forwards nothing.
+    expect(b.stats()).toMatchObject({ txReceived: 2, txDuplicates: 0, txForwarded: 2 })
+    expect(c.stats()).toMatchObject({ txReceived: 2, txDuplicates: 0, txForwarded: 0 })
+    expect(d.stats()).toMatchObject({ txReceived: 2, txDuplicates: 0, txForwarded: 0 })
+    // D's tx: B's frame names A, B, C and D as reached, so neither A nor C forwards it again.
+    expect(d.publishTxs([utf8('t3')])).toBe(1)
+    await waitFor(() => got.get('a')?.length === 1 && got.get('c')?.length === 3, 't3 at A and C')
+    expect(b.stats().txForwarded).toBe(3)
+    expect(a.stats()).toMatchObject({ txReceived: 1, txDuplicates: 0, txForwarded: 0 })
+    expect(c.stats()).toMatchObject({ txReceived: 3, txDuplicates: 0, txForwarded: 0 })
+    expect(got.get('a')).toEqual(['t3'])
+    expect(got.get('b')).toEqual(['t1', 't2', 't3'])
+  })
+
+  it('reads tx/1 frames of an older node and forwards their txs to every other peer', async () => {
+    const atC: string[] = []
+    const c = await start(kc, [ka, kb, kc], {
+      handlers: { onTxs: (_from, txs) => (atC.push(...txs.map(fromUtf8)), txs.map(() => true)) },
+    })
+    const b = await start(kb, [ka, kb, kc], {
+      knownPeers: [knownPeer(kc, c)],
+      handlers: { onTxs: (_from, txs) => txs.map(() => true) },
+    })
+    await waitFor(() => b.isConnected(kc.publicKey), 'B to C')
+    const old = await rawNode(ka)
+    const stream = await old.dialProtocol(multiaddr(b.multiaddrs()[0]), PROTOCOL_TX_V1)
+    await lpStream(stream).write(encodeCanonical(TX_BATCH_SCHEMA, [utf8('v1-a'), utf8('v1-b')]))
+    await waitFor(() => atC.length === 2, 'the tx/1 txs forwarded to C')
+    expect(atC).toEqual(['v1-a', 'v1-b'])
+    expect(b.stats()).toMatchObject({ txReceived: 2, txForwarded: 2, framesGarbage: 0 })
   })
 
   it('hands tx frames on without awaiting earlier handlers, at most TX_FRAMES_IN_DELIVERY_MAX', async () => {
