@@ -1,5 +1,5 @@
 /**
- * Goal (ADR 0080): a validator cut off from the node a tx was submitted to still gets the tx by
+ * Goal (ADR 0079): a validator cut off from the node a tx was submitted to still gets the tx by
  * gossip, forwarded by a validator connected to both, while validators the submitting node reached
  * itself forward nothing; the tx commits and all four agree.
  * Method: `pointsnode testnet --validators 4`, then node0's and node3's configs lose each other
