@@ -2,7 +2,8 @@
  * The p2p layer (`src/p2p/`): libp2p over TCP with noise and yamux; the node's identity is its
  * validator key; a gater admits only allowed keys; protocols `/pointsnode/consensus/1` (persistent
  * ordered stream per peer), `/pointsnode/tx/2` (gossip, deduped, forwarded once to the peers a
- * frame did not reach; `/pointsnode/tx/1` still read) and `/pointsnode/sync/1` (request/response). Spec: SPEC.md section 8; docs/protocol/p2p.md.
+ * frame did not reach; `/pointsnode/tx/1` still read) and `/pointsnode/sync/1` (request/response).
+ * Spec: SPEC.md section 8; docs/protocol/p2p.md.
  *
  * Public API: `startP2p(config) → P2pNode` (send, broadcast, publishTxs, request, addKnownPeer,
  * setAllowedPeers, penalize, isConnected, peers, stats, stop), the limits, the types and the sync

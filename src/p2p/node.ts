@@ -451,7 +451,7 @@ class P2pNodeImpl implements P2pNode {
     const targets = this.connectedPeers().filter((peer) => !already.has(toHex(peer.publicKey)))
     if (targets.length === 0) return
     this.counters.txForwarded += forward.length
-    // What the forwarded frames reached: every admitted peer that already had them or gets them now.
+    // What the forwarded frames reached: each admitted peer that already had them or gets them now.
     for (const peer of targets) already.add(toHex(peer.publicKey))
     const nowReached = [this.publicKey]
     for (const peer of this.peersById.values()) {
