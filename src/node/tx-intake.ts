@@ -134,7 +134,8 @@ function blockOf(event: ConsensusEvent): Block | null {
  * the height `nextHeight()` gives), calls `txsAvailable` once when any was admitted, and answers
  * per tx whether it was admitted. The p2p layer forwards exactly the admitted ones, and only to
  * peers the frame did not reach (docs/protocol/p2p.md, Tx gossip): a validator cut off from the
- * tx's origin still gets it before the proposal, and a bad or duplicate tx goes no further.
+ * tx's origin still gets it by gossip (as a rule before the proposal that carries it), and a bad
+ * or duplicate tx goes no further.
  */
 export function gossipIntake(
   mempool: Mempool,
