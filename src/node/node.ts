@@ -45,7 +45,7 @@ import { buildNodeMetrics, NodeTimings } from './metrics.ts'
 import { currentThreadId, readThreadCpu } from './thread-cpu.ts'
 import { Mempool, MEMPOOL_VERIFY_BATCH_MAX } from './mempool.ts'
 import { verifyConsensusDigest, VerifierPool } from './verifier.ts'
-import { gossipIntake, preverifyBlockTxs, Submitter } from './tx-intake.ts'
+import { gossipIntake, preverifyBlockTxs, Submitter, type SubmitterIo } from './tx-intake.ts'
 import { DecodedTxCache } from './decoded-txs.ts'
 import { WalStore } from './wal-store.ts'
 import { BlockSyncer, buildSyncHandler, REAL_SYNC_TIMERS, syncSourceOfLedger } from './sync.ts'
@@ -466,6 +466,7 @@ function startTransport(
   driver: ConsensusDriver,
   mempool: Mempool,
   status: Status,
+  intake: Pick<SubmitterIo, 'nextHeight' | 'txsAvailable'>,
 ) {
   return startP2p({
     secretKey: options.key.secretKey,
@@ -485,13 +486,7 @@ function startTransport(
         driver.enqueue(eventOfMessage(decoded.value, 0n))
       },
       onSyncRequest: buildSyncHandler(syncSourceOfLedger(opened.ledger)),
-      onTxs: gossipIntake(
-        mempool,
-        () => status.height + 1,
-        () => {
-          driver.enqueue({ type: 'txsAvailable', now: 0n })
-        },
-      ),
+      onTxs: gossipIntake(mempool, intake),
     },
   })
 }
@@ -683,16 +678,20 @@ async function startServices(
   const timings = new NodeTimings()
   const { app, driver } = buildDriver(options, opened, mempool, status, timings)
   committedState = app.state
-  const p2p = await startTransport(options, opened, driver, mempool, status)
+  // Txs from HTTP and from gossip are checked against the same height and wake consensus alike.
+  const intake = {
+    nextHeight: () => status.height + 1,
+    txsAvailable: () => {
+      driver.enqueue({ type: 'txsAvailable', now: 0n })
+    },
+  }
+  const p2p = await startTransport(options, opened, driver, mempool, status, intake)
   started.push(() => p2p.stop())
   status.p2p = p2p
   // The door's bound follows the mempool's window, which follows the verifier pool (ADR 0078).
   const submitter = new Submitter(mempool, {
-    nextHeight: () => status.height + 1,
+    ...intake,
     publish: (txs) => status.p2p?.publishTxs(txs),
-    txsAvailable: () => {
-      driver.enqueue({ type: 'txsAvailable', now: 0n })
-    },
   })
   const parts = { app, driver, mempool, status, submitter, timings }
   const api = await buildHttp(options, parts, opened)

@@ -131,7 +131,8 @@ function blockOf(event: ConsensusEvent): Block | null {
 
 /**
  * The p2p layer's `onTxs` handler: adds a peer's gossiped txs to the mempool (checked against
- * the height `nextHeight()` gives), calls `txsAvailable` once when any was admitted, and answers
+ * the height `io.nextHeight()` gives; the Submitter's io serves), calls `io.txsAvailable` once
+ * when any was admitted, and answers
  * per tx whether it was admitted. The p2p layer forwards exactly the admitted ones, and only to
  * peers the frame did not reach (docs/protocol/p2p.md, Tx gossip): a validator cut off from the
  * tx's origin still gets it by gossip (as a rule before the proposal that carries it), and a bad
@@ -139,13 +140,12 @@ function blockOf(event: ConsensusEvent): Block | null {
  */
 export function gossipIntake(
   mempool: Mempool,
-  nextHeight: () => number,
-  txsAvailable: () => void,
+  io: Pick<SubmitterIo, 'nextHeight' | 'txsAvailable'>,
 ): (from: Uint8Array, txs: readonly Uint8Array[]) => Promise<boolean[]> {
   return async (_from, txs) => {
-    const height = nextHeight()
+    const height = io.nextHeight()
     const results = await Promise.all(txs.map((bytes) => mempool.add(bytes, height)))
-    if (results.some((r) => r.ok)) txsAvailable()
+    if (results.some((r) => r.ok)) io.txsAvailable()
     return results.map((r) => r.ok)
   }
 }

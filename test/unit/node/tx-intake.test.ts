@@ -181,11 +181,10 @@ describe('gossipIntake', () => {
     let announced = 0
     const heights: number[] = []
     const mempool = mempoolWith(inlineFastVerifier)
-    const intake = gossipIntake(
-      mempool,
-      () => (heights.push(7), 7),
-      () => announced++,
-    )
+    const intake = gossipIntake(mempool, {
+      nextHeight: () => (heights.push(7), 7),
+      txsAvailable: () => announced++,
+    })
     const good = [0, 1].map((i) => signedTransfer(ka, i, 100))
     const forged = resign(signedTransfer(kb, 2, 100).signedBytes, new Uint8Array(64).fill(7))
     const expired = signedTransfer(kb, 3, 6)
