@@ -445,18 +445,21 @@ class P2pNodeImpl implements P2pNode {
     const forward = fresh.filter((_, i) => verdicts[i] === true)
     if (forward.length === 0) return
     // Only to the connected peers the frame did not reach: in a full mesh the origin sent the txs
-    // to every peer itself, and nothing is forwarded.
+    // to every peer itself, and nothing is forwarded. The forwarded frames name this node and each
+    // admitted peer that already had the txs or gets them now.
     const already = new Set(reached.map(toHex))
     already.add(toHex(entry.publicKey))
-    const targets = this.connectedPeers().filter((peer) => !already.has(toHex(peer.publicKey)))
+    const targets: PeerEntry[] = []
+    const nowReached = [this.publicKey]
+    for (const [hex, peer] of this.peersByKey) {
+      if (already.has(hex)) nowReached.push(peer.publicKey)
+      else if (this.isConnectedId(peer.peerId)) {
+        targets.push(peer)
+        nowReached.push(peer.publicKey)
+      }
+    }
     if (targets.length === 0) return
     this.counters.txForwarded += forward.length
-    // What the forwarded frames reached: each admitted peer that already had them or gets them now.
-    for (const peer of targets) already.add(toHex(peer.publicKey))
-    const nowReached = [this.publicKey]
-    for (const peer of this.peersById.values()) {
-      if (already.has(toHex(peer.publicKey))) nowReached.push(peer.publicKey)
-    }
     this.sendTxFrames(encodeTxBatches(forward, nowReached), targets)
   }
 
