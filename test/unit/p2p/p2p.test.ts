@@ -52,6 +52,15 @@ async function waitFor(cond: () => boolean, what: string, deadlineMs = 10_000): 
   }
 }
 
+/** A promise the test resolves when it chooses (`open`), for handlers that must wait. */
+function manualGate(): { wait: Promise<void>; open: () => void } {
+  let open: () => void = () => undefined
+  const wait = new Promise<void>((resolve) => {
+    open = resolve
+  })
+  return { wait, open }
+}
+
 async function start(
   key: TestKey,
   allowed: readonly TestKey[],
@@ -220,10 +229,7 @@ describe('p2p transport', () => {
   it('hands tx frames on without awaiting earlier handlers, at most TX_FRAMES_IN_DELIVERY_MAX', async () => {
     const handled: string[] = []
     const consensus: string[] = []
-    let open: () => void = () => undefined
-    const gate = new Promise<void>((resolve) => {
-      open = resolve
-    })
+    const { wait: gate, open } = manualGate()
     const b = await start(kb, [ka, kb], {
       handlers: {
         // Every handler waits for the gate, like adds waiting for their verification.
@@ -266,10 +272,7 @@ describe('p2p transport', () => {
   })
 
   it('answers sync requests; reports timeout, unknown peer and unavailable', async () => {
-    let release: () => void = () => undefined
-    const hang = new Promise<void>((resolve) => {
-      release = resolve
-    })
+    const { wait: hang, open: release } = manualGate()
     const b = await start(kb, [ka, kb], {
       handlers: {
         onSyncRequest: async (from, bytes) => {
