@@ -10,7 +10,7 @@ import { Packr } from 'msgpackr'
 import { assert } from '../util/assert.ts'
 import { equalBytes } from '../util/bytes.ts'
 import { err, ok, type Result } from '../util/result.ts'
-import { faultUnder, type Schema, type ShapeFault } from './schema.ts'
+import { faultUnder, parseWithByteViews, type Schema, type ShapeFault } from './schema.ts'
 
 /** Codec error codes. */
 export type CodecErrorCode =
@@ -25,7 +25,8 @@ export interface CodecError {
 
 const packr = new Packr({
   useRecords: false,
-  // Byte strings come out as views into the input: the schema's `bytes` copies each one it accepts.
+  // Byte strings come out as views into the input: the schema's `bytes` copies each one it accepts
+  // (unless the decode asks for views, `DecodeOptions.byteViews`).
   copyBuffers: false,
   mapsAsObjects: false,
   int64AsType: 'bigint',
@@ -67,6 +68,15 @@ function packView(value: unknown): Uint8Array {
   return new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength)
 }
 
+/** Options of `decodeCanonical`. */
+export interface DecodeOptions {
+  /**
+   * Byte strings of the value as views into `bytes` instead of copies (`parseWithByteViews`): only
+   * for input that the caller owns, does not change, and keeps no longer than the value.
+   */
+  readonly byteViews?: boolean
+}
+
 /**
  * Decodes bytes that must be the canonical encoding of a value of `schema`.
  * Returns a coded error for every kind of bad input; never throws on input.
@@ -75,6 +85,7 @@ export function decodeCanonical<T>(
   schema: Schema<T>,
   bytes: Uint8Array,
   bytesMax: number,
+  options: DecodeOptions = {},
 ): Result<T, CodecError> {
   assert(bytesMax > 0, 'bytesMax must be positive')
   if (bytes.length > bytesMax) {
@@ -83,12 +94,15 @@ export function decodeCanonical<T>(
   if (bytes.length === 0) return err({ code: 'CODEC_MALFORMED', message: 'empty input' })
   let raw: unknown
   try {
-    raw = packr.unpack(bytes)
+    // msgpackr caches a DataView on the array it reads (`dataView` property): a throwaway view
+    // takes it, so that the caller's array, which a decoded tx keeps, does not carry one.
+    raw = packr.unpack(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength))
   } catch (cause) {
     const message = cause instanceof Error ? cause.message : String(cause)
     return err({ code: 'CODEC_MALFORMED', message: `not msgpack: ${message}` })
   }
-  const parsed = schema.parse(raw)
+  const parsed =
+    options.byteViews === true ? parseWithByteViews(() => schema.parse(raw)) : schema.parse(raw)
   if (!parsed.ok) {
     const fault = faultUnder('$', parsed.fault)
     return err({ code: 'CODEC_SHAPE', message: `${fault.path}: expected ${fault.expected}`, fault })

@@ -113,13 +113,39 @@ export function literal<const L extends string>(...values: readonly L[]): Schema
   )
 }
 
-/** A byte string whose length is in `[minLength, maxLength]`. Normalised to a plain Uint8Array. */
+// Above 0 while `parseWithByteViews` runs: `bytes` then gives views into the decoder's input.
+let byteViews = 0
+
+/**
+ * Runs `parse` (synchronous) with every byte string it accepts given as a plain Uint8Array view into
+ * the decoder's input instead of a copy of its own: for an input that the caller owns and keeps no
+ * longer than the decoded value (a signed tx, `decodeSignedTx`), where a copy per field costs
+ * more than the parse. Never for a frame or block whose parts outlive it (a view keeps all of it).
+ */
+export function parseWithByteViews<T>(parse: () => T): T {
+  byteViews++
+  try {
+    return parse()
+  } finally {
+    byteViews--
+  }
+}
+
+function ownBytes(v: unknown): Uint8Array {
+  const u = v as Uint8Array
+  return byteViews > 0 ? new Uint8Array(u.buffer, u.byteOffset, u.byteLength) : new Uint8Array(u)
+}
+
+/**
+ * A byte string whose length is in `[minLength, maxLength]`. Normalised to a plain Uint8Array: a
+ * copy of its own, whatever the decoder handed over (a Node Buffer, a view into the input), except
+ * under `parseWithByteViews`.
+ */
 export function bytes(minLength: number, maxLength = minLength): Schema<Uint8Array> {
   return scalar(
     minLength === maxLength ? `${minLength} bytes` : `${minLength}..${maxLength} bytes`,
     (v) => v instanceof Uint8Array && v.length >= minLength && v.length <= maxLength,
-    // A copy of its own, whatever the decoder handed over (a Node Buffer, a view into the input).
-    (v) => new Uint8Array(v as Uint8Array),
+    ownBytes,
   )
 }
 

@@ -115,10 +115,12 @@ export function encodeTx(tx: Tx): Uint8Array {
   return encoded
 }
 
-/** Decodes canonical tx bytes. */
+/** Decodes canonical tx bytes; the tx's byte strings are copies of their own. */
 export function decodeTx(txBytes: Uint8Array): Result<Tx, CodecError> {
   return decodeCanonical(TX_SCHEMA, txBytes, TX_BYTES_MAX)
 }
+
+const BYTE_VIEWS = { byteViews: true } as const
 
 /** `txId = sha256("pointsnode/tx" ‖ txBytes)`. */
 export function txIdOf(txBytes: Uint8Array): Uint8Array {
@@ -133,12 +135,20 @@ export function buildSignedTx(tx: Tx, signature: Uint8Array): SignedTx {
   return { tx, txBytes, txId: txIdOf(txBytes), signature, signedBytes }
 }
 
-/** Decodes a signed tx `[txBytes, signature]`, both layers canonical. */
-export function decodeSignedTx(signedBytes: Uint8Array): Result<SignedTx, CodecError> {
-  const outer = decodeCanonical(SIGNED_TX_SCHEMA, signedBytes, SIGNED_TX_BYTES_MAX)
+/**
+ * Decodes a signed tx `[txBytes, signature]`, both layers canonical. The decoded tx holds one copy
+ * of `input` (its `signedBytes`), and its byte strings (`txBytes`, `signature`, the keys, salt and
+ * body bytes of `tx`) are views into that copy: one buffer per tx instead of one per field, which
+ * made a decode about a third slower and a pooled tx about 600 bytes larger (docs/BENCHMARKS.md,
+ * "Cluster", fifteenth session). Whatever `input` is a view into is not kept.
+ */
+export function decodeSignedTx(input: Uint8Array): Result<SignedTx, CodecError> {
+  // Input over the limit is refused before anything refers to it: not worth a copy.
+  const signedBytes = input.length > SIGNED_TX_BYTES_MAX ? input : input.slice()
+  const outer = decodeCanonical(SIGNED_TX_SCHEMA, signedBytes, SIGNED_TX_BYTES_MAX, BYTE_VIEWS)
   if (!outer.ok) return outer
   const [txBytes, signature] = outer.value
-  const inner = decodeTx(txBytes)
+  const inner = decodeCanonical(TX_SCHEMA, txBytes, TX_BYTES_MAX, BYTE_VIEWS)
   if (!inner.ok) return inner
   return ok({ tx: inner.value, txBytes, txId: txIdOf(txBytes), signature, signedBytes })
 }

@@ -62,9 +62,9 @@ export class DecodedTxCache {
       return { ok: true, value: hit }
     }
     this.misses++
-    // Decoded from a copy: the decoded tx refers to its input, and a tx held here must not keep the
-    // whole gossip frame or proposal it arrived in alive.
-    const decoded = decodeSignedTx(bytes.slice())
+    // decodeSignedTx decodes its own copy of the bytes: a tx held here does not keep the whole
+    // gossip frame or proposal it arrived in alive.
+    const decoded = decodeSignedTx(bytes)
     // A slot held by other bytes stays theirs (see the module header).
     if (decoded.ok && known === undefined) {
       if (this.#byKey.size >= this.#max) {
