@@ -88,8 +88,8 @@ export interface MempoolConfig {
   readonly verifier: Verifier
   /**
    * True when the tx `txId`, valid until `expiresAtHeight`, is committed (the node asks the replay
-   * index of its committed state). Asked once per add, and again after verifying only when
-   * `onCommitted` ran meanwhile (so the committed state must be updated before it).
+   * index of its committed state). Asked once per add, as it begins; the blocks that commit while
+   * the add is under way are seen in `onCommitted`, which must name every committed tx.
    */
   readonly isCommitted: (txId: Uint8Array, expiresAtHeight: number) => boolean | Promise<boolean>
   /** Decodes a signed tx (default `decodeSignedTx`; the node passes its decoded-tx cache). */
@@ -153,6 +153,8 @@ export class Mempool {
   // Per signer, its entries in arrival order (Set keeps insertion order and deletes in O(1)).
   private readonly bySigner = new Map<string, SignerQueue>()
   private readonly inFlight = new Set<string>()
+  // Adds under way whose tx a block committed meanwhile (`onCommitted`): refused as duplicates.
+  private readonly committedDuringAdd = new Set<string>()
   // Signature checks under way, by tx id (one at a time per id: `inFlight`); a block's pre-check
   // waits for the one of its exact (txId, signature) pair.
   private readonly verifying = new Map<string, Verifying>()
@@ -325,6 +327,7 @@ export class Mempool {
       return await this.verifyAndInsert(entry, txVerifyJob(signed))
     } finally {
       this.inFlight.delete(id)
+      this.committedDuringAdd.delete(id)
     }
   }
 
@@ -332,11 +335,11 @@ export class Mempool {
     entry: Entry,
     job: VerifyJob,
   ): Promise<Result<{ txId: Uint8Array }, MempoolError>> {
-    // Blocks commit while this awaits: a commit is visible here through `onCommitted` (which moves
-    // heightNow) after the committed state holds it, so `isCommitted` is asked again only when one
-    // happened.
-    let checkedAt = this.heightNow
-    if (await this.config.isCommitted(entry.txId, entry.expiresAtHeight))
+    // The committed state answers for the blocks before this add began (it is in `inFlight`); a
+    // block that commits while it awaits names its txs in `onCommitted`, which marks this one in
+    // `committedDuringAdd` (so the state is asked once per add, not again after verifying).
+    const committed = this.config.isCommitted(entry.txId, entry.expiresAtHeight)
+    if (typeof committed === 'boolean' ? committed : await committed)
       return fail('TX_DUPLICATE', 'already committed')
     if (this.verifiedWith(entry.id, entry.signed.signature)) {
       this.counters.verifiedCacheHits++
@@ -344,12 +347,7 @@ export class Mempool {
       const good = await this.verify(entry, job)
       if (!good.ok) return good
     }
-    while (checkedAt !== this.heightNow) {
-      checkedAt = this.heightNow
-      if (await this.config.isCommitted(entry.txId, entry.expiresAtHeight)) {
-        return fail('TX_DUPLICATE', 'already committed')
-      }
-    }
+    if (this.committedDuringAdd.has(entry.id)) return fail('TX_DUPLICATE', 'already committed')
     if (entry.expiresAtHeight < this.heightNow) {
       return fail('TX_EXPIRED', `expired at ${entry.expiresAtHeight} < ${this.heightNow}`)
     }
@@ -585,6 +583,7 @@ export class Mempool {
     this.heightNow = nextHeight
     for (const txId of txIds) {
       const id = toHex(txId)
+      if (this.inFlight.has(id)) this.committedDuringAdd.add(id)
       this.verified.delete(id)
       const entry = this.byId.get(id)
       if (!entry) continue

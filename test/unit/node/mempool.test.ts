@@ -162,7 +162,7 @@ describe('mempool admission', () => {
 })
 
 describe('mempool and commits during verification', () => {
-  it('asks the ledger once per add, and again only when a block committed meanwhile', async () => {
+  it('asks the ledger once per add; a block that commits meanwhile refuses its txs', async () => {
     const committed = new Set<string>()
     let asked = 0
     // The verifier holds the batch until it is released, so a block can commit during it.
@@ -188,13 +188,22 @@ describe('mempool and commits during verification', () => {
       ok: false,
       error: { code: 'TX_DUPLICATE', message: 'already committed' },
     })
-    expect(asked).toBe(4)
-    // With no commit during the add, the ledger is asked exactly once.
-    const third = mempool.add(signedTransfer(ka, 3, 50).signedBytes, 2)
+    // The commit was seen from `onCommitted`, not by asking the ledger again.
+    expect(asked).toBe(2)
+    expect(mempool.has(raced.txId)).toBe(false)
+    expect(mempool.has(quiet.txId)).toBe(true)
+    // A later add of the same tx is refused by the ledger, and the mark did not outlive its add.
+    committed.add(toHex(quiet.txId))
+    mempool.onCommitted([quiet.txId], 3)
+    expect(await mempool.add(raced.signedBytes, 3)).toMatchObject({
+      error: { code: 'TX_DUPLICATE', message: 'already committed' },
+    })
+    const third = signedTransfer(ka, 3, 50)
+    const adding = mempool.add(third.signedBytes, 3)
     await heldCalls(2)
     verifier.held[1]!.release()
-    expect(await third).toMatchObject({ ok: true })
-    expect(asked).toBe(5)
+    expect(await adding).toMatchObject({ ok: true })
+    expect(asked).toBe(4)
   })
 })
 
