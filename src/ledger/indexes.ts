@@ -11,7 +11,7 @@ import { decodeCanonical, encodeCanonicalView } from '../codec/canonical.ts'
 import type { Schema } from '../codec/schema.ts'
 import { BURN_RECORD_SCHEMA, type BurnRecord } from '../core/records.ts'
 import { assert } from '../util/assert.ts'
-import { compareBytes, concatBytes, fromHex, isHex, toHex } from '../util/bytes.ts'
+import { compareBytes, concatBytes, equalBytes, fromHex, isHex, toHex } from '../util/bytes.ts'
 import { NodeError } from '../util/errors.ts'
 import { err, ok, type Result } from '../util/result.ts'
 import { burnKey, PREFIX, prefixEnd, strKey, u32Key, u64Key } from './keys.ts'
@@ -152,17 +152,38 @@ export function recordOps(entries: {
   ]
 }
 
-/** Asserts that `ops` write every key at most once (two records with one key is a caller bug). */
+/** FNV-1a over `key`'s bytes: the bucket of a key in `assertUniqueKeys`. */
+function keyHash(key: Uint8Array): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i]!, 0x01000193)
+  return h >>> 0
+}
+
+/**
+ * Asserts that `ops` write every key at most once (two records with one key is a caller bug).
+ * Keys are bucketed by a 32-bit hash of their bytes and compared byte by byte only within a bucket:
+ * a set of latin1 strings, one allocated and hashed per op, was about 2 % of a validator's event
+ * loop under load (docs/BENCHMARKS.md, "Cluster", fifteenth session).
+ */
 export function assertUniqueKeys(ops: readonly KvOp[]): void {
-  const seen = new Set<string>()
-  for (const op of ops) {
-    // The key's bytes as a latin1 string (one char per byte): a third of the cost of hex.
-    const key = Buffer.from(op.key.buffer, op.key.byteOffset, op.key.byteLength).toString('latin1')
-    // The message is built only on failure (a template per op was a cost of its own).
-    if (seen.has(key)) assert(false, `batch writes key ${toHex(op.key)} twice`)
-    seen.add(key)
+  // A bucket holds the index of its first op, or the indexes of all its ops once it has two.
+  const buckets = new Map<number, number | number[]>()
+  for (let i = 0; i < ops.length; i++) {
+    const key = ops[i]!.key
+    const h = keyHash(key)
+    const bucket = buckets.get(h)
+    if (bucket === undefined) {
+      buckets.set(h, i)
+      continue
+    }
+    const others = typeof bucket === 'number' ? [bucket] : bucket
+    for (const j of others) {
+      // The message is built only on failure (a template per op was a cost of its own).
+      if (equalBytes(ops[j]!.key, key)) assert(false, `batch writes key ${toHex(key)} twice`)
+    }
+    others.push(i)
+    if (typeof bucket === 'number') buckets.set(h, others)
   }
-  assert(seen.size === ops.length, 'every op has its own key')
 }
 
 function parseCursor(

@@ -242,6 +242,45 @@ describe('assertUniqueKeys', () => {
       ])
     }, 'distinct keys, also ones that share a prefix').not.toThrow()
   })
+
+  it('tells apart distinct keys whose 32-bit FNV-1a hashes collide, and finds a repeat among them', () => {
+    // An independent FNV-1a, and the first colliding pair among pseudo-random 8-byte keys (a
+    // birthday search: about 77,000 keys on average; FNV-1a has no collision among keys of one
+    // length up to 4 bytes).
+    const fnv = (key: Uint8Array): number => {
+      let h = 0x811c9dc5
+      for (const byte of key) h = Math.imul(h ^ byte, 0x01000193)
+      return h >>> 0
+    }
+    let x = 0x12345678
+    const next = (): number => {
+      x ^= x << 13
+      x ^= x >>> 17
+      x ^= x << 5
+      return x >>> 0
+    }
+    const seen = new Map<number, Uint8Array>()
+    let pair: [Uint8Array, Uint8Array] | undefined
+    for (let n = 0; pair === undefined && n < 1 << 22; n++) {
+      const key = new Uint8Array(new Uint32Array([next(), next()]).buffer)
+      const other = seen.get(fnv(key))
+      if (other !== undefined) pair = [other, key]
+      else seen.set(fnv(key), key)
+    }
+    expect(pair).toBeDefined()
+    const [first, second] = pair!
+    expect(first).not.toEqual(second)
+    const put = (key: Uint8Array) => ({ type: 'put' as const, key, value: b(1) })
+    expect(() => {
+      assertUniqueKeys([put(first), put(second)])
+    }).not.toThrow()
+    expect(() => {
+      assertUniqueKeys([put(first), put(second), put(second.slice())])
+    }).toThrow(/twice/)
+    expect(() => {
+      assertUniqueKeys([put(second), put(first), put(b(7)), put(first.slice())])
+    }).toThrow(/twice/)
+  })
 })
 
 describe('memory and level stores agree with a brute-force model', () => {
