@@ -149,19 +149,22 @@ export function readTxBatch(body: unknown): Result<(Uint8Array | ErrorBody)[], B
   return ok(items)
 }
 
+function batchResultOf(submitted: Awaited<ReturnType<SubmitTx>>): TxBatchResult {
+  if (submitted.ok) return { txId: toHex(submitted.value.txId) }
+  return errorBody(submitted.error.code, submitted.error.message)
+}
+
 /** Submits every tx of the batch concurrently; results in request order. */
 export async function submitTxBatch(
   items: readonly (Uint8Array | ErrorBody)[],
   submitTx: SubmitTx,
 ): Promise<TxBatchResult[]> {
   assert(items.length <= API_TX_BATCH_MAX, `batch of ${items.length} > ${API_TX_BATCH_MAX}`)
+  // A promise per tx, no async frame: each is under way for as long as its verification takes.
   const results = await Promise.all(
-    items.map(async (item): Promise<TxBatchResult> => {
-      if (!(item instanceof Uint8Array)) return item
-      const submitted = await submitTx(item)
-      if (submitted.ok) return { txId: toHex(submitted.value.txId) }
-      return errorBody(submitted.error.code, submitted.error.message)
-    }),
+    items.map((item): Promise<TxBatchResult> =>
+      item instanceof Uint8Array ? submitTx(item).then(batchResultOf) : Promise.resolve(item),
+    ),
   )
   assert(results.length === items.length, `${results.length} results for ${items.length} txs`)
   return results

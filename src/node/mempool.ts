@@ -67,6 +67,9 @@ export interface MempoolError {
   readonly message: string
 }
 
+/** What an add comes to: the admitted tx's id, or why it was refused. */
+type AddResult = Result<{ txId: Uint8Array }, MempoolError>
+
 /** A pooled, verified tx. */
 export interface PooledTx {
   readonly txId: Uint8Array
@@ -131,7 +134,7 @@ interface PendingAdd {
   readonly entry: Entry
   readonly job: VerifyJob
   readonly under: Verifying
-  readonly resolve: (result: Result<{ txId: Uint8Array }, MempoolError>) => void
+  readonly resolve: (result: AddResult) => void
   readonly reject: (error: unknown) => void
 }
 
@@ -139,7 +142,7 @@ interface PendingAdd {
 interface Verifying {
   readonly signature: Uint8Array
   /** The add's outcome. */
-  readonly checked: Promise<Result<{ txId: Uint8Array }, MempoolError>>
+  readonly checked: Promise<AddResult>
   /** Whether it verified: made only when a block check asks (`verification`), not per add. */
   verdict: Promise<boolean> | null
 }
@@ -280,11 +283,23 @@ export class Mempool {
    * Concurrent adds share one `verifyBatch` call.
    * @throws {NodeError} when the verifier fails (environmental).
    */
-  async add(
-    signedBytes: Uint8Array,
-    height: number,
-  ): Promise<Result<{ txId: Uint8Array }, MempoolError>> {
-    const result = await this.admit(signedBytes, height)
+  add(signedBytes: Uint8Array, height: number): Promise<AddResult> {
+    // Promise chains rather than async functions: an add waits up to seconds for the verifier,
+    // and each suspended async frame (a generator, its promise, the closures of each await) was
+    // kept that long; four frames per add were about a third of the objects a loaded validator
+    // holds (docs/BENCHMARKS.md, "Cluster", fifteenth session).
+    let admitted: AddResult | Promise<AddResult>
+    try {
+      admitted = this.admit(signedBytes, height)
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)))
+    }
+    return admitted instanceof Promise
+      ? admitted.then(this.counted)
+      : Promise.resolve(this.counted(admitted))
+  }
+
+  private readonly counted = (result: AddResult): AddResult => {
     if (result.ok) this.counters.added++
     else {
       const code = result.error.code
@@ -293,10 +308,8 @@ export class Mempool {
     return result
   }
 
-  private async admit(
-    signedBytes: Uint8Array,
-    height: number,
-  ): Promise<Result<{ txId: Uint8Array }, MempoolError>> {
+  /** The door checks (synchronous), then the checks under way while `inFlight` holds the tx. */
+  private admit(signedBytes: Uint8Array, height: number): AddResult | Promise<AddResult> {
     assert(Number.isInteger(height) && height >= 0, `height ${height}`)
     const decoded = (this.config.decode ?? decodeSignedTx)(signedBytes)
     if (!decoded.ok) return fail(decoded.error.code, decoded.error.message)
@@ -321,32 +334,59 @@ export class Mempool {
       signerPublicKey: signed.tx.signerPublicKey,
       expiresAtHeight: signed.tx.expiresAtHeight,
     }
-    // Marked before the first await, so a concurrent copy is a duplicate and is verified once.
+    // Marked before anything is awaited, so a concurrent copy is a duplicate and is verified once;
+    // unmarked however the add ends.
     this.inFlight.add(id)
+    let checked: AddResult | Promise<AddResult>
     try {
-      return await this.verifyAndInsert(entry, txVerifyJob(signed))
-    } finally {
-      this.inFlight.delete(id)
-      this.committedDuringAdd.delete(id)
+      checked = this.checkCommitted(entry, txVerifyJob(signed))
+    } catch (error) {
+      this.addEnded(id)
+      throw error
     }
+    if (!(checked instanceof Promise)) {
+      this.addEnded(id)
+      return checked
+    }
+    return checked.then(
+      (result) => {
+        this.addEnded(id)
+        return result
+      },
+      (error: unknown) => {
+        this.addEnded(id)
+        throw error
+      },
+    )
   }
 
-  private async verifyAndInsert(
-    entry: Entry,
-    job: VerifyJob,
-  ): Promise<Result<{ txId: Uint8Array }, MempoolError>> {
+  private addEnded(id: string): void {
+    this.inFlight.delete(id)
+    this.committedDuringAdd.delete(id)
+  }
+
+  private checkCommitted(entry: Entry, job: VerifyJob): AddResult | Promise<AddResult> {
     // The committed state answers for the blocks before this add began (it is in `inFlight`); a
-    // block that commits while it awaits names its txs in `onCommitted`, which marks this one in
-    // `committedDuringAdd` (so the state is asked once per add, not again after verifying).
+    // block that commits while it is under way names its txs in `onCommitted`, which marks this one
+    // in `committedDuringAdd` (so the state is asked once per add, not again after verifying).
     const committed = this.config.isCommitted(entry.txId, entry.expiresAtHeight)
-    if (typeof committed === 'boolean' ? committed : await committed)
-      return fail('TX_DUPLICATE', 'already committed')
+    if (committed === true) return fail('TX_DUPLICATE', 'already committed')
+    if (committed === false) return this.checkSignature(entry, job)
+    return committed.then((yes) =>
+      yes ? fail('TX_DUPLICATE', 'already committed') : this.checkSignature(entry, job),
+    )
+  }
+
+  private checkSignature(entry: Entry, job: VerifyJob): AddResult | Promise<AddResult> {
     if (this.verifiedWith(entry.id, entry.signed.signature)) {
       this.counters.verifiedCacheHits++
-    } else {
-      const good = await this.verify(entry, job)
-      if (!good.ok) return good
+      return this.insertChecked(entry)
     }
+    return this.verify(entry, job).then((good) => (good.ok ? this.insertChecked(entry) : good))
+  }
+
+  /** The checks after the signature (committed or expired meanwhile), then the insertion. */
+  private insertChecked(entry: Entry): AddResult {
     if (this.committedDuringAdd.has(entry.id)) return fail('TX_DUPLICATE', 'already committed')
     if (entry.expiresAtHeight < this.heightNow) {
       return fail('TX_EXPIRED', `expired at ${entry.expiresAtHeight} < ${this.heightNow}`)
@@ -354,13 +394,10 @@ export class Mempool {
     return this.insert(entry)
   }
 
-  private verify(
-    entry: Entry,
-    job: VerifyJob,
-  ): Promise<Result<{ txId: Uint8Array }, MempoolError>> {
+  private verify(entry: Entry, job: VerifyJob): Promise<AddResult> {
     let resolve!: PendingAdd['resolve']
     let reject!: PendingAdd['reject']
-    const checked = new Promise<Result<{ txId: Uint8Array }, MempoolError>>((res, rej) => {
+    const checked = new Promise<AddResult>((res, rej) => {
       resolve = res
       reject = rej
     })
@@ -468,7 +505,7 @@ export class Mempool {
     this.verified.set(id, signature)
   }
 
-  private insert(entry: Entry): Result<{ txId: Uint8Array }, MempoolError> {
+  private insert(entry: Entry): AddResult {
     if (this.byId.has(entry.id)) return fail('TX_DUPLICATE', 'already pooled')
     const size = entry.signedBytes.length
     while (this.byId.size + 1 > this.countMax || this.bytesPooled + size > this.bytesMax) {

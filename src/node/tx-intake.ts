@@ -92,18 +92,23 @@ export class Submitter {
     this.#queueMax = queueMax
   }
 
-  /** Checks and pools one signed tx; on success it is gossiped with the rest of its batch. */
-  readonly submit = async (bytes: Uint8Array): Promise<SubmitResult> => {
+  /**
+   * Checks and pools one signed tx; on success it is gossiped with the rest of its batch. (A
+   * promise chain, not an async function: it is under way for as long as the verifier takes, see
+   * `Mempool.add`.)
+   */
+  readonly submit = (bytes: Uint8Array): Promise<SubmitResult> => {
     const busy = this.busy()
-    if (busy) return err(busy)
-    const result = await this.#mempool.add(bytes, this.#io.nextHeight())
-    if (!result.ok) return err(result.error)
-    if (this.#outbox.push(bytes) === 1) {
-      const wait = this.#lastFlush + this.#intervalMs - performance.now()
-      if (wait <= 0) setImmediate(this.#flush)
-      else setTimeout(this.#flush, wait)
-    }
-    return ok(result.value)
+    if (busy) return Promise.resolve(err(busy))
+    return this.#mempool.add(bytes, this.#io.nextHeight()).then((result) => {
+      if (!result.ok) return err(result.error)
+      if (this.#outbox.push(bytes) === 1) {
+        const wait = this.#lastFlush + this.#intervalMs - performance.now()
+        if (wait <= 0) setImmediate(this.#flush)
+        else setTimeout(this.#flush, wait)
+      }
+      return ok(result.value)
+    })
   }
 
   /** Why a submission would be refused now without being looked at (`MEMPOOL_BUSY`), or null. */

@@ -4,7 +4,8 @@
  * heaviest signer pays; a flooder cannot starve others), round-robin FIFO `take` with bounds and
  * expiry, `onCommitted` removal, the state check at the door (role and policy refusals), and the
  * verification window (at most `verifyWindow` signatures at the verifier, in arrival order; an add
- * a block asks for goes first, also while the queue is held).
+ * a block asks for goes first, also while the queue is held); an add that fails in the verifier
+ * rejects and leaves nothing under way, and an `isCommitted` may answer later.
  * Method: real signed txs from fixed keys, the real noble verifier (wrapped only to count calls or
  * to hold them) and a fake `isCommitted` set. Expected values are written out by hand from the
  * documented rules.
@@ -204,6 +205,46 @@ describe('mempool and commits during verification', () => {
     verifier.held[1]!.release()
     expect(await adding).toMatchObject({ ok: true })
     expect(asked).toBe(4)
+  })
+})
+
+describe('mempool adds that end otherwise', () => {
+  it('passes a verifier failure to the caller and frees the tx for a later add', async () => {
+    let failures = 1
+    const verifier: MempoolConfig['verifier'] = {
+      verifyBatch: (jobs) =>
+        failures-- > 0
+          ? Promise.reject(new Error('verifier worker crashed'))
+          : nobleVerifier.verifyBatch(jobs),
+    }
+    const { mempool } = pool({ verifier })
+    const t1 = signedTransfer(ka, 1, 50)
+    await expect(mempool.add(t1.signedBytes, 1)).rejects.toThrow('verifier worker crashed')
+    expect(mempool.underWay).toBe(0)
+    expect(mempool.has(t1.txId)).toBe(false)
+    expect(await mempool.add(t1.signedBytes, 1)).toEqual({ ok: true, value: { txId: t1.txId } })
+    expect(mempool.stats()).toMatchObject({ added: 1, count: 1 })
+  })
+
+  it('waits for an isCommitted that answers later, either way', async () => {
+    const committedIds = new Set<string>()
+    const { mempool } = pool({
+      isCommitted: (txId) => Promise.resolve(committedIds.has(toHex(txId))),
+    })
+    const [t1, t2] = [signedTransfer(ka, 1, 50), signedTransfer(ka, 2, 50)]
+    committedIds.add(toHex(t2.txId))
+    expect(await mempool.add(t1.signedBytes, 1)).toEqual({ ok: true, value: { txId: t1.txId } })
+    expect(await mempool.add(t2.signedBytes, 1)).toMatchObject({
+      error: { code: 'TX_DUPLICATE', message: 'already committed' },
+    })
+    expect(mempool.underWay).toBe(0)
+  })
+
+  it('rejects, without throwing at the call, when the height is not a block height', async () => {
+    const { mempool } = pool()
+    const added = mempool.add(signedTransfer(ka, 1, 50).signedBytes, -1)
+    await expect(added).rejects.toThrow(/height -1/)
+    expect(mempool.underWay).toBe(0)
   })
 })
 
