@@ -22,7 +22,8 @@
  * offered rates still in tx/s) | --profile (node 0 under --cpu-prof, top self-time functions of the load window
  * printed) | --workers N (verifier workers per node; 2 with --dev, else 1) | --extra-accounts N (0:
  * more funded addresses in the genesis that never send) | --proposal-txs N (consensus.proposalTxsMax;
- * 5000 with --dev, else 2000) | --no-half | --keep (keep the homes and
+ * 5000 with --dev, else 2000) | --warmup N (0: a max-rate step of N txs before the measured one,
+ * reported as its own row, so that V8 has compiled the hot paths) | --no-half | --keep (keep the homes and
  * node logs). Every process it starts is killed on the way out.
  * Environment: BENCH_NODE_OPTIONS (the validators' NODE_OPTIONS), BENCH_NODE_FLAGS (node flags that
  * NODE_OPTIONS refuses, such as --trace-gc; a validator's stdout and stderr go to its home's
@@ -63,6 +64,8 @@ const accounts = num('accounts', 1000)
 /** Funded addresses that only hold a balance: state size (issue #9 acceptance 5). */
 const extraAccounts = num('extra-accounts', 0)
 const maxTxs = num('txs', 4000)
+/** Txs of a max-rate step run before the measured one and reported apart (0: none). */
+const warmup = num('warmup', 0)
 const duration = num('duration', 10)
 const concurrency = num('concurrency', 256)
 const batch = numberFlag(args, 'batch', 1, true)
@@ -170,6 +173,13 @@ async function runSteps(cluster: BenchCluster): Promise<StepRun[]> {
     submitMs: SUBMIT_MS,
   }
   let run = 1
+  if (warmup > 0) {
+    // Same as the max step, before it: V8 compiles the hot paths (and the heap reaches its working
+    // size) here instead of inside the measured window. Reported as its own row.
+    runs.push(
+      await runStep(cluster, { ...common, label: 'warm-up', rate: 0, count: warmup, run: run++ }),
+    )
+  }
   const max = await runStep(cluster, {
     ...common,
     label: 'max',
@@ -268,7 +278,10 @@ async function main(): Promise<void> {
     printSteps(stats)
     printCpuPerTx(stats, verify.two)
     printConsensusTimings(stats)
-    const best = Math.max(...stats.map((s) => s.committedPerSecond))
+    // The warm-up step is shown, not scored.
+    const best = Math.max(
+      ...stats.filter((s) => s.label !== 'warm-up').map((s) => s.committedPerSecond),
+    )
     const ceiling = validators === 1 ? verify.two : verify.two / validators
     console.log('\n### Ratios (issue #9)\n')
     console.log('| measurement | value |')
