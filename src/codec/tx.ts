@@ -139,8 +139,9 @@ export function buildSignedTx(tx: Tx, signature: Uint8Array): SignedTx {
  * Decodes a signed tx `[txBytes, signature]`, both layers canonical. The decoded tx holds one copy
  * of `input` (its `signedBytes`), and its byte strings (`txBytes`, `signature`, the keys, salt and
  * body bytes of `tx`) are views into that copy: one buffer per tx instead of one per field, which
- * made a decode about a third slower and a pooled tx about 600 bytes larger (docs/BENCHMARKS.md,
- * "Cluster", fifteenth session). Whatever `input` is a view into is not kept.
+ * cost a decode about a sixth of its time and a pooled tx five more buffers for the collector to
+ * copy and sweep (docs/BENCHMARKS.md, "Cluster", fifteenth session). Whatever `input` is a view
+ * into is not kept.
  */
 export function decodeSignedTx(input: Uint8Array): Result<SignedTx, CodecError> {
   // Input over the limit is refused before anything refers to it: not worth a copy.

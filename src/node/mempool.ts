@@ -285,9 +285,10 @@ export class Mempool {
    */
   add(signedBytes: Uint8Array, height: number): Promise<AddResult> {
     // Promise chains rather than async functions: an add waits up to seconds for the verifier,
-    // and each suspended async frame (a generator, its promise, the closures of each await) was
-    // kept that long; four frames per add were about a third of the objects a loaded validator
-    // holds (docs/BENCHMARKS.md, "Cluster", fifteenth session).
+    // and each suspended async frame (a generator, the contexts and closures of its awaits) was
+    // kept that long; with five frames per add (here, in the Submitter and in the batch route)
+    // they were about one in eight of the objects a loaded validator held (docs/BENCHMARKS.md,
+    // "Cluster", fifteenth session).
     let admitted: AddResult | Promise<AddResult>
     try {
       admitted = this.admit(signedBytes, height)
