@@ -125,7 +125,12 @@ function checkCount(count: number): BatchError | null {
  */
 export function readTxBatch(body: unknown): Result<(Uint8Array | ErrorBody)[], BatchError> {
   if (body instanceof Uint8Array) {
-    const decoded = decodeCanonical(API_TX_BATCH_SCHEMA, body, API_TX_BATCH_BODY_BYTES_MAX)
+    // Items as views into the body, which the request owns and nothing changes: the mempool decodes
+    // its own copy of each tx (`decodeSignedTx`), so a copy per item here was a second one, kept
+    // while the request waited for its verifications.
+    const decoded = decodeCanonical(API_TX_BATCH_SCHEMA, body, API_TX_BATCH_BODY_BYTES_MAX, {
+      byteViews: true,
+    })
     if (!decoded.ok) {
       const { code, message, fault } = decoded.error
       // The list's own bound is an internal backstop: name the documented shape instead.

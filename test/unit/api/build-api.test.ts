@@ -1,7 +1,8 @@
 /**
  * Goal: the API's system routes and tx submission (single and batch) behave as documented: coded
  * errors with the table's statuses, body, batch-count and rate limits, per-tx results of a batch in
- * request order, a busy node's 503 with Retry-After (a batch refused whole, unread), an OpenAPI
+ * request order (a msgpack body's txs read in place, not copied), a busy node's 503 with
+ * Retry-After (a batch refused whole, unread), an OpenAPI
  * document that lists the routes, metrics text.
  * Method: fastify inject() against buildApi with a submit function that runs the real door check
  * (checkSignedTx) and remembers what it admitted; batch limits and concurrency against apps whose
@@ -16,6 +17,7 @@ import {
   API_TX_BATCH_BODY_BYTES_MAX,
   API_TX_BATCH_MAX,
   API_TX_BATCH_SCHEMA,
+  readTxBatch,
 } from '../../../src/api/tx-batch.ts'
 import { encodeCanonical } from '../../../src/codec/canonical.ts'
 import { sha256Plain } from '../../../src/codec/hash.ts'
@@ -383,6 +385,20 @@ describe('POST /v1/txs/batch', () => {
       expect(admitted.size).toBe(before)
     })
   }
+})
+
+describe('readTxBatch', () => {
+  it('reads the txs of a msgpack body as views into the body, byte for byte', () => {
+    const txs = [40, 41, 42].map((i) => batchTx(i).signedBytes)
+    const body = Buffer.from(encodeCanonical(API_TX_BATCH_SCHEMA, txs))
+    const read = readTxBatch(body)
+    expect(read.ok).toBe(true)
+    if (!read.ok) return
+    expect(read.value).toEqual(txs)
+    for (const item of read.value) {
+      expect(item instanceof Uint8Array && item.buffer === body.buffer).toBe(true)
+    }
+  })
 })
 
 describe('a node too busy to take txs', () => {
