@@ -66,6 +66,8 @@ const extraAccounts = num('extra-accounts', 0)
 const maxTxs = num('txs', 4000)
 /** Txs of a max-rate step run before the measured one and reported apart (0: none). */
 const warmup = num('warmup', 0)
+/** The warm-up step's label: its row is printed, and left out of the ratios. */
+const WARMUP_LABEL = 'warm-up'
 const duration = num('duration', 10)
 const concurrency = num('concurrency', 256)
 const batch = numberFlag(args, 'batch', 1, true)
@@ -177,7 +179,13 @@ async function runSteps(cluster: BenchCluster): Promise<StepRun[]> {
     // Same as the max step, before it: V8 compiles the hot paths (and the heap reaches its working
     // size) here instead of inside the measured window. Reported as its own row.
     runs.push(
-      await runStep(cluster, { ...common, label: 'warm-up', rate: 0, count: warmup, run: run++ }),
+      await runStep(cluster, {
+        ...common,
+        label: WARMUP_LABEL,
+        rate: 0,
+        count: warmup,
+        run: run++,
+      }),
     )
   }
   const max = await runStep(cluster, {
@@ -280,7 +288,7 @@ async function main(): Promise<void> {
     printConsensusTimings(stats)
     // The warm-up step is shown, not scored.
     const best = Math.max(
-      ...stats.filter((s) => s.label !== 'warm-up').map((s) => s.committedPerSecond),
+      ...stats.filter((s) => s.label !== WARMUP_LABEL).map((s) => s.committedPerSecond),
     )
     const ceiling = validators === 1 ? verify.two : verify.two / validators
     console.log('\n### Ratios (issue #9)\n')
