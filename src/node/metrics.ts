@@ -189,7 +189,10 @@ export function buildNodeMetrics(view: NodeMetricsView, timings?: NodeTimings): 
  * workers' share of `process_cpu_seconds_total`; the rest is V8's helper threads (GC, compiler) and
  * libuv's pool (LevelDB). No series where /proc cannot be read.
  */
-function threadCpuCounter(registry: Registry, view: NodeMetricsView): void {
+export function threadCpuCounter(
+  registry: Registry,
+  view: Pick<NodeMetricsView, 'threadCpu'>,
+): void {
   new Counter({
     name: 'pointsnode_thread_cpu_seconds_total',
     help: 'CPU seconds of the event-loop thread (main) and of the verifier workers (verifier)',

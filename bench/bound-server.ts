@@ -1,0 +1,139 @@
+/**
+ * The server of `npm run bench:bound` (`bench/bound.ts`, never alone): the node's HTTP API
+ * (`buildApi`, the same fastify app, hooks, limits and `POST /v1/txs/batch` route) in front of only
+ * what every node must do with a submitted tx before anything else: decode it (canonical check and
+ * tx id, `decodeSignedTx`), check it without state (`validateTxStatic`, low-S) and verify its
+ * signature once on the node's `VerifierPool`. There is no mempool, consensus, execution, state
+ * tree or ledger behind it: a tx is answered as admitted as soon as its signature verifies. The
+ * rate at which it admits txs is therefore an upper bound on what a node built on this stack can
+ * commit on this machine. Issue #9.
+ *
+ * Verify jobs are gathered per turn of the event loop and sent as one batch (the pool splits it
+ * over its workers), as the mempool does; a bounded window keeps the workers fed without holding
+ * more than `VERIFY_WINDOW` txs under way.
+ *
+ * argv[2]: verifier workers; argv[3]: chain id; argv[4]: how long each decoded tx is kept alive
+ * after it arrived, in ms (0 by default; a pool holds its txs for a block interval or more, and this
+ * shows what that live set costs the collector). Prints `listening at <url>` when it serves; exports
+ * `pointsnode_thread_cpu_seconds_total` on `/metrics` like a node, so the bench splits its CPU the
+ * same way.
+ */
+import '../src/polyfills.ts'
+import { collectDefaultMetrics, Registry } from 'prom-client'
+import { buildApi } from '../src/api/build-api.ts'
+import { decodeSignedTx, validateTxStatic, type SignedTx } from '../src/codec/tx.ts'
+import { isLowS } from '../src/crypto/secp256k1.ts'
+import { txVerifyJob } from '../src/crypto/tx-signature.ts'
+import type { VerifyJob } from '../src/crypto/verifier.ts'
+import { threadCpuCounter } from '../src/node/metrics.ts'
+import { currentThreadId, readThreadCpu } from '../src/node/thread-cpu.ts'
+import { VerifierPool } from '../src/node/verifier.ts'
+import { err, ok, type Result } from '../src/util/result.ts'
+
+/** Verify jobs under way at most (the mempool's door holds 4,096 adds under way). */
+const VERIFY_WINDOW = 4096
+/** Jobs per batch sent to the pool (the mempool's MEMPOOL_VERIFY_BATCH_MAX order of size). */
+const VERIFY_BATCH_MAX = 1024
+/** The height the static checks are made at: the bench's txs expire at height 1,000,000. */
+const HEIGHT = 1
+
+type Admission = Result<{ txId: Uint8Array }, { code: string; message: string }>
+
+interface Waiting {
+  readonly job: VerifyJob
+  readonly txId: Uint8Array
+  readonly resolve: (result: Admission) => void
+}
+
+const workers = Number(process.argv[2])
+const chainId = process.argv[3] ?? ''
+/** Each decoded tx is kept alive this long after it arrived, as a pool keeps it (0: not kept). */
+const holdMs = Number(process.argv[4] ?? 0)
+/** Decoded txs kept for `holdMs`, oldest first, with their arrival times. */
+const held: { readonly at: number; readonly tx: SignedTx }[] = []
+
+/** Keeps `tx` for `holdMs`; lets go of the ones kept longer, a thousand or more at a time. */
+function hold(tx: SignedTx): void {
+  if (holdMs <= 0) return
+  const now = performance.now()
+  held.push({ at: now, tx })
+  let old = 0
+  while (old < held.length && held[old]!.at < now - holdMs) old++
+  if (old >= 1000) held.splice(0, old)
+}
+const pool = new VerifierPool(workers)
+const waiting: Waiting[] = []
+let underWay = 0
+let flushQueued = false
+
+function flush(): void {
+  flushQueued = false
+  while (waiting.length > 0 && underWay < VERIFY_WINDOW) {
+    const batch = waiting.splice(0, Math.min(VERIFY_BATCH_MAX, VERIFY_WINDOW - underWay))
+    underWay += batch.length
+    pool.verifyBatch(batch.map((w) => w.job)).then(
+      (results) => {
+        underWay -= batch.length
+        batch.forEach((w, i) => {
+          w.resolve(
+            results[i] === true
+              ? ok({ txId: w.txId })
+              : err({ code: 'TX_BAD_SIGNATURE', message: 'signature does not verify' }),
+          )
+        })
+        flush()
+      },
+      (error: unknown) => {
+        console.error(error)
+        process.exit(1)
+      },
+    )
+  }
+}
+
+function submitTx(bytes: Uint8Array): Promise<Admission> {
+  const decoded = decodeSignedTx(bytes)
+  if (!decoded.ok) return Promise.resolve(err(decoded.error))
+  const signed = decoded.value
+  const valid = validateTxStatic(signed.tx, chainId, HEIGHT)
+  if (!valid.ok) return Promise.resolve(err(valid.error))
+  if (!isLowS(signed.signature)) {
+    return Promise.resolve(err({ code: 'TX_HIGH_S', message: 'signature s is above n/2' }))
+  }
+  hold(signed)
+  return new Promise((resolve) => {
+    waiting.push({ job: txVerifyJob(signed), txId: signed.txId, resolve })
+    if (!flushQueued) {
+      flushQueued = true
+      queueMicrotask(flush)
+    }
+  })
+}
+
+const mainTid = currentThreadId()
+const metrics = new Registry()
+collectDefaultMetrics({ register: metrics })
+threadCpuCounter(metrics, {
+  threadCpu: () => (mainTid === null ? null : readThreadCpu(mainTid, pool.threadIds())),
+})
+const app = await buildApi({
+  chainId,
+  metrics,
+  submitTx,
+  // The bench's client sends from one address; the node's own limit is per client address.
+  rateLimit: { max: 1_000_000, timeWindowMs: 60_000 },
+  health: () => ({
+    height: HEIGHT,
+    inSync: true,
+    chainId,
+    peers: 0,
+    blockHash: '',
+    stateRoot: '',
+    mempoolTxs: underWay + waiting.length,
+  }),
+})
+const url = await app.listen({ host: '127.0.0.1', port: 0 })
+console.log(`listening at ${url}`)
+process.once('SIGINT', () => {
+  void app.close().then(() => pool.close())
+})
