@@ -185,10 +185,10 @@ export async function runStep(cluster: BenchCluster, options: StepOptions): Prom
     drainMs: 20_000,
     submitMs: options.submitMs,
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', LOADGEN, JSON.stringify(config)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  })
+  // Node flags for the load generator alone (`--cpu-prof`, say, which NODE_OPTIONS refuses).
+  const flags = (process.env['BENCH_LOADGEN_FLAGS'] ?? '').split(' ').filter((f) => f !== '')
+  const argv = [...flags, '--import', 'tsx', LOADGEN, JSON.stringify(config)]
+  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   const pid = child.pid
   if (pid === undefined) throw new Error('loadgen spawn failed')
   trackGroup(pid)

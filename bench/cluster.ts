@@ -27,7 +27,7 @@
  * node logs). Every process it starts is killed on the way out.
  * Environment: BENCH_NODE_OPTIONS (the validators' NODE_OPTIONS), BENCH_NODE_FLAGS (node flags that
  * NODE_OPTIONS refuses, such as --trace-gc; a validator's stdout and stderr go to its home's
- * node.log).
+ * node.log), BENCH_LOADGEN_FLAGS (the same for the load generator's process, --cpu-prof say).
  */
 import '../src/polyfills.ts'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
