@@ -13,10 +13,10 @@
  * more than `VERIFY_WINDOW` txs under way.
  *
  * argv[2]: verifier workers; argv[3]: chain id; argv[4]: how long each decoded tx is kept alive
- * after it arrived, in ms (0 by default; a pool holds its txs for a block interval or more, and this
- * shows what that live set costs the collector). Prints `listening at <url>` when it serves; exports
- * `pointsnode_thread_cpu_seconds_total` on `/metrics` like a node, so the bench splits its CPU the
- * same way.
+ * after it arrived, in ms (0 by default; a pool holds its txs for a block interval or more, and
+ * this shows what that live set costs the collector). Prints `listening at <url>` when it serves;
+ * exports `pointsnode_thread_cpu_seconds_total` on `/metrics` like a node, so the bench splits its
+ * CPU the same way.
  */
 import '../src/polyfills.ts'
 import { collectDefaultMetrics, Registry } from 'prom-client'
@@ -30,9 +30,13 @@ import { currentThreadId, readThreadCpu } from '../src/node/thread-cpu.ts'
 import { VerifierPool } from '../src/node/verifier.ts'
 import { err, ok, type Result } from '../src/util/result.ts'
 
-/** Verify jobs under way at most (the mempool's door holds 4,096 adds under way). */
+/**
+ * Verify jobs under way at most: as many as a node takes before it refuses submissions as busy
+ * (SUBMIT_QUEUE_WINDOWS × its verify window of 1,024 with two workers), all of them at the pool,
+ * so the workers are never short of work (a node keeps 1,024 at its pool and the rest queued).
+ */
 const VERIFY_WINDOW = 4096
-/** Jobs per batch sent to the pool (the mempool's MEMPOOL_VERIFY_BATCH_MAX order of size). */
+/** Jobs per batch sent to the pool, which splits them into messages of WORKER_CHUNK_JOBS_MAX. */
 const VERIFY_BATCH_MAX = 1024
 /** The height the static checks are made at: the bench's txs expire at height 1,000,000. */
 const HEIGHT = 1

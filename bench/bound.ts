@@ -8,12 +8,12 @@
  * reach on this machine: whatever the rest costs comes on top.
  *
  * One command, fixed seed:
- * 1. the verify rate of the node's own `VerifierPool` (1 and 2 workers), as `bench:cluster` takes it,
- *    before and after the run (the higher counts);
+ * 1. the verify rate of the node's own `VerifierPool` (1 and 2 workers), as `bench:cluster` takes
+ *    it, before and after the run (the higher counts);
  * 2. signs `--txs` UNI transfers between `--accounts` deterministic accounts with the client's tx
  *    builder (the cluster bench's load), and encodes them as msgpack batches of `--batch`;
- * 3. in-process step (with one server only): this process decodes and checks every tx and verifies it on a
- *    2-worker pool, with no HTTP: the cost of decoding and dispatch alone;
+ * 3. in-process step (with one server only): this process decodes and checks every tx and
+ *    verifies it on a 2-worker pool, with no HTTP: the cost of decoding and dispatch alone;
  * 4. HTTP step: `--validators` bound servers (own processes, 127.0.0.1, ephemeral ports, 2 verifier
  *    workers for one server, 1 each for more, as the cluster bench's nodes); this process sends
  *    every batch to every server (each node of a cluster must see and verify every tx), at most
