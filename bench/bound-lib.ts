@@ -15,9 +15,9 @@ export interface BoundServer {
 }
 
 /**
- * Starts one bound server with `workers` verifier workers for `chainId` (keeping each decoded tx
- * alive for `holdMs`), in its own process group
- * (killed when this process exits; `killGroup(pid)` stops it sooner); resolves when it listens.
+ * Starts one bound server with `workers` verifier workers for `chainId`, keeping each decoded tx
+ * alive for `holdMs`, in its own process group (killed when this process exits; `killGroup(pid)`
+ * stops it sooner); resolves when it listens.
  */
 export async function startBoundServer(
   workers: number,

@@ -29,7 +29,7 @@ interface DerivedKey {
  * derives its public key once (the derivation costs about as much as the signature: 42 % of the
  * cluster bench's signing time). Held weakly, so an entry lives no longer than the caller's array;
  * the digest (not the secret) tells a caller that changed the array's bytes in place, whose key is
- * then derived again.
+ * then derived again. A memo of a pure function: no result depends on what it holds.
  */
 const derivedKeys = new WeakMap<Uint8Array, DerivedKey>()
 
