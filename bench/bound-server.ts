@@ -38,7 +38,7 @@ import { err, ok, type Result } from '../src/util/result.ts'
 const VERIFY_WINDOW = 4096
 /** Jobs per batch sent to the pool, which splits them into messages of WORKER_CHUNK_JOBS_MAX. */
 const VERIFY_BATCH_MAX = 1024
-/** The height the static checks are made at: the bench's txs expire at height 1,000,000. */
+/** The height the static checks are made at (`bench/bound.ts` signs txs that expire at 1,000). */
 const HEIGHT = 1
 
 type Admission = Result<{ txId: Uint8Array }, { code: string; message: string }>
@@ -65,6 +65,7 @@ function hold(tx: SignedTx): void {
   while (old < held.length && held[old]!.at < now - holdMs) old++
   if (old >= 1000) held.splice(0, old)
 }
+
 const pool = new VerifierPool(workers)
 const waiting: Waiting[] = []
 let underWay = 0
