@@ -44,13 +44,18 @@ export interface ClientError {
   readonly status?: number
   /** The node's own error code (`API_...`), when it sent one. */
   readonly nodeCode?: string
+  /**
+   * How long the node asked the client to wait before trying again (its `Retry-After`, with 429
+   * and with 503 `MEMPOOL_BUSY` / `MEMPOOL_FULL`), in ms.
+   */
+  readonly retryAfterMs?: number
 }
 
 /** A failed Result with a client error. */
 export function clientErr(
   code: ClientErrorCode,
   message: string,
-  extra: { cause?: string; status?: number; nodeCode?: string } = {},
+  extra: { cause?: string; status?: number; nodeCode?: string; retryAfterMs?: number } = {},
 ): Err<ClientError> {
   return err({ code, message, ...extra })
 }

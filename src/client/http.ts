@@ -18,8 +18,13 @@ export type FetchLike = (
 ) => Promise<{
   readonly status: number
   readonly ok: boolean
+  /** Answer headers; the client reads `Retry-After` from them (absent: none read). */
+  readonly headers?: { get(name: string): string | null }
   text(): Promise<string>
 }>
+
+/** Longest `Retry-After` the client reports, in seconds (a longer one is reported as this). */
+export const RETRY_AFTER_SECONDS_MAX = 3600
 
 /** Default time allowed for one request. */
 export const REQUEST_TIMEOUT_MS = 30_000
@@ -65,6 +70,7 @@ export class HttpTransport {
     }, timeoutMs)
     let status: number
     let text: string
+    let retryAfter: string | null
     try {
       const response = await this.#fetch(`${this.#baseUrl}${path}`, {
         method,
@@ -72,6 +78,7 @@ export class HttpTransport {
         ...(body === undefined ? {} : { body, headers: { 'content-type': 'application/json' } }),
       })
       status = response.status
+      retryAfter = response.headers?.get('retry-after') ?? null
       text = await response.text()
     } catch (e) {
       const message = `${method} ${path}: ${e instanceof Error ? e.message : String(e)}`
@@ -79,8 +86,17 @@ export class HttpTransport {
     } finally {
       clearTimeout(timer)
     }
-    return parseAnswer(method, path, status, text)
+    return parseAnswer(method, path, status, text, retryAfter)
   }
+}
+
+/**
+ * `Retry-After` in milliseconds when it is a number of seconds (the form the node sends), capped
+ * at RETRY_AFTER_SECONDS_MAX; undefined when absent or in another form (an HTTP date).
+ */
+export function retryAfterMsOf(header: string | null): number | undefined {
+  if (header === null || !/^\s*\d{1,9}\s*$/.test(header)) return undefined
+  return Math.min(Number(header), RETRY_AFTER_SECONDS_MAX) * 1000
 }
 
 function parseAnswer(
@@ -88,6 +104,7 @@ function parseAnswer(
   path: string,
   status: number,
   text: string,
+  retryAfter: string | null,
 ): Result<unknown, ClientError> {
   let json: unknown
   try {
@@ -108,5 +125,11 @@ function parseAnswer(
   if (method === 'POST' && status >= 400 && status < 500 && status !== 429) {
     return clientErr('CLIENT_REJECTED', message, { status, nodeCode })
   }
-  return clientErr('CLIENT_HTTP', message, { status, nodeCode })
+  // 429 and 503 (a busy or full node) say when to come back.
+  const retryAfterMs = retryAfterMsOf(retryAfter)
+  return clientErr('CLIENT_HTTP', message, {
+    status,
+    nodeCode,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  })
 }

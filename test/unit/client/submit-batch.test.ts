@@ -2,7 +2,7 @@
  * Goal: `LightClient.submitBatch` sends many signed txs in one `POST /v1/txs/batch` and returns one
  * result per tx in order (id or the node's code for that tx); a node that acknowledges another tx
  * id or answers the wrong number of results is caught; a refused request and an empty list are
- * coded errors.
+ * coded errors; a busy node's 503 carries its Retry-After to the caller.
  * Method: the client's `fetch` is fastify inject() against the real buildApi with a submit function
  * that runs the door check (checkSignedTx) and remembers what it admitted; lies are rewrites of the
  * answer body. No sockets.
@@ -42,17 +42,28 @@ afterAll(async () => {
   await api.close()
 })
 
-/** `fetch` over inject(); `rewrite` may change the answer body (a lying node). */
-function injectFetch(rewrite: (body: string) => string = (b) => b): FetchLike {
+/** `fetch` over inject() of `app`; `rewrite` may change the answer body (a lying node). */
+function injectFetch(rewrite: (body: string) => string = (b) => b, app = api): FetchLike {
   return async (url, init) => {
-    const res = await api.inject({
+    const res = await app.inject({
       method: (init?.method ?? 'GET') as 'GET' | 'POST',
       url: url.replace(/^https?:\/\/[^/]+/, ''),
       ...(init?.headers ? { headers: init.headers } : {}),
       ...(init?.body === undefined ? {} : { payload: init.body as string }),
     })
     const text = rewrite(res.body)
-    return { status: res.statusCode, ok: res.statusCode < 300, text: () => Promise.resolve(text) }
+    const headers = {
+      get: (name: string): string | null => {
+        const value = res.headers[name.toLowerCase()]
+        return value === undefined ? null : String(value)
+      },
+    }
+    return {
+      status: res.statusCode,
+      ok: res.statusCode < 300,
+      headers,
+      text: () => Promise.resolve(text),
+    }
   }
 }
 
@@ -108,6 +119,36 @@ describe('LightClient.submitBatch', () => {
     expect(
       result.ok ? null : [result.error.code, result.error.status, result.error.nodeCode],
     ).toEqual(['CLIENT_REJECTED', 413, 'API_TX_BATCH_TOO_LARGE'])
+  })
+
+  it("reports a busy node's Retry-After with its code, and sends nothing more", async () => {
+    // As the node's Submitter: a batch is refused whole before it is read, a single tx by its
+    // submit function.
+    const refusal = { code: 'MEMPOOL_BUSY', message: 'verifying 4096 txs; retry later' }
+    const busy = await buildApi({
+      ...deps,
+      submitBusy: () => refusal,
+      submitTx: () => Promise.resolve(err(refusal)),
+    })
+    try {
+      const before = admitted.size
+      const client = clientOf(injectFetch(undefined, busy))
+      for (const result of [await client.submitBatch([tx(7)]), await client.submit(tx(8))]) {
+        expect(
+          result.ok
+            ? null
+            : [
+                result.error.code,
+                result.error.status,
+                result.error.nodeCode,
+                result.error.retryAfterMs,
+              ],
+        ).toEqual(['CLIENT_HTTP', 503, 'MEMPOOL_BUSY', 1000])
+      }
+      expect(admitted.size).toBe(before)
+    } finally {
+      await busy.close()
+    }
   })
 
   it('refuses an empty list without a request', async () => {
