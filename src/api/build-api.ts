@@ -137,7 +137,11 @@ async function registerPlugins(app: FastifyInstance, deps: ApiDeps): Promise<voi
       info: { title: 'pointsnode API', version: '1' },
     },
   })
-  await app.register(cors, { origin: deps.corsOrigins ? [...deps.corsOrigins] : false })
+  // A console on another origin reads Retry-After of a busy node's 503 (and of a 429) to back off.
+  await app.register(cors, {
+    origin: deps.corsOrigins ? [...deps.corsOrigins] : false,
+    exposedHeaders: ['Retry-After'],
+  })
   await app.register(rateLimit, {
     max: deps.rateLimit?.max ?? 600,
     timeWindow: deps.rateLimit?.timeWindowMs ?? 60_000,

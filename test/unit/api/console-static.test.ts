@@ -1,6 +1,7 @@
 /**
  * Goal: the API serves the built web console at `/console/` only when given `consoleDir`, next to
- * the API routes, and answers CORS preflights for the configured console origin (issue #10).
+ * the API routes, and answers CORS preflights for the configured console origin (issue #10), whose
+ * scripts may read a refusal's Retry-After.
  * Method: buildApi over a temp folder with a known index.html, driven by fastify's inject.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -77,5 +78,18 @@ describe('web console static files', () => {
     })
     expect(preflight.statusCode).toBe(204)
     expect(preflight.headers['access-control-allow-origin']).toBe('http://console.example')
+  })
+
+  it("lets the console's origin read Retry-After of a refused submission", async () => {
+    const res = await withConsole.inject({
+      method: 'POST',
+      url: '/v1/txs',
+      headers: { origin: 'http://console.example', 'content-type': 'application/json' },
+      payload: { tx: 'c0ffee' },
+    })
+    expect(res.statusCode).toBe(503)
+    expect(res.headers['retry-after']).toBe('1')
+    expect(res.headers['access-control-allow-origin']).toBe('http://console.example')
+    expect(res.headers['access-control-expose-headers']).toBe('Retry-After')
   })
 })
