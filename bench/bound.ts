@@ -28,32 +28,16 @@
  * each decoded tx alive for N ms after it arrived, as a pool would, to show what that costs).
  */
 import '../src/polyfills.ts'
-import { Agent } from 'node:http'
-import { API_TX_BATCH_MAX, API_TX_BATCH_SCHEMA } from '../src/api/tx-batch.ts'
-import { signedTx } from '../src/client/tx-builder.ts'
-import { encodeCanonical } from '../src/codec/canonical.ts'
+import { API_TX_BATCH_MAX } from '../src/api/tx-batch.ts'
 import { decodeSignedTx, validateTxStatic } from '../src/codec/tx.ts'
 import { isLowS } from '../src/crypto/secp256k1.ts'
 import { txVerifyJob } from '../src/crypto/tx-signature.ts'
 import type { VerifyJob } from '../src/crypto/verifier.ts'
 import { VerifierPool } from '../src/node/verifier.ts'
-import {
-  BENCH_CHAIN_ID,
-  benchAccounts,
-  cpuSplitOf,
-  killGroup,
-  numberFlag,
-  procSample,
-  scrapeMetrics,
-  type CpuSplit,
-  type ProcSample,
-} from './cluster-lib.ts'
-import { postBatch, startBoundServer, type BoundServer } from './bound-lib.ts'
+import { runBoundStep, signBoundLoad } from './bound-lib.ts'
+import { BENCH_CHAIN_ID, numberFlag } from './cluster-lib.ts'
 import { measureVerifyRates } from './cluster-run.ts'
 import { fmt, machineLine } from './harness.ts'
-
-/** The servers check expiry at height 1; the txs stay valid there. */
-const EXPIRES_AT_HEIGHT = 1000
 
 const args = process.argv.slice(2)
 const num = (name: string, fallback: number): number => numberFlag(args, name, fallback)
@@ -69,24 +53,6 @@ if (!Number.isInteger(batch) || batch < 1 || batch > API_TX_BATCH_MAX) {
   throw new Error(`--batch must be an integer in 1..${API_TX_BATCH_MAX}`)
 }
 const workersPerServer = servers === 1 ? 2 : 1
-
-/** Signs the load: account i → i+1, distinct salts; returns the signed bytes. */
-function signLoad(): Uint8Array[] {
-  const accounts = benchAccounts(seed, accountCount)
-  const out: Uint8Array[] = []
-  for (let i = 0; i < txCount; i++) {
-    const salt = new Uint8Array(8)
-    new DataView(salt.buffer).setUint32(4, i)
-    const tx = signedTx(
-      accounts[i % accountCount]!,
-      'points.transfer',
-      { pointType: 'UNI', to: accounts[(i + 1) % accountCount]!.address, amount: 1n },
-      { chainId: BENCH_CHAIN_ID, expiresAtHeight: EXPIRES_AT_HEIGHT, salt },
-    )
-    out.push(tx.signedBytes)
-  }
-  return out
-}
 
 /** The in-process step: decode, check and verify every tx here, with no HTTP. Returns tx/s. */
 async function inProcessRate(txs: readonly Uint8Array[]): Promise<number> {
@@ -121,75 +87,8 @@ async function inProcessRate(txs: readonly Uint8Array[]): Promise<number> {
   }
 }
 
-/** Sends every frame to one server, `concurrency` in flight; resolves with the txs admitted. */
-async function sendAll(agent: Agent, url: string, frames: readonly Uint8Array[]): Promise<number> {
-  let next = 0
-  let admitted = 0
-  const lane = async (): Promise<void> => {
-    while (next < frames.length) {
-      const frame = frames[next++]!
-      const results = await postBatch(agent, url, frame)
-      admitted += results.filter((r) => typeof r.txId === 'string').length
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(concurrency, frames.length) }, lane))
-  return admitted
-}
-
-interface HttpStep {
-  readonly txPerSecond: number
-  readonly seconds: number
-  readonly cpu: { readonly before: (ProcSample | null)[]; readonly after: (ProcSample | null)[] }
-  readonly split: { readonly before: CpuSplit | null; readonly after: CpuSplit | null }
-}
-
-async function httpStep(
-  list: readonly BoundServer[],
-  frames: readonly Uint8Array[],
-): Promise<HttpStep> {
-  const agents = list.map(() => new Agent({ keepAlive: true, maxSockets: concurrency }))
-  try {
-    const warm = frames.slice(0, warmupBatches)
-    await Promise.all(list.map((s, i) => sendAll(agents[i]!, s.url, warm)))
-    const pids = [...list.map((s) => s.pid), process.pid]
-    const splitBefore = cpuSplitOf(await scrapeMetrics(list[0]!.url))
-    const before = pids.map(procSample)
-    const start = performance.now()
-    const admitted = await Promise.all(list.map((s, i) => sendAll(agents[i]!, s.url, frames)))
-    const seconds = (performance.now() - start) / 1000
-    const after = pids.map(procSample)
-    const splitAfter = cpuSplitOf(await scrapeMetrics(list[0]!.url))
-    admitted.forEach((n, i) => {
-      if (n !== txCount) throw new Error(`server ${i} admitted ${n} of ${txCount}`)
-    })
-    return {
-      txPerSecond: txCount / seconds,
-      seconds,
-      cpu: { before, after },
-      split: { before: splitBefore, after: splitAfter },
-    }
-  } finally {
-    for (const agent of agents) agent.destroy()
-  }
-}
-
-function cpuPercent(step: HttpStep, i: number): string {
-  const a = step.cpu.before[i]
-  const b = step.cpu.after[i]
-  if (!a || !b) return '-'
-  return `${Math.round(((b.cpuMs - a.cpuMs) / 1000 / step.seconds) * 100)} %`
-}
-
-/** Server 0's CPU per admitted tx, µs: event loop / verifier workers / other = total. */
-function splitPerTx(step: HttpStep): string {
-  const { before, after } = step.split
-  if (!before || !after) return '-'
-  const us = (seconds: number): number => Math.round((seconds / txCount) * 1e6)
-  const main = us(after.main - before.main)
-  const verifier = us(after.verifier - before.verifier)
-  const total = us(after.process - before.process)
-  return `${main} / ${verifier} / ${total - main - verifier} = ${total}`
-}
+const percent = (value: number | null | undefined): string =>
+  value === null || value === undefined ? '-' : `${Math.round(value)} %`
 
 async function main(): Promise<void> {
   console.log(`# Bound: the node's intake alone (bench/bound.ts)\n\n${machineLine()}`)
@@ -200,22 +99,18 @@ async function main(): Promise<void> {
   )
   const ratesBefore = await measureVerifyRates(seed, 4000)
   const signStart = performance.now()
-  const txs = signLoad()
-  const frames: Uint8Array[] = []
-  for (let i = 0; i < txs.length; i += batch) {
-    frames.push(encodeCanonical(API_TX_BATCH_SCHEMA, txs.slice(i, i + batch)))
-  }
+  const txs = signBoundLoad(seed, accountCount, txCount)
   console.log(`signed in ${fmt(performance.now() - signStart)} ms`)
   const inProcess = servers === 1 ? await inProcessRate(txs) : null
-  const list: BoundServer[] = []
-  let step: HttpStep
-  try {
-    for (let i = 0; i < servers; i++)
-      list.push(await startBoundServer(workersPerServer, BENCH_CHAIN_ID, holdMs))
-    step = await httpStep(list, frames)
-  } finally {
-    for (const s of list) killGroup(s.pid)
-  }
+  const step = await runBoundStep({
+    servers,
+    workersPerServer,
+    txs,
+    batch,
+    concurrency,
+    warmupBatches,
+    holdMs,
+  })
   const ratesAfter = await measureVerifyRates(seed, 4000)
   const two = Math.max(ratesBefore.two, ratesAfter.two)
   const one = Math.max(ratesBefore.one, ratesAfter.one)
@@ -233,10 +128,15 @@ async function main(): Promise<void> {
     `| HTTP intake, tx/s (every tx admitted by every server) | ${fmt(step.txPerSecond)} |`,
   )
   console.log(`| **HTTP intake ÷ ceiling** | **${(step.txPerSecond / ceiling).toFixed(3)}** |`)
-  const cpus = list.map((_, i) => cpuPercent(step, i)).join(' / ')
+  const cpus = step.cpuPercent.slice(0, servers).map(percent).join(' / ')
   console.log(`| CPU per server (100 % = one core) | ${cpus} |`)
-  console.log(`| CPU of this process (client) | ${cpuPercent(step, list.length)} |`)
-  console.log(`| server 0 µs/tx: event loop / verifiers / other = total | ${splitPerTx(step)} |`)
+  console.log(`| CPU of this process (client) | ${percent(step.cpuPercent[servers])} |`)
+  const t = step.server0PerTx
+  const split =
+    t === null
+      ? '-'
+      : `${fmt(t.main)} / ${fmt(t.verifier)} / ${fmt(t.other)} = ${fmt(t.main + t.verifier + t.other)}`
+  console.log(`| server 0 µs/tx: event loop / verifiers / other = total | ${split} |`)
   console.log(`| total µs/tx at 0.8 of the ceiling, per server | ${fmt(allowed)} |`)
 }
 

@@ -23,7 +23,9 @@
  * printed) | --workers N (verifier workers per node; 2 with --dev, else 1) | --extra-accounts N (0:
  * more funded addresses in the genesis that never send) | --proposal-txs N (consensus.proposalTxsMax;
  * 5000 with --dev, else 2000) | --warmup N (0: a max-rate step of N txs before the measured one,
- * reported as its own row, so that V8 has compiled the hot paths) | --no-half | --keep (keep the homes and
+ * reported as its own row, so that V8 has compiled the hot paths) | --bound (after the nodes stop,
+ * the intake bound of `bench:bound` with as many servers as validators and `--txs` txs, printed
+ * beside the ratio: bound ÷ ceiling and committed ÷ bound) | --no-half | --keep (keep the homes and
  * node logs). Every process it starts is killed on the way out.
  * Environment: BENCH_NODE_OPTIONS (the validators' NODE_OPTIONS), BENCH_NODE_FLAGS (node flags that
  * NODE_OPTIONS refuses, such as --trace-gc; a validator's stdout and stderr go to its home's
@@ -46,6 +48,7 @@ import {
   type StepRun,
   type StepStats,
 } from './cluster-run.ts'
+import { runBoundStep, signBoundLoad, type BoundStep } from './bound-lib.ts'
 import { fmt, machineLine } from './harness.ts'
 import {
   printConsensusTimings,
@@ -68,6 +71,11 @@ const maxTxs = num('txs', 4000)
 const warmup = num('warmup', 0)
 /** The warm-up step's label: its row is printed, and left out of the ratios. */
 const WARMUP_LABEL = 'warm-up'
+/** Also measure the intake bound (`npm run bench:bound`) in this run, against the same ceiling. */
+const withBound = flag(args, 'bound') !== undefined
+/** The bound step's requests in flight per server and warm-up batches (`bench:bound`'s defaults). */
+const BOUND_CONCURRENCY = 32
+const BOUND_WARMUP_BATCHES = 20
 const duration = num('duration', 10)
 const concurrency = num('concurrency', 256)
 const batch = numberFlag(args, 'batch', 1, true)
@@ -258,6 +266,26 @@ function printVerifyRates(when: string, rates: VerifyRates): void {
   )
 }
 
+/**
+ * The intake bound of `npm run bench:bound` between the nodes' stop and the second verify-rate
+ * measurement, so that it shares the run's ceiling: as many bound servers as validators, with the
+ * same verifier workers, `maxTxs` txs in batches of `--batch` (one server: 2 workers, as `--dev`).
+ */
+async function boundStep(): Promise<BoundStep> {
+  const txs = signBoundLoad(seed, accounts, maxTxs)
+  const step = await runBoundStep({
+    servers: validators,
+    workersPerServer: workers,
+    txs,
+    batch,
+    concurrency: BOUND_CONCURRENCY,
+    warmupBatches: BOUND_WARMUP_BATCHES,
+    holdMs: 0,
+  })
+  console.log(`bound (the intake alone): ${fmt(step.txPerSecond)} tx/s`)
+  return step
+}
+
 async function main(): Promise<void> {
   const started = performance.now()
   console.log(`machine: ${machineLine()}`)
@@ -275,6 +303,7 @@ async function main(): Promise<void> {
     const loadFromUs = Number(process.hrtime.bigint() / 1000n)
     const runs = await runSteps(cluster)
     await stopBenchCluster(cluster)
+    const bound = withBound ? await boundStep() : null
     // Measured again with the nodes gone, and the higher of the two is the ceiling: a rate taken
     // while something else briefly held a core (the previous run's processes exiting, another
     // job) would otherwise flatter the ratio.
@@ -304,6 +333,12 @@ async function main(): Promise<void> {
     const what =
       validators === 1 ? '2-worker verify rate' : `(2-worker verify rate ÷ ${validators})`
     console.log(`| committed tx/s ÷ ${what} | ${(best / ceiling).toFixed(3)} |`)
+    if (bound !== null) {
+      const rate = bound.txPerSecond
+      console.log(`| bound: the intake alone (\`--bound\`), tx/s | ${fmt(rate)} |`)
+      console.log(`| bound ÷ ${what} | ${(rate / ceiling).toFixed(3)} |`)
+      console.log(`| committed tx/s ÷ bound | ${(best / rate).toFixed(3)} |`)
+    }
     writeSweep(stats)
     if (profileDir !== null)
       printProfiles(
