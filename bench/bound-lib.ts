@@ -22,7 +22,7 @@ import {
   type ProcSample,
 } from './cluster-lib.ts'
 
-/** The servers check expiry at height 1; the bound's txs stay valid there. */
+/** Expiry of the bound's txs: valid at the servers' BOUND_HEIGHT. */
 const EXPIRES_AT_HEIGHT = 1000
 
 const SERVER = new URL('./bound-server.ts', import.meta.url).pathname

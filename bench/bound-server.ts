@@ -21,14 +21,14 @@
 import '../src/polyfills.ts'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { buildApi } from '../src/api/build-api.ts'
-import { decodeSignedTx, validateTxStatic, type SignedTx } from '../src/codec/tx.ts'
-import { isLowS } from '../src/crypto/secp256k1.ts'
-import { txVerifyJob } from '../src/crypto/tx-signature.ts'
+import type { SubmitTx } from '../src/api/tx-batch.ts'
+import type { SignedTx } from '../src/codec/tx.ts'
 import type { VerifyJob } from '../src/crypto/verifier.ts'
 import { threadCpuCounter } from '../src/node/metrics.ts'
 import { currentThreadId, readThreadCpu } from '../src/node/thread-cpu.ts'
 import { VerifierPool } from '../src/node/verifier.ts'
-import { err, ok, type Result } from '../src/util/result.ts'
+import { err, ok } from '../src/util/result.ts'
+import { BOUND_HEIGHT, boundDoor } from './bound-door.ts'
 
 /**
  * Verify jobs under way at most: as many as a node takes before it refuses submissions as busy
@@ -38,10 +38,8 @@ import { err, ok, type Result } from '../src/util/result.ts'
 const VERIFY_WINDOW = 4096
 /** Jobs per batch sent to the pool, which splits them into messages of WORKER_CHUNK_JOBS_MAX. */
 const VERIFY_BATCH_MAX = 1024
-/** The height the static checks are made at (`bench/bound.ts` signs txs that expire at 1,000). */
-const HEIGHT = 1
 
-type Admission = Result<{ txId: Uint8Array }, { code: string; message: string }>
+type Admission = Awaited<ReturnType<SubmitTx>>
 
 interface Waiting {
   readonly job: VerifyJob
@@ -96,18 +94,13 @@ function flush(): void {
   }
 }
 
-function submitTx(bytes: Uint8Array): Promise<Admission> {
-  const decoded = decodeSignedTx(bytes)
-  if (!decoded.ok) return Promise.resolve(err(decoded.error))
-  const signed = decoded.value
-  const valid = validateTxStatic(signed.tx, chainId, HEIGHT)
-  if (!valid.ok) return Promise.resolve(err(valid.error))
-  if (!isLowS(signed.signature)) {
-    return Promise.resolve(err({ code: 'TX_HIGH_S', message: 'signature s is above n/2' }))
-  }
+const submitTx: SubmitTx = (bytes) => {
+  const passed = boundDoor(bytes, chainId, BOUND_HEIGHT)
+  if (!passed.ok) return Promise.resolve(err(passed.error))
+  const { signed, job } = passed.value
   hold(signed)
   return new Promise((resolve) => {
-    waiting.push({ job: txVerifyJob(signed), txId: signed.txId, resolve })
+    waiting.push({ job, txId: signed.txId, resolve })
     if (!flushQueued) {
       flushQueued = true
       queueMicrotask(flush)
@@ -128,7 +121,7 @@ const app = await buildApi({
   // The bench's client sends from one address; the node's own limit is per client address.
   rateLimit: { max: 1_000_000, timeWindowMs: 60_000 },
   health: () => ({
-    height: HEIGHT,
+    height: BOUND_HEIGHT,
     inSync: true,
     chainId,
     peers: 0,

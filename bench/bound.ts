@@ -29,11 +29,9 @@
  */
 import '../src/polyfills.ts'
 import { API_TX_BATCH_MAX } from '../src/api/tx-batch.ts'
-import { decodeSignedTx, validateTxStatic } from '../src/codec/tx.ts'
-import { isLowS } from '../src/crypto/secp256k1.ts'
-import { txVerifyJob } from '../src/crypto/tx-signature.ts'
 import type { VerifyJob } from '../src/crypto/verifier.ts'
 import { VerifierPool } from '../src/node/verifier.ts'
+import { BOUND_HEIGHT, boundDoor } from './bound-door.ts'
 import { runBoundStep, signBoundLoad } from './bound-lib.ts'
 import { BENCH_CHAIN_ID, numberFlag } from './cluster-lib.ts'
 import { measureVerifyRates } from './cluster-run.ts'
@@ -64,13 +62,9 @@ async function inProcessRate(txs: readonly Uint8Array[]): Promise<number> {
       for (let i = 0; i < txs.length; i += batch) {
         const jobs: VerifyJob[] = []
         for (const bytes of txs.slice(i, i + batch)) {
-          const decoded = decodeSignedTx(bytes)
-          if (!decoded.ok) throw new Error(decoded.error.message)
-          const signed = decoded.value
-          if (!validateTxStatic(signed.tx, BENCH_CHAIN_ID, 1).ok || !isLowS(signed.signature)) {
-            throw new Error('a bench tx failed its static checks')
-          }
-          jobs.push(txVerifyJob(signed))
+          const passed = boundDoor(bytes, BENCH_CHAIN_ID, BOUND_HEIGHT)
+          if (!passed.ok) throw new Error(`a bench tx failed the door: ${passed.error.code}`)
+          jobs.push(passed.value.job)
         }
         verifying.push(pool.verifyBatch(jobs))
         // Let the workers' answers in between batches, as a serving node's event loop does.
