@@ -159,6 +159,8 @@ export interface StepOptions {
   readonly concurrency: number
   /** Txs per request (1, the default: one tx per `POST /v1/txs/raw`; more: `/v1/txs/batch`). */
   readonly batch?: number
+  /** `raw` (the default): msgpack over node:http; `client`: through the light client. */
+  readonly via?: LoadConfig['via']
   readonly signAhead: boolean
   readonly timeoutMs: number
   /** Submission window: the generator stops submitting after it. */
@@ -179,6 +181,7 @@ export async function runStep(cluster: BenchCluster, options: StepOptions): Prom
     rate: options.rate,
     concurrency: options.concurrency,
     batch: options.batch ?? 1,
+    via: options.via ?? 'raw',
     run: options.run,
     outFile: join(outDir, `run-${options.run}.json`),
     signAhead: options.signAhead,

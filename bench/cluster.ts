@@ -19,7 +19,8 @@
  * (1000) | --seed N (1) | --duration S (per offered step, 10) | --offered r1,r2,... (sweep; writes
  * docs/bench/cluster-<n>v.csv and .svg) | --concurrency N (requests in flight, 256) | --batch N (txs
  * per request, 1: one tx per `POST /v1/txs/raw`; 2..1024: msgpack batches to `/v1/txs/batch`, the
- * offered rates still in tx/s) | --profile (node 0 under --cpu-prof, top self-time functions of the load window
+ * offered rates still in tx/s) | --via raw|client (raw: msgpack over node:http, the default; client:
+ * through the light client, `LightClient.submit` / `submitBatch`, JSON with hex txs) | --profile (node 0 under --cpu-prof, top self-time functions of the load window
  * printed) | --workers N (verifier workers per node; 2 with --dev, else 1) | --extra-accounts N (0:
  * more funded addresses in the genesis that never send) | --proposal-txs N (consensus.proposalTxsMax;
  * 5000 with --dev, else 2000) | --warmup N (0: a max-rate step of N txs before the measured one,
@@ -82,6 +83,10 @@ const batch = numberFlag(args, 'batch', 1, true)
 if (!Number.isInteger(batch) || batch > API_TX_BATCH_MAX) {
   throw new Error(`--batch must be an integer in 1..${API_TX_BATCH_MAX}`)
 }
+/** How the load generator submits: `raw` msgpack over node:http, or through the light client. */
+const viaFlag = flag(args, 'via') ?? 'raw'
+if (viaFlag !== 'raw' && viaFlag !== 'client') throw new Error('--via must be raw or client')
+const via: 'raw' | 'client' = viaFlag
 const profile = flag(args, 'profile') !== undefined
 /** Verifier workers per node: the host's 2 cores go to one validator, or are shared by four. */
 const workers = num('workers', dev ? 2 : 1)
@@ -178,6 +183,7 @@ async function runSteps(cluster: BenchCluster): Promise<StepRun[]> {
     accounts,
     concurrency,
     batch,
+    via,
     signAhead: false,
     timeoutMs: STEP_TIMEOUT_MS,
     submitMs: SUBMIT_MS,
@@ -291,7 +297,7 @@ async function main(): Promise<void> {
   console.log(`machine: ${machineLine()}`)
   console.log(`command: npm run bench:cluster -- ${args.join(' ')}`)
   console.log(
-    `validators ${validators}, accounts ${accounts} (+${extraAccounts} funded, never sending), seed ${seed}, max-rate txs ${maxTxs}, ${batch === 1 ? 'one tx per request' : `${batch} txs per request`}`,
+    `validators ${validators}, accounts ${accounts} (+${extraAccounts} funded, never sending), seed ${seed}, max-rate txs ${maxTxs}, ${batch === 1 ? 'one tx per request' : `${batch} txs per request`}${via === 'client' ? ', through the light client' : ''}`,
   )
   const before = await measureVerifyRates(seed, VERIFY_JOBS)
   printVerifyRates('before the run', before)

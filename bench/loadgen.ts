@@ -14,11 +14,16 @@
  * response times, and each tx's status comes from its own result (202 when admitted, else the
  * status the API's table gives its error code; the request's status when the whole batch failed).
  *
+ * With `via: 'client'` the same txs go through the light client an enterprise embeds
+ * (`LightClient.submit` / `submitBatch`: JSON with hex txs to `POST /v1/txs` and `/v1/txs/batch`,
+ * every acknowledged tx id checked against the tx sent), over the same connections.
+ *
  * A tx refused with 503 (the node is busy verifying, `MEMPOOL_BUSY`, or full) is sent again as a
- * client honouring `Retry-After: 1` would: after 0.5 to 1.5 s (jitter from a generator seeded by
- * the run, so that the refused requests of one burst do not all come back at once). Its latency
- * and response time still count from its first submission, and one still refused when submission
- * ends keeps the 503.
+ * client honouring `Retry-After` would: after 0.5 to 1.5 times the answer's `Retry-After` (1 s when
+ * it has none, as for a tx refused inside a batch answer; the node sends 1 s), with jitter from a
+ * generator seeded by the run, so that the refused requests of one burst do not all come back at
+ * once. Its latency and response time still count from its first submission, and one still
+ * refused when submission ends keeps the 503.
  *
  * Protocol with the parent: argv[2] is the JSON `LoadConfig`; stdout lines `SIGNED <ms>`,
  * `START <epoch ms>`, `END <epoch ms>` mark the phases.
@@ -28,8 +33,12 @@ import { writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { httpStatusOf } from '../src/api/errors.ts'
 import { API_TX_BATCH_MAX, API_TX_BATCH_SCHEMA } from '../src/api/tx-batch.ts'
+import type { ClientError } from '../src/client/errors.ts'
+import { retryAfterMsOf, type FetchLike } from '../src/client/http.ts'
+import { LightClient } from '../src/client/light-client.ts'
 import { signedTx } from '../src/client/tx-builder.ts'
 import type { KeyPair } from '../src/client/keys.ts'
+import type { SignedTx } from '../src/codec/tx.ts'
 import { encodeCanonical } from '../src/codec/canonical.ts'
 import { toHex } from '../src/util/bytes.ts'
 import { openSse } from '../test/support/sse-client.ts'
@@ -48,6 +57,13 @@ export interface LoadConfig {
   readonly concurrency: number
   /** Txs per request: 1 posts each to `/v1/txs/raw`, more post msgpack batches to `/v1/txs/batch`. */
   readonly batch: number
+  /**
+   * How txs reach the nodes: `raw` posts msgpack bytes with node:http (above); `client` submits
+   * through the light client an enterprise embeds (`LightClient.submit` to `POST /v1/txs`, or
+   * `submitBatch` to `POST /v1/txs/batch`, both JSON with hex txs), which checks every acknowledged
+   * tx id against the tx it sent.
+   */
+  readonly via: 'raw' | 'client'
   /** Distinct per load-generator run: selects the source addresses and the tx salts. */
   readonly run: number
   readonly outFile: string
@@ -82,7 +98,7 @@ export interface LoadResult {
 const now = (): number => performance.timeOrigin + performance.now()
 const REQUESTS_PER_ADDRESS = 500
 const SIGN_CHUNK_SECONDS = 5
-/** The node's `Retry-After` for a 503, in ms; a retry waits 0.5 to 1.5 times it. */
+/** The wait for a 503 without `Retry-After`, in ms (the node's own is 1 s); a retry waits 0.5 to 1.5 times it. */
 const RETRY_AFTER_MS = 1_000
 /** Tx lifetime in heights when everything is signed up front (a step may queue for a while). */
 const EXPIRY_HEIGHTS = 1000
@@ -98,6 +114,10 @@ const accounts = benchAccounts(config.seed, config.accounts)
 if (!Number.isInteger(config.batch) || config.batch < 1 || config.batch > API_TX_BATCH_MAX) {
   throw new Error(`batch must be an integer in 1..${API_TX_BATCH_MAX}, got ${config.batch}`)
 }
+// The parent's JSON is not checked by the type: an unknown mode must not fall back silently.
+if (!['raw', 'client'].includes(config.via)) {
+  throw new Error(`via must be raw or client, got ${JSON.stringify(config.via)}`)
+}
 
 function salt(i: number): Uint8Array {
   const out = new Uint8Array(8)
@@ -107,7 +127,7 @@ function salt(i: number): Uint8Array {
   return out
 }
 
-function sign(i: number, expiresAtHeight: number): { id: string; bytes: Uint8Array } {
+function sign(i: number, expiresAtHeight: number): { id: string; tx: SignedTx } {
   const from: KeyPair = accounts[i % accounts.length]!
   const to = accounts[(i + 1) % accounts.length]!
   const tx = signedTx(
@@ -116,7 +136,7 @@ function sign(i: number, expiresAtHeight: number): { id: string; bytes: Uint8Arr
     { pointType: 'UNI', to: to.address, amount: 1n },
     { chainId: config.chainId, expiresAtHeight, salt: salt(i) },
   )
-  return { id: toHex(tx.txId), bytes: tx.signedBytes }
+  return { id: toHex(tx.txId), tx }
 }
 
 const node0 = config.urls[0]!
@@ -170,11 +190,18 @@ async function followBlocks(): Promise<() => void> {
   return () => stream?.close()
 }
 
+/** A request's outcome: one HTTP status per tx (see the header), and the node's `Retry-After`. */
+interface Answer {
+  readonly statuses: readonly number[]
+  /** The answer's `Retry-After` in ms, when it had one (a busy or full node's 503). */
+  readonly retryAfterMs?: number
+}
+
 interface Submitter {
-  /** Posts tx `i` alone to `/v1/txs/raw`; its HTTP status (0: connection error). */
-  submit(i: number, bytes: Uint8Array): Promise<number>
-  /** Posts batch `b` to `/v1/txs/batch`; one status per tx (see the header). */
-  submitBatch(b: number, txs: readonly Uint8Array[]): Promise<number[]>
+  /** Submits tx `i` alone. Status 0: connection error or an answer that is not the contract's. */
+  submit(i: number, tx: SignedTx): Promise<Answer>
+  /** Submits batch `b` in one request. */
+  submitBatch(b: number, txs: readonly SignedTx[]): Promise<Answer>
   close(): void
   readonly errors: string[]
 }
@@ -198,7 +225,11 @@ function itemStatuses(body: string, count: number): [number, string][] | null {
   })
 }
 
-function submitter(): Submitter {
+/**
+ * Keep-alive agents over the run's loopback source addresses (REQUESTS_PER_ADDRESS requests each,
+ * so that every address stays under the node's per-client rate limit), and the first errors seen.
+ */
+function connections() {
   let count = 0
   const agents = new Map<string, Agent>()
   const retired: Agent[] = []
@@ -220,53 +251,159 @@ function submitter(): Submitter {
     return agent
   }
   const errors: string[] = []
-  const note = (error: string): void => {
-    if (errors.length < 5) errors.push(error)
-  }
-  /** POSTs msgpack `bytes` to node `node`; status 0 on a connection error. */
-  const post = (node: number, path: string, bytes: Uint8Array) =>
-    new Promise<{ status: number; body: string }>((resolve) => {
-      const req = request(`${config.urls[node]!}${path}`, {
-        method: 'POST',
-        agent: agentFor(node),
-        headers: { 'content-type': 'application/msgpack', 'content-length': bytes.length },
-      })
-      req.on('response', (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => {
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() })
-        })
-      })
-      req.on('error', (error) => {
-        note(String(error))
-        resolve({ status: 0, body: '' })
-      })
-      req.end(bytes)
-    })
   return {
-    async submit(i, bytes) {
-      const { status, body } = await post(i % config.urls.length, '/v1/txs/raw', bytes)
-      if (status !== 202 && status !== 0) note(`${status} ${body}`)
-      return status
+    agentFor,
+    errors,
+    note: (error: string): void => {
+      if (errors.length < 5) errors.push(error)
     },
-    async submitBatch(b, txs) {
-      const frame = encodeCanonical(API_TX_BATCH_SCHEMA, [...txs])
-      const { status, body } = await post(b % config.urls.length, '/v1/txs/batch', frame)
-      const items = status === 200 ? itemStatuses(body, txs.length) : null
-      if (status !== 200 && status !== 0) note(`${status} ${body}`)
-      if (status === 200 && items === null) note(`200 but not ${txs.length} results: ${body}`)
-      for (const [k, [itemStatus, text]] of (items ?? []).entries()) {
-        if (itemStatus !== 202) note(`batch ${b} tx ${k}: ${itemStatus} ${text}`)
-      }
-      return (
-        items?.map(([itemStatus]) => itemStatus) ?? txs.map(() => (status === 200 ? 0 : status))
-      )
-    },
-    close() {
+    close: (): void => {
       for (const agent of [...agents.values(), ...retired]) agent.destroy()
     },
-    errors,
+  }
+}
+
+/** One answer, read whole: status (0 on a connection error), body and `Retry-After`. */
+interface Reply {
+  readonly status: number
+  readonly body: string
+  readonly retryAfter: string | null
+}
+
+/** One request with node:http through `agent`; rejects on a connection error. */
+function httpRequest(
+  url: string,
+  agent: Agent,
+  method: string,
+  headers: Record<string, string | number>,
+  body?: string | Uint8Array,
+  signal?: AbortSignal,
+): Promise<Reply> {
+  return new Promise<Reply>((resolve, reject) => {
+    const req = request(url, { method, agent, headers, ...(signal ? { signal } : {}) })
+    req.on('response', (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => {
+        const retryAfter = res.headers['retry-after']
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString(),
+          retryAfter: typeof retryAfter === 'string' ? retryAfter : null,
+        })
+      })
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+/** Posts msgpack bytes: `/v1/txs/raw` for one tx, `/v1/txs/batch` for a batch. */
+function rawSubmitter(): Submitter {
+  const conn = connections()
+  const post = async (node: number, path: string, bytes: Uint8Array): Promise<Reply> => {
+    const headers = { 'content-type': 'application/msgpack', 'content-length': bytes.length }
+    try {
+      return await httpRequest(
+        `${config.urls[node]!}${path}`,
+        conn.agentFor(node),
+        'POST',
+        headers,
+        bytes,
+      )
+    } catch (error) {
+      conn.note(String(error))
+      return { status: 0, body: '', retryAfter: null }
+    }
+  }
+  const answer = (statuses: readonly number[], reply: Reply): Answer => {
+    const retryAfterMs = retryAfterMsOf(reply.retryAfter)
+    return retryAfterMs === undefined ? { statuses } : { statuses, retryAfterMs }
+  }
+  return {
+    async submit(i, tx) {
+      const reply = await post(i % config.urls.length, '/v1/txs/raw', tx.signedBytes)
+      if (reply.status !== 202 && reply.status !== 0) conn.note(`${reply.status} ${reply.body}`)
+      return answer([reply.status], reply)
+    },
+    async submitBatch(b, txs) {
+      const frame = encodeCanonical(
+        API_TX_BATCH_SCHEMA,
+        txs.map((t) => t.signedBytes),
+      )
+      const reply = await post(b % config.urls.length, '/v1/txs/batch', frame)
+      const { status, body } = reply
+      const items = status === 200 ? itemStatuses(body, txs.length) : null
+      if (status !== 200 && status !== 0) conn.note(`${status} ${body}`)
+      if (status === 200 && items === null) conn.note(`200 but not ${txs.length} results: ${body}`)
+      for (const [k, [itemStatus, text]] of (items ?? []).entries()) {
+        if (itemStatus !== 202) conn.note(`batch ${b} tx ${k}: ${itemStatus} ${text}`)
+      }
+      const statuses =
+        items?.map(([itemStatus]) => itemStatus) ?? txs.map(() => (status === 200 ? 0 : status))
+      return answer(statuses, reply)
+    },
+    close: conn.close,
+    errors: conn.errors,
+  }
+}
+
+/**
+ * Submits through the light client (`LightClient.submit` and `submitBatch`), one client per node
+ * whose `fetch` is node:http over the run's source addresses. A tx's status is 202 when the client
+ * returned its id, the status of the node's code for a tx the node refused, and for a failed
+ * request the client error's HTTP status (0 when it has none: a connection error, or an answer the
+ * client refused, such as an acknowledged id that is not the tx's).
+ */
+function clientSubmitter(): Submitter {
+  const conn = connections()
+  const clients = config.urls.map((baseUrl, node) => {
+    const fetch: FetchLike = async (url, init = {}) => {
+      const { body, method = 'GET', headers = {}, signal } = init
+      const length = body === undefined ? {} : { 'content-length': Buffer.byteLength(body) }
+      const reply = await httpRequest(
+        url,
+        conn.agentFor(node),
+        method,
+        { ...headers, ...length },
+        body,
+        signal,
+      )
+      return {
+        status: reply.status,
+        ok: reply.status >= 200 && reply.status < 300,
+        headers: {
+          get: (name) => (name.toLowerCase() === 'retry-after' ? reply.retryAfter : null),
+        },
+        text: () => Promise.resolve(reply.body),
+      }
+    }
+    return new LightClient({ baseUrl, chainId: config.chainId, fetch })
+  })
+  const failed = (error: ClientError, count: number): Answer => {
+    conn.note(`${error.code} ${error.status ?? ''} ${error.nodeCode ?? ''} ${error.message}`)
+    const statuses = new Array<number>(count).fill(error.status ?? 0)
+    return error.retryAfterMs === undefined
+      ? { statuses }
+      : { statuses, retryAfterMs: error.retryAfterMs }
+  }
+  return {
+    async submit(i, tx) {
+      const result = await clients[i % clients.length]!.submit(tx)
+      return result.ok ? { statuses: [202] } : failed(result.error, 1)
+    },
+    async submitBatch(b, txs) {
+      const result = await clients[b % clients.length]!.submitBatch(txs)
+      if (!result.ok) return failed(result.error, txs.length)
+      const statuses = result.value.map((item, k) => {
+        if (item.ok) return 202
+        conn.note(`batch ${b} tx ${k}: ${item.error.code} ${item.error.message}`)
+        return httpStatusOf(item.error.code)
+      })
+      return { statuses }
+    },
+    close: conn.close,
+    errors: conn.errors,
   }
 }
 
@@ -287,7 +424,7 @@ async function currentHeight(): Promise<number> {
  */
 const SIGN_SLICE = 50
 
-async function signChunk(from: number, to: number, out: { id: string; bytes: Uint8Array }[]) {
+async function signChunk(from: number, to: number, out: { id: string; tx: SignedTx }[]) {
   const expires =
     (await currentHeight()) + (config.signAhead ? EXPIRY_HEIGHTS_SIGN_AHEAD : EXPIRY_HEIGHTS)
   for (let i = from; i < to; i++) {
@@ -304,7 +441,7 @@ async function signChunk(from: number, to: number, out: { id: string; bytes: Uin
  */
 async function run(): Promise<void> {
   const { count, rate, concurrency, batch } = config
-  const signed: { id: string; bytes: Uint8Array }[] = new Array(count)
+  const signed: { id: string; tx: SignedTx }[] = new Array(count)
   const chunk = config.signAhead ? Math.max(1, rate * SIGN_CHUNK_SECONDS) : count
   const signStart = now()
   let signedUpTo = Math.min(count, chunk)
@@ -312,7 +449,7 @@ async function run(): Promise<void> {
   console.log(`SIGNED ${Math.round(now() - signStart)}`)
   type TxRecord = [string, number, number, number]
   const records: (TxRecord | undefined)[] = new Array<TxRecord | undefined>(count)
-  const sub = submitter()
+  const sub = config.via === 'client' ? clientSubmitter() : rawSubmitter()
   // The first poll's height was committed before the run (no commit time: commitTimeOf); the
   // stream starts after it, so the lowest height recorded is always that one.
   polledHealth(await node0Health())
@@ -340,12 +477,13 @@ async function run(): Promise<void> {
   let retried = 0
   // xorshift32 seeded by the run: the retries' jitter is the same in every run with that seed.
   let jitterState = (0x9e3779b9 ^ (config.seed * 65_537 + config.run)) >>> 0 || 1
-  const retryDelay = (): number => {
+  /** The wait before a refused tx goes again: the node's `Retry-After` (1 s when it sent none), jittered. */
+  const retryDelay = (retryAfterMs = RETRY_AFTER_MS): number => {
     jitterState ^= jitterState << 13
     jitterState ^= jitterState >>> 17
     jitterState ^= jitterState << 5
     jitterState >>>= 0
-    return RETRY_AFTER_MS * (0.5 + jitterState / 2 ** 32)
+    return retryAfterMs * (0.5 + jitterState / 2 ** 32)
   }
   /** Sends txs `indexes` in one request; a tx's record keeps its first submission's time. */
   const send = (indexes: readonly number[]): void => {
@@ -353,23 +491,25 @@ async function run(): Promise<void> {
     inFlight++
     // Status -1 until the node answers (an answer may still be outstanding when the run ends).
     for (const i of indexes) records[i] ??= [signed[i]!.id, at, -1, NaN]
-    const statuses =
+    const answer =
       batch === 1
-        ? sub.submit(indexes[0]!, signed[indexes[0]!]!.bytes).then((status) => [status])
+        ? sub.submit(indexes[0]!, signed[indexes[0]!]!.tx)
         : sub.submitBatch(
             batches++,
-            indexes.map((i) => signed[i]!.bytes),
+            indexes.map((i) => signed[i]!.tx),
           )
-    void statuses.then((list) => {
+    void answer.then(({ statuses, retryAfterMs }) => {
       const answered = now()
       const busy: number[] = []
       indexes.forEach((i, k) => {
-        const status = list[k] ?? 0
+        const status = statuses[k] ?? 0
         const first = records[i]![1]
         records[i] = [signed[i]!.id, first, status, answered - first]
         if (status === 503) busy.push(i)
       })
-      if (busy.length > 0) retries.push({ due: answered + retryDelay(), indexes: busy })
+      if (busy.length > 0) {
+        retries.push({ due: answered + retryDelay(retryAfterMs), indexes: busy })
+      }
       done()
     })
   }
