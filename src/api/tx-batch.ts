@@ -2,8 +2,8 @@
  * `POST /v1/txs/batch`: many signed txs in one request, for enterprise gateways and the cluster
  * benchmark's load generator. Spec: docs/api.md#submitting-txs.
  *
- * The body is JSON `{ "txs": ["<hex>", ...] }` or the canonical msgpack list of byte strings (the
- * same shape as a tx gossip frame). The envelope is checked as a whole (count, item sizes, canonical
+ * The body is JSON `{ "txs": ["<hex>", ...] }` or the canonical msgpack list of byte strings
+ * (`API_TX_BATCH_SCHEMA`, src/codec/tx-batch.ts; the light client sends this form). The envelope is checked as a whole (count, item sizes, canonical
  * encoding): a bad envelope refuses the request with a coded error. Each tx is then submitted on its
  * own, all of them concurrently so that the mempool verifies their signatures in one batch, and the
  * answer is 200 with one result per tx in request order: `{ txId }` or `{ error: { code, message } }`.
@@ -11,7 +11,11 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { decodeCanonical } from '../codec/canonical.ts'
-import { bytes, list } from '../codec/schema.ts'
+import {
+  API_TX_BATCH_BODY_BYTES_MAX,
+  API_TX_BATCH_MAX,
+  API_TX_BATCH_SCHEMA,
+} from '../codec/tx-batch.ts'
 import { SIGNED_TX_BYTES_MAX } from '../core/limits.ts'
 import { assert } from '../util/assert.ts'
 import { fromHex, isHex, toHex } from '../util/bytes.ts'
@@ -19,31 +23,7 @@ import { err, ok, type Result } from '../util/result.ts'
 import { ERROR_BODY_SCHEMA, errorBody, httpStatusOf, type ErrorBody } from './errors.ts'
 import { HEX } from './read-schemas.ts'
 
-/** Most txs in one batch request; more is refused with 413 `API_TX_BATCH_TOO_LARGE`. */
-export const API_TX_BATCH_MAX = 1024
-
-/**
- * Largest batch request body, in bytes (the other routes keep `API_BODY_BYTES_MAX`).
- *
- * Decision: 2 MiB, which does not fit a full batch of the largest txs. A signed tx may take up to
- * SIGNED_TX_BYTES_MAX (8,288) bytes, so 1024 of them would be ~8.5 MB in msgpack and ~17 MB as hex
- * JSON; accepting that much per request would let a few clients make the node hold hundreds of MB
- * of bodies and parsed copies. A transfer is ~180 bytes: 1024 of them take ~185 KB in msgpack and
- * ~370 KB as JSON, and 2 MiB fits 1024 txs of up to ~1 KiB each as JSON (~2 KiB in msgpack). A
- * client with larger txs sends fewer per request (413 `API_PAYLOAD_TOO_LARGE` tells it so).
- */
-export const API_TX_BATCH_BODY_BYTES_MAX = 2 * 1024 * 1024
-
-/**
- * Wire schema of the msgpack body: a canonical list of non-empty signed-tx byte strings. An item
- * takes at least 3 bytes (bin8 header, length, one byte), so no body within the byte limit holds
- * more items than this bound; the count limit API_TX_BATCH_MAX is checked after decoding, so that
- * a long list gets its own code rather than a shape error. Encode with `encodeCanonical`.
- */
-export const API_TX_BATCH_SCHEMA = list(
-  bytes(1, SIGNED_TX_BYTES_MAX),
-  Math.floor(API_TX_BATCH_BODY_BYTES_MAX / 3),
-)
+export { API_TX_BATCH_BODY_BYTES_MAX, API_TX_BATCH_MAX, API_TX_BATCH_SCHEMA }
 
 /** One item of the answer: the admitted tx's id, or why this tx was refused. */
 export type TxBatchResult = { readonly txId: string } | ErrorBody

@@ -55,13 +55,27 @@ export class HttpTransport {
 
   /** POST a JSON body to `path`. */
   post(path: string, body: unknown, timeoutMs?: number): Promise<Result<unknown, ClientError>> {
-    return this.#request('POST', path, JSON.stringify(body), timeoutMs)
+    return this.#request(
+      'POST',
+      path,
+      { bytes: JSON.stringify(body), type: 'application/json' },
+      timeoutMs,
+    )
+  }
+
+  /** POST canonical msgpack `bytes` to `path`; the answer is JSON, as for every route. */
+  postMsgpack(
+    path: string,
+    bytes: Uint8Array,
+    timeoutMs?: number,
+  ): Promise<Result<unknown, ClientError>> {
+    return this.#request('POST', path, { bytes, type: 'application/msgpack' }, timeoutMs)
   }
 
   async #request(
     method: string,
     path: string,
-    body?: string,
+    body?: { readonly bytes: string | Uint8Array; readonly type: string },
     timeoutMs = this.#timeoutMs,
   ): Promise<Result<unknown, ClientError>> {
     const controller = new AbortController()
@@ -75,7 +89,7 @@ export class HttpTransport {
       const response = await this.#fetch(`${this.#baseUrl}${path}`, {
         method,
         signal: controller.signal,
-        ...(body === undefined ? {} : { body, headers: { 'content-type': 'application/json' } }),
+        ...(body === undefined ? {} : { body: body.bytes, headers: { 'content-type': body.type } }),
       })
       status = response.status
       retryAfter = response.headers?.get('retry-after') ?? null

@@ -5,10 +5,12 @@
  * state proof under a certified header. Every failure is a coded `ClientError` in a `Result`.
  * Browser-safe: `fetch`, no node:* imports.
  */
+import { encodeCanonical } from '../codec/canonical.ts'
+import { API_TX_BATCH_SCHEMA } from '../codec/tx-batch.ts'
 import type { SignedTx } from '../codec/tx.ts'
 import { isWellFormedSet, validatorsHashOf } from '../consensus/validators.ts'
 import type { Validator } from '../core/block.ts'
-import { SYMBOL_PATTERN } from '../core/limits.ts'
+import { SIGNED_TX_BYTES_MAX, SYMBOL_PATTERN } from '../core/limits.ts'
 import { equalBytes, fromHex, isHex, toHex } from '../util/bytes.ts'
 import { err, ok, type Result } from '../util/result.ts'
 import { keys as stateKeys } from '../vm/keys.ts'
@@ -328,18 +330,27 @@ export class LightClient {
   }
 
   /**
-   * Submits signed txs in one request (`POST /v1/txs/batch`, at most 1024 per request and 2 MiB as
-   * hex JSON). Returns one result per tx, in order: its id, or the node's code for that tx alone.
-   * A refusal of the whole request (too many txs, too large) is `CLIENT_REJECTED` with the node's
-   * code in `nodeCode`; an empty list is `CLIENT_BAD_ARGUMENT` (nothing is sent).
+   * Submits signed txs in one request (`POST /v1/txs/batch`, at most 1024 per request and 2 MiB).
+   * The body is the canonical msgpack list of the signed txs' bytes, the form the node reads
+   * without parsing hex (about half the bytes of the JSON form). Returns one result per tx, in
+   * order: its id, or the node's code for that tx alone. A refusal of the whole request (too many
+   * txs, too large) is `CLIENT_REJECTED` with the node's code in `nodeCode`. An empty list, or an
+   * item that is empty or longer than a signed tx can be (SIGNED_TX_BYTES_MAX), is
+   * `CLIENT_BAD_ARGUMENT`, and nothing is sent.
    */
   async submitBatch(
     signedTxs: readonly (SignedTx | Uint8Array)[],
     options: { readonly timeoutMs?: number } = {},
   ): Promise<Result<BatchItemResult[], ClientError>> {
     if (signedTxs.length === 0) return clientErr('CLIENT_BAD_ARGUMENT', 'no txs to submit')
-    const txs = signedTxs.map((t) => toHex(t instanceof Uint8Array ? t : t.signedBytes))
-    const answer = await this.#http.post('/v1/txs/batch', { txs }, options.timeoutMs)
+    const txs = signedTxs.map((t) => (t instanceof Uint8Array ? t : t.signedBytes))
+    const bad = txs.findIndex((t) => t.length === 0 || t.length > SIGNED_TX_BYTES_MAX)
+    if (bad >= 0) {
+      const size = `${txs[bad]!.length} bytes, not 1..${SIGNED_TX_BYTES_MAX}`
+      return clientErr('CLIENT_BAD_ARGUMENT', `txs[${bad}] is ${size}`)
+    }
+    const body = encodeCanonical(API_TX_BATCH_SCHEMA, txs)
+    const answer = await this.#http.postMsgpack('/v1/txs/batch', body, options.timeoutMs)
     if (!answer.ok) return answer
     const results = asObject(answer.value).results
     if (!Array.isArray(results) || results.length !== signedTxs.length) {

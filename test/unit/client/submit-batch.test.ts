@@ -1,5 +1,6 @@
 /**
- * Goal: `LightClient.submitBatch` sends many signed txs in one `POST /v1/txs/batch` and returns one
+ * Goal: `LightClient.submitBatch` sends many signed txs in one `POST /v1/txs/batch` (as the
+ * canonical msgpack list; bad items are refused before anything is sent) and returns one
  * result per tx in order (id or the node's code for that tx); a node that acknowledges another tx
  * id or answers the wrong number of results is caught; a refused request and an empty list are
  * coded errors; a busy node's 503 carries its Retry-After to the caller.
@@ -11,6 +12,9 @@ import { Registry } from 'prom-client'
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildApi, type ApiDeps } from '../../../src/api/build-api.ts'
 import { API_TX_BATCH_MAX } from '../../../src/api/tx-batch.ts'
+import { decodeCanonical } from '../../../src/codec/canonical.ts'
+import { API_TX_BATCH_BODY_BYTES_MAX, API_TX_BATCH_SCHEMA } from '../../../src/codec/tx-batch.ts'
+import { SIGNED_TX_BYTES_MAX } from '../../../src/core/limits.ts'
 import type { FetchLike } from '../../../src/client/http.ts'
 import { LightClient } from '../../../src/client/light-client.ts'
 import { checkSignedTx, signTx } from '../../../src/crypto/tx-signature.ts'
@@ -49,7 +53,9 @@ function injectFetch(rewrite: (body: string) => string = (b) => b, app = api): F
       method: (init?.method ?? 'GET') as 'GET' | 'POST',
       url: url.replace(/^https?:\/\/[^/]+/, ''),
       ...(init?.headers ? { headers: init.headers } : {}),
-      ...(init?.body === undefined ? {} : { payload: init.body as string }),
+      ...(init?.body === undefined
+        ? {}
+        : { payload: typeof init.body === 'string' ? init.body : Buffer.from(init.body) }),
     })
     const text = rewrite(res.body)
     const headers = {
@@ -151,14 +157,45 @@ describe('LightClient.submitBatch', () => {
     }
   })
 
-  it('refuses an empty list without a request', async () => {
+  it('sends the canonical msgpack list of the signed bytes, not hex JSON', async () => {
+    const sent: { type?: string; body?: string | Uint8Array }[] = []
+    const capturing: FetchLike = (url, init) => {
+      sent.push({ type: init?.headers?.['content-type'], body: init?.body })
+      return injectFetch()(url, init)
+    }
+    const [d, e] = [tx(10), tx(11)]
+    const result = await clientOf(capturing).submitBatch([d, e.signedBytes])
+    expect(result.ok).toBe(true)
+    expect(sent).toHaveLength(1)
+    expect(sent[0]!.type).toBe('application/msgpack')
+    const body = sent[0]!.body
+    expect(body).toBeInstanceOf(Uint8Array)
+    const decoded = decodeCanonical(
+      API_TX_BATCH_SCHEMA,
+      body as Uint8Array,
+      API_TX_BATCH_BODY_BYTES_MAX,
+    )
+    expect(decoded.ok && decoded.value.map(toHex)).toEqual([d, e].map((t) => toHex(t.signedBytes)))
+  })
+
+  it('refuses an empty list, or an empty or oversized item, without a request', async () => {
     let requests = 0
     const counting: FetchLike = (url, init) => {
       requests++
       return injectFetch()(url, init)
     }
-    const result = await clientOf(counting).submitBatch([])
-    expect(result.ok ? 'OK' : result.error.code).toBe('CLIENT_BAD_ARGUMENT')
+    const client = clientOf(counting)
+    const oversized = new Uint8Array(SIGNED_TX_BYTES_MAX + 1)
+    for (const txs of [[], [tx(12), new Uint8Array(0)], [oversized, tx(13)]]) {
+      const result = await client.submitBatch(txs)
+      expect(result.ok ? 'OK' : result.error.code).toBe('CLIENT_BAD_ARGUMENT')
+    }
+    const result = await client.submitBatch([tx(12), new Uint8Array(0)])
+    expect(result.ok ? '' : result.error.message).toContain('txs[1]')
     expect(requests).toBe(0)
+    // The largest item a signed tx can be goes out (the node refuses it for that tx alone).
+    const largest = await client.submitBatch([new Uint8Array(SIGNED_TX_BYTES_MAX)])
+    expect(largest.ok && largest.value[0]?.ok === false).toBe(true)
+    expect(requests).toBe(1)
   })
 })
