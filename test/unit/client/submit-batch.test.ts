@@ -158,7 +158,7 @@ describe('LightClient.submitBatch', () => {
   })
 
   it('sends the canonical msgpack list of the signed bytes, not hex JSON', async () => {
-    const sent: { type?: string; body?: string | Uint8Array }[] = []
+    const sent: { type: string | undefined; body: string | Uint8Array | undefined }[] = []
     const capturing: FetchLike = (url, init) => {
       sent.push({ type: init?.headers?.['content-type'], body: init?.body })
       return injectFetch()(url, init)
