@@ -30,14 +30,32 @@ export function isHex(text: string): boolean {
   return HEX_RE.test(text)
 }
 
+/** Value of each lowercase hex digit by character code (0..127); -1 for any other character. */
+const HEX_VALUES = (() => {
+  const values = new Int8Array(128).fill(-1)
+  for (let i = 0; i < 16; i++) values[HEX_CODES[i]!] = i
+  return values
+})()
+
 /**
  * Parses lowercase hex. Callers validate external input with `isHex` first.
+ * Two digits per byte through a table of character codes: no string per byte (the earlier
+ * `parseInt` of a two-character slice made one, and was most of the JSON batch route's cost;
+ * docs/BENCHMARKS.md, "Cluster", seventeenth session).
  * @throws {AssertionError} when `text` is not even-length lowercase hex.
  */
 export function fromHex(text: string): Uint8Array {
-  assert(isHex(text), `not lowercase hex of even length: ${text.slice(0, 16)}`)
+  assert(text.length % 2 === 0, `not lowercase hex of even length: ${text.slice(0, 16)}`)
   const out = new Uint8Array(text.length / 2)
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(text.slice(i * 2, i * 2 + 2), 16)
+  let bad = 0
+  for (let i = 0, at = 0; i < out.length; i++, at += 2) {
+    // A code of 128 or more reads past the table (undefined → -1), so it fails like any other.
+    const high = HEX_VALUES[text.charCodeAt(at)] ?? -1
+    const low = HEX_VALUES[text.charCodeAt(at + 1)] ?? -1
+    bad |= high | low
+    out[i] = (high << 4) | low
+  }
+  assert(bad >= 0, `not lowercase hex of even length: ${text.slice(0, 16)}`)
   return out
 }
 
