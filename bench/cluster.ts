@@ -20,7 +20,7 @@
  * docs/bench/cluster-<n>v.csv and .svg) | --concurrency N (requests in flight, 256) | --batch N (txs
  * per request, 1: one tx per `POST /v1/txs/raw`; 2..1024: msgpack batches to `/v1/txs/batch`, the
  * offered rates still in tx/s) | --via raw|client (raw: msgpack over node:http, the default; client:
- * through the light client, `LightClient.submit` / `submitBatch`, JSON with hex txs) | --profile (node 0 under --cpu-prof, top self-time functions of the load window
+ * through the light client, `LightClient.submit` (hex JSON) / `submitBatch` (msgpack)) | --profile (node 0 under --cpu-prof, top self-time functions of the load window
  * printed) | --workers N (verifier workers per node; 2 with --dev, else 1) | --extra-accounts N (0:
  * more funded addresses in the genesis that never send) | --proposal-txs N (consensus.proposalTxsMax;
  * 5000 with --dev, else 2000) | --warmup N (0: a max-rate step of N txs before the measured one,

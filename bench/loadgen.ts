@@ -15,8 +15,9 @@
  * status the API's table gives its error code; the request's status when the whole batch failed).
  *
  * With `via: 'client'` the same txs go through the light client an enterprise embeds
- * (`LightClient.submit` / `submitBatch`: JSON with hex txs to `POST /v1/txs` and `/v1/txs/batch`,
- * every acknowledged tx id checked against the tx sent), over the same connections.
+ * (`LightClient.submit`: hex JSON to `POST /v1/txs`; `submitBatch`: the msgpack list to
+ * `/v1/txs/batch`; every acknowledged tx id checked against the tx sent), over the same
+ * connections.
  *
  * A tx refused with 503 (the node is busy verifying, `MEMPOOL_BUSY`, or full) is sent again as a
  * client honouring `Retry-After` would: after 0.5 to 1.5 times the answer's `Retry-After` (1 s when
@@ -60,8 +61,8 @@ export interface LoadConfig {
   /**
    * How txs reach the nodes: `raw` posts msgpack bytes with node:http (above); `client` submits
    * through the light client an enterprise embeds (`LightClient.submit` to `POST /v1/txs`, or
-   * `submitBatch` to `POST /v1/txs/batch`, both JSON with hex txs), which checks every acknowledged
-   * tx id against the tx it sent.
+   * `submitBatch` to `POST /v1/txs/batch`), which checks every acknowledged tx id against the tx
+   * it sent.
    */
   readonly via: 'raw' | 'client'
   /** Distinct per load-generator run: selects the source addresses and the tx salts. */
