@@ -3,10 +3,11 @@
  * benchmark's load generator. Spec: docs/api.md#submitting-txs.
  *
  * The body is JSON `{ "txs": ["<hex>", ...] }` or the canonical msgpack list of byte strings
- * (`API_TX_BATCH_SCHEMA`, src/codec/tx-batch.ts; the light client sends this form). The envelope is checked as a whole (count, item sizes, canonical
- * encoding): a bad envelope refuses the request with a coded error. Each tx is then submitted on its
- * own, all of them concurrently so that the mempool verifies their signatures in one batch, and the
- * answer is 200 with one result per tx in request order: `{ txId }` or `{ error: { code, message } }`.
+ * (`API_TX_BATCH_SCHEMA`, src/codec/tx-batch.ts; the light client sends this form). The envelope
+ * is checked as a whole (count, item sizes, canonical encoding): a bad envelope refuses the
+ * request with a coded error. Each tx is then submitted on its own, all of them concurrently so
+ * that the mempool verifies their signatures in one batch, and the answer is 200 with one result
+ * per tx in request order: `{ txId }` or `{ error: { code, message } }`.
  * One refused tx does not fail the others.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify'

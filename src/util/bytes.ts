@@ -39,9 +39,9 @@ const HEX_VALUES = (() => {
 
 /**
  * Parses lowercase hex. Callers validate external input with `isHex` first.
- * Two digits per byte through a table of character codes: no string per byte (the earlier
- * `parseInt` of a two-character slice made one, and was most of the JSON batch route's cost;
- * docs/BENCHMARKS.md, "Cluster", seventeenth session).
+ * Two digits per byte through a table of character codes, with no string per byte: the earlier
+ * `parseInt` of a two-character slice made one, and was about a third of the JSON batch route's
+ * cost (docs/BENCHMARKS.md, "Cluster", seventeenth session).
  * @throws {AssertionError} when `text` is not even-length lowercase hex.
  */
 export function fromHex(text: string): Uint8Array {
