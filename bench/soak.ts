@@ -174,10 +174,13 @@ function sampleKinds(cluster: BenchCluster): { stop: () => Promise<(MemoryKinds 
 function reportKinds(rows: readonly (MemoryKinds | null)[][], warmupMinutes: number): void {
   const mib = (b: number): string => (b / 2 ** 20).toFixed(0)
   const kinds = ['v8Heap', 'malloc', 'otherAnon', 'file'] as const
-  const first = Math.min(Math.round(warmupMinutes * (60_000 / KINDS_SAMPLE_MS)), rows.length - 1)
+  const first = Math.min(Math.ceil(warmupMinutes * (60_000 / KINDS_SAMPLE_MS)), rows.length - 1)
   const last = rows.length - 1
   const minutes = ((last - first) * KINDS_SAMPLE_MS) / 60_000
-  console.log(`\n### Memory by kind (MiB): minute ${warmupMinutes} → the last sample\n`)
+  // The first kinds sample at or after the warm-up (samples are a minute apart).
+  console.log(
+    `\n### Memory by kind (MiB): minute ${(first * KINDS_SAMPLE_MS) / 60_000} → the last sample\n`,
+  )
   console.log(
     'V8 heap: the main isolate, committed. malloc: glibc [heap] and arenas. other: the rest',
   )
