@@ -16,7 +16,7 @@ import { loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
 import { clearCallAuction, type AuctionOrder } from '../src/vm/auction.ts'
-import { machineLine } from './harness.ts'
+import { machineLine, median } from './harness.ts'
 
 const SIZES = [10_000, 100_000, 1_000_000] as const
 const SEED = 0x5eed_a0c7
@@ -68,11 +68,6 @@ function floor(orders: readonly AuctionOrder[]): number {
   }
   prices.sort()
   return fills.size
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]!
 }
 
 /**

@@ -36,6 +36,12 @@ export function machineLine(): string {
   return `${cpus().length} cores (${cpu}), ${gib} GiB, Node ${process.version}, ${new Date().toISOString()}`
 }
 
+/** The median of `values` (the upper one of an even count); `values` is not reordered. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)]!
+}
+
 /** Formats a number with thousands separators. */
 export function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US')

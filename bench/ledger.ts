@@ -27,6 +27,7 @@ import {
   TEST_TIME0,
   txIdsOf,
 } from '../test/support/ledger-fixtures.ts'
+import { median } from './harness.ts'
 
 const ACCOUNTS = 100_000
 const UPDATES_PER_BLOCK = 1000
@@ -39,7 +40,6 @@ const FORM_RUNS = 8
 
 const accountKey = (i: number): Uint8Array => sha256(utf8(`account/${i}`))
 const balance = (v: number): Uint8Array => utf8(String(v).padStart(16, '0'))
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const p99 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.99)]!
 
 function writeSet(random: () => number, block: number): WriteSet {

@@ -14,6 +14,7 @@ import { encodeStateProof } from '../src/codec/state-proof.ts'
 import type { StateChange, StateEntry } from '../src/core/state.ts'
 import { buildTree, type StateTree } from '../src/state/index.ts'
 import { compareBytes } from '../src/util/bytes.ts'
+import { median } from './harness.ts'
 
 const BLOCK_CHANGES = 1000
 const BLOCKS = 5
@@ -50,11 +51,6 @@ function block(n: number, b: number): StateChange[] {
   for (let j = 0; j < 150; j++) changes.push({ key: keyOf(n + b * 150 + j), value: valueOf(j, 1) })
   for (let j = 0; j < 50; j++) changes.push({ key: keyOf(n - 1 - b * 50 - j), value: null })
   return changes.sort((x, y) => compareBytes(x.key, y.key))
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]!
 }
 
 function sha256Rate(): number {

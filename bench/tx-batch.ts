@@ -19,7 +19,7 @@ import { decodeSignedTx } from '../src/codec/tx.ts'
 import { toHex } from '../src/util/bytes.ts'
 import { err, ok } from '../src/util/result.ts'
 import { benchAccounts, numberFlag } from './cluster-lib.ts'
-import { fmt, machineLine, printTable } from './harness.ts'
+import { fmt, machineLine, median, printTable } from './harness.ts'
 
 const args = process.argv.slice(2)
 const batch = numberFlag(args, 'batch', 200, true)
@@ -34,11 +34,6 @@ const REPEAT = 5
 const WARMUP_ROUNDS = 3
 
 type Form = 'json' | 'msgpack'
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[sorted.length >> 1]!
-}
 
 /** CPU µs (user + system) per unit of `work`'s `units`. */
 async function cpuPerUnit(units: number, work: () => Promise<void> | void): Promise<number> {
