@@ -34,7 +34,7 @@ import {
   type ProcSample,
 } from './cluster-lib.ts'
 import type { LoadConfig, LoadResult } from './loadgen.ts'
-import { histogramOf } from '../test/support/metrics.ts'
+import { histogramOf, metricSample } from '../test/support/metrics.ts'
 
 /** Longest time the load generator may take to pre-sign before its submission window starts. */
 const SIGN_TIMEOUT_MS = 90_000
@@ -297,6 +297,8 @@ export interface StepStats {
   readonly cpuPerTx: CpuPerTx | null
   /** Node 0's consensus timings over the window (its histograms); null when not measured. */
   readonly timings: ConsensusTimings | null
+  /** Node 0's admission counters over the window; null when not measured. */
+  readonly admissions: Admissions | null
   readonly rssMiB: number[]
   readonly statusCounts: Record<string, number>
   /** Submissions of txs refused with 503 that the load generator sent again. */
@@ -356,6 +358,61 @@ export function consensusTimings(
     blockCommit: of('pointsnode_block_commit_seconds'),
     blockInterval: of('pointsnode_block_interval_seconds'),
     proposal: of('pointsnode_consensus_event_seconds', 'event="proposal"'),
+  }
+}
+
+/** What node 0's door did with txs over a window (its admission counters, src/node/metrics.ts). */
+export interface Admissions {
+  /** Txs admitted to the mempool (HTTP and gossip). */
+  readonly added: number
+  /** Txs refused after being read, by code (MEMPOOL_FULL, TX_DUPLICATE, ...). */
+  readonly rejected: ReadonlyMap<string, number>
+  /** Refused with MEMPOOL_BUSY unread: whole requests at the door, and single txs. */
+  readonly busyRequests: number
+  readonly busyTxs: number
+  /** Signatures verified on the pool, and adds that found theirs verified already. */
+  readonly verified: number
+  readonly verifiedCacheHits: number
+  /** Decoded-tx cache lookups that found the tx decoded, and that decoded it. */
+  readonly decodeHits: number
+  readonly decodeMisses: number
+}
+
+/** The samples of counter `name` by the value of its one label, from a /metrics text. */
+function labelledSamples(text: string, name: string): Map<string, number> {
+  const out = new Map<string, number>()
+  const prefix = `${name}{`
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(prefix)) continue
+    const close = line.indexOf('} ')
+    const value = /^[a-z_]+="([^"]*)"$/.exec(line.slice(prefix.length, close))?.[1]
+    if (value !== undefined) out.set(value, Number(line.slice(close + 2)))
+  }
+  return out
+}
+
+/** Node 0's `Admissions` between two /metrics texts; null when either is missing or lacks them. */
+export function admissionsOf(before: string | null, after: string | null): Admissions | null {
+  if (before === null || after === null) return null
+  const delta = (series: string): number =>
+    metricSample(after, series) - metricSample(before, series)
+  const added = delta('pointsnode_mempool_added_total')
+  if (!Number.isFinite(added)) return null
+  const rejectedBefore = labelledSamples(before, 'pointsnode_mempool_rejected_total')
+  const rejected = new Map<string, number>()
+  for (const [code, total] of labelledSamples(after, 'pointsnode_mempool_rejected_total')) {
+    const n = total - (rejectedBefore.get(code) ?? 0)
+    if (n > 0) rejected.set(code, n)
+  }
+  return {
+    added,
+    rejected,
+    busyRequests: delta('pointsnode_submissions_busy_total{scope="request"}'),
+    busyTxs: delta('pointsnode_submissions_busy_total{scope="tx"}'),
+    verified: delta('pointsnode_signatures_verified_total'),
+    verifiedCacheHits: delta('pointsnode_signature_cache_hits_total'),
+    decodeHits: delta('pointsnode_decoded_tx_cache_total{result="hit"}'),
+    decodeMisses: delta('pointsnode_decoded_tx_cache_total{result="miss"}'),
   }
 }
 
@@ -444,6 +501,7 @@ export function analyseStep(step: StepRun, commits: CommitMap): StepStats {
       latencies.length,
     ),
     timings: consensusTimings(step.metricsBefore, step.metricsAfter),
+    admissions: admissionsOf(step.metricsBefore, step.metricsAfter),
     rssMiB: step.cpuAfter.map((s) => (s ? s.rssBytes / 2 ** 20 : NaN)),
     statusCounts: r.statusCounts,
     retried: r.retried,

@@ -11,7 +11,8 @@
  * 4. Stops the nodes, reads node 0's ledger (tx → height) and joins it with the submit times and the
  *    times node 0 first reported each height: committed tx/s, submit→commit p50/p95/p99, round-0
  *    share, CPU per process (/proc utime+stime over the submission window) and RSS; node 0's CPU
- *    per committed tx by thread (event loop, verifier workers, the rest) from its /metrics.
+ *    per committed tx by thread (event loop, verifier workers, the rest) from its /metrics, and
+ *    what its door did with the txs (admitted, refused by code, refused busy, cache hits).
  * 5. Prints the tables and the ratios of issue #9: committed tx/s ÷ (2-worker verify rate ÷ 4) for
  *    4 validators, committed tx/s ÷ 2-worker verify rate for `--dev` (one validator).
  *
@@ -52,6 +53,7 @@ import {
 import { runBoundStep, signBoundLoad, type BoundStep } from './bound-lib.ts'
 import { fmt, machineLine } from './harness.ts'
 import {
+  printAdmissions,
   printConsensusTimings,
   summariseProfileDir,
   sweepSvg,
@@ -321,6 +323,7 @@ async function main(): Promise<void> {
     printSteps(stats)
     printCpuPerTx(stats, verify.two)
     printConsensusTimings(stats)
+    printAdmissions(stats)
     // The warm-up step is shown, not scored.
     const best = Math.max(
       ...stats.filter((s) => s.label !== WARMUP_LABEL).map((s) => s.committedPerSecond),

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { BucketQuantiles } from './cluster-lib.ts'
-import type { ConsensusTimings } from './cluster-run.ts'
+import type { Admissions, ConsensusTimings } from './cluster-run.ts'
 
 /** `p50 / p99 / max` of a histogram's window in ms (bucket upper bounds), or `-` when empty. */
 function bucketsCell(q: BucketQuantiles): string {
@@ -34,6 +34,36 @@ export function printConsensusTimings(
     const t = timings!
     const cells = [t.walAppend, t.blockCommit, t.blockInterval, t.proposal].map(bucketsCell)
     console.log(`| ${label} | ${cells.join(' | ')} |`)
+  }
+}
+
+/**
+ * Prints what validator 0's door did with the txs of each step (its admission counters): how much
+ * of the load was read and refused, and how often the decode and signature caches saved work.
+ */
+export function printAdmissions(
+  rows: readonly { readonly label: string; readonly admissions: Admissions | null }[],
+): void {
+  const measured = rows.filter((r) => r.admissions !== null)
+  if (measured.length === 0) return
+  console.log('\n### Admission at validator 0 (txs over the step, from its /metrics)\n')
+  console.log(
+    '| step | admitted | refused after reading (by code) | busy: requests / txs | signatures verified | signature cache hits | decoded / decode cache hits |',
+  )
+  console.log('|---|---:|---|---:|---:|---:|---:|')
+  for (const { label, admissions } of measured) {
+    const a = admissions!
+    const refused =
+      a.rejected.size === 0
+        ? '-'
+        : [...a.rejected]
+            .sort(([x], [y]) => (x < y ? -1 : 1))
+            .map(([code, n]) => `${code} ${n}`)
+            .join(', ')
+    console.log(
+      `| ${label} | ${a.added} | ${refused} | ${a.busyRequests} / ${a.busyTxs} | ${a.verified} | ` +
+        `${a.verifiedCacheHits} | ${a.decodeMisses} / ${a.decodeHits} |`,
+    )
   }
 }
 

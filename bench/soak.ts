@@ -40,7 +40,7 @@ import {
   type BenchCluster,
 } from './cluster-run.ts'
 import { fmt, machineLine } from './harness.ts'
-import { printConsensusTimings } from './report.ts'
+import { printAdmissions, printConsensusTimings } from './report.ts'
 
 const args = process.argv.slice(2)
 const num = (name: string, fallback: number): number => numberFlag(args, name, fallback, true)
@@ -251,6 +251,7 @@ async function main(): Promise<void> {
       `| ${rate} | ${fmt(stats.committedPerSecond)} | ${fmt(stats.p50)} | ${fmt(stats.p99)} | ${stats.round0Percent.toFixed(0)} | ${cpu.join(' / ')} |`,
     )
     printConsensusTimings([stats])
+    printAdmissions([stats])
   } finally {
     if (cluster) {
       await stopBenchCluster(cluster)

@@ -10,6 +10,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { ConsensusEvent } from '../consensus/types.ts'
 import type { P2pStats } from '../p2p/types.ts'
 import type { DriverTimings } from './driver.ts'
+import type { MempoolStats } from './mempool.ts'
 import type { ThreadCpu } from './thread-cpu.ts'
 
 /** What the metrics read from the running node (each call is cheap). */
@@ -32,6 +33,12 @@ export interface NodeMetricsView {
   p2pStats(): P2pStats | null
   /** CPU seconds of the event loop and of the verifier workers (null where /proc is missing). */
   threadCpu(): ThreadCpu | null
+  /** The mempool's counters since start (a snapshot). */
+  mempoolStats(): MempoolStats
+  /** Submissions refused with MEMPOOL_BUSY since start: whole requests at the door, single txs. */
+  busyRefusals(): { readonly requests: number; readonly txs: number }
+  /** Lookups of the decoded-tx cache since start that found the tx, and that decoded it. */
+  decodedTxs(): { readonly hits: number; readonly misses: number }
 }
 
 /** Transport counters exported as `pointsnode_p2p_<snake_case>` gauges. */
@@ -60,6 +67,14 @@ export const NODE_METRIC_NAMES = [
   'pointsnode_peers',
   'pointsnode_event_subscribers',
   'pointsnode_thread_cpu_seconds_total',
+  'pointsnode_mempool_added_total',
+  'pointsnode_mempool_rejected_total',
+  'pointsnode_mempool_evicted_total',
+  'pointsnode_mempool_expired_total',
+  'pointsnode_signatures_verified_total',
+  'pointsnode_signature_cache_hits_total',
+  'pointsnode_submissions_busy_total',
+  'pointsnode_decoded_tx_cache_total',
   'pointsnode_wal_append_seconds',
   'pointsnode_block_commit_seconds',
   'pointsnode_block_interval_seconds',
@@ -177,11 +192,100 @@ export function buildNodeMetrics(view: NodeMetricsView, timings?: NodeTimings): 
     view.eventSubscribers(),
   )
   threadCpuCounter(registry, view)
+  admissionCounters(registry, view)
   for (const [stat, help] of P2P_METRICS) {
     const name = `pointsnode_p2p_${stat.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`
     gauge(registry, name, help, () => view.p2pStats()?.[stat] ?? 0)
   }
   return registry
+}
+
+/** A counter whose series (one per label value) mirror totals kept elsewhere. */
+function labelledCounter(
+  registry: Registry,
+  names: { readonly name: string; readonly help: string; readonly label: string },
+  read: () => readonly (readonly [string, number])[],
+): void {
+  new Counter({
+    name: names.name,
+    help: names.help,
+    labelNames: [names.label],
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const [value, total] of read()) this.inc({ [names.label]: value }, total)
+    },
+  })
+}
+
+/**
+ * How submitted and gossiped txs fared at the door (docs/api.md#metrics): admitted, refused by
+ * code, refused as busy before being looked at; how often a signature or a decode was saved.
+ */
+function admissionCounters(registry: Registry, view: NodeMetricsView): void {
+  const mempool = (key: 'added' | 'evicted' | 'expired'): (() => number) => {
+    return () => view.mempoolStats()[key]
+  }
+  counter(registry, 'pointsnode_mempool_added_total', 'txs admitted', mempool('added'))
+  labelledCounter(
+    registry,
+    { name: 'pointsnode_mempool_rejected_total', help: 'txs refused, by code', label: 'code' },
+    () => Object.entries(view.mempoolStats().rejected).sort(([a], [b]) => (a < b ? -1 : 1)),
+  )
+  counter(
+    registry,
+    'pointsnode_mempool_evicted_total',
+    'pooled txs evicted for a newcomer (full pool)',
+    mempool('evicted'),
+  )
+  counter(
+    registry,
+    'pointsnode_mempool_expired_total',
+    'pooled txs dropped at their expiry height',
+    mempool('expired'),
+  )
+  counter(
+    registry,
+    'pointsnode_signatures_verified_total',
+    'tx signatures verified on the worker pool (adds and blocks)',
+    () => view.mempoolStats().verifiedSignatures,
+  )
+  counter(
+    registry,
+    'pointsnode_signature_cache_hits_total',
+    'adds whose signature was already verified (not verified again)',
+    () => view.mempoolStats().verifiedCacheHits,
+  )
+  labelledCounter(
+    registry,
+    {
+      name: 'pointsnode_submissions_busy_total',
+      help: 'submissions refused with MEMPOOL_BUSY unread: whole requests, single txs',
+      label: 'scope',
+    },
+    () => {
+      const busy = view.busyRefusals()
+      return [
+        ['request', busy.requests],
+        ['tx', busy.txs],
+      ]
+    },
+  )
+  labelledCounter(
+    registry,
+    {
+      name: 'pointsnode_decoded_tx_cache_total',
+      help: 'decoded-tx cache lookups: found decoded (hit), decoded now (miss)',
+      label: 'result',
+    },
+    () => {
+      const decoded = view.decodedTxs()
+      return [
+        ['hit', decoded.hits],
+        ['miss', decoded.misses],
+      ]
+    },
+  )
 }
 
 /**

@@ -593,6 +593,9 @@ function buildHttp(
         p2pStats: () => status.p2p?.stats() ?? null,
         threadCpu: () =>
           mainTid === null ? null : readThreadCpu(mainTid, opened.pool.threadIds()),
+        mempoolStats: () => mempool.stats(),
+        busyRefusals: () => parts.submitter.busyRefusals,
+        decodedTxs: () => ({ hits: opened.decoded.hits, misses: opened.decoded.misses }),
       },
       timings,
     ),
@@ -607,7 +610,7 @@ function buildHttp(
       mempoolTxs: mempool.size,
     }),
     submitTx: parts.submitter.submit,
-    submitBusy: parts.submitter.busy,
+    submitBusy: parts.submitter.requestBusy,
     read: new NodeReadModel({
       ledger: opened.ledger,
       chain: app,

@@ -72,6 +72,8 @@ export class Submitter {
   readonly #queueMax: number
   #outbox: Uint8Array[] = []
   #lastFlush = Number.NEGATIVE_INFINITY
+  #busyRequests = 0
+  #busyTxs = 0
 
   /**
    * `queueMax`: adds under way in the mempool from which submissions are refused (`MEMPOOL_BUSY`);
@@ -99,7 +101,10 @@ export class Submitter {
    */
   readonly submit = (bytes: Uint8Array): Promise<SubmitResult> => {
     const busy = this.busy()
-    if (busy) return Promise.resolve(err(busy))
+    if (busy) {
+      this.#busyTxs++
+      return Promise.resolve(err(busy))
+    }
     return this.#mempool.add(bytes, this.#io.nextHeight()).then((result) => {
       if (!result.ok) return err(result.error)
       if (this.#outbox.push(bytes) === 1) {
@@ -116,6 +121,21 @@ export class Submitter {
     const underWay = this.#mempool.underWay
     if (underWay < this.#queueMax) return null
     return { code: 'MEMPOOL_BUSY', message: `verifying ${underWay} txs; retry later` }
+  }
+
+  /**
+   * `busy()` for a whole request at the door (the batch route asks before reading the body); a
+   * refusal is counted in `busyRefusals.requests`.
+   */
+  readonly requestBusy = (): { code: 'MEMPOOL_BUSY'; message: string } | null => {
+    const busy = this.busy()
+    if (busy) this.#busyRequests++
+    return busy
+  }
+
+  /** Refusals with `MEMPOOL_BUSY` since start: whole requests at the door, and single txs. */
+  get busyRefusals(): { readonly requests: number; readonly txs: number } {
+    return { requests: this.#busyRequests, txs: this.#busyTxs }
   }
 
   readonly #flush = (): void => {

@@ -142,4 +142,26 @@ describe('event streams on a live node', () => {
       expect(increase('main') + increase('verifier')).toBeLessThanOrEqual(processIncrease + 0.03)
     }
   }, 30_000)
+
+  it('/metrics counts admissions: a new tx, its duplicate, and the decodes and signatures', async () => {
+    const { node } = live
+    const scrape = async (): Promise<string> => (await fetch(`${node.apiUrl}/metrics`)).text()
+    const before = await scrape()
+    const tx = registerTx(node)
+    expect(await submit(toHex(tx.signedBytes))).toBe(202)
+    expect(await submit(toHex(tx.signedBytes))).toBe(409)
+    const after = await scrape()
+    const increase = (series: string): number =>
+      metricValue(after, series) - metricValue(before, series)
+    expect(increase('pointsnode_mempool_added_total')).toBe(1)
+    // The copy is refused as pooled or, if a block took the first meanwhile, as committed: both
+    // are TX_DUPLICATE.
+    const duplicates = 'pointsnode_mempool_rejected_total{code="TX_DUPLICATE"}'
+    expect(metricValue(after, duplicates) - (metricSample(before, duplicates) || 0)).toBe(1)
+    // The first add decoded the tx and the copy found it decoded; one signature was verified.
+    expect(increase('pointsnode_decoded_tx_cache_total{result="miss"}')).toBeGreaterThanOrEqual(1)
+    expect(increase('pointsnode_decoded_tx_cache_total{result="hit"}')).toBeGreaterThanOrEqual(1)
+    expect(increase('pointsnode_signatures_verified_total')).toBeGreaterThanOrEqual(1)
+    expect(increase('pointsnode_submissions_busy_total{scope="request"}')).toBe(0)
+  }, 30_000)
 })

@@ -141,7 +141,11 @@ describe('Submitter', () => {
     expect(mempool.underWay).toBe(2)
     const busy = { code: 'MEMPOOL_BUSY', message: 'verifying 2 txs; retry later' }
     expect(submitter.busy()).toEqual(busy)
+    // Asking is not refusing: only refusals count (a request at the door, a tx at submit).
+    expect(submitter.busyRefusals).toEqual({ requests: 0, txs: 0 })
+    expect(submitter.requestBusy()).toEqual(busy)
     expect(await submitter.submit(txs[2]!.signedBytes)).toEqual({ ok: false, error: busy })
+    expect(submitter.busyRefusals).toEqual({ requests: 1, txs: 1 })
     // Refused at the door: the mempool neither counted nor queued it.
     expect(mempool.underWay).toBe(2)
     expect(mempool.stats().rejected).toEqual({})
@@ -151,11 +155,13 @@ describe('Submitter', () => {
     verifier.held[1]!.release()
     for (const r of await Promise.all(first)) expect(r.ok).toBe(true)
     expect(submitter.busy()).toBeNull()
+    expect(submitter.requestBusy()).toBeNull()
     const third = submitter.submit(txs[2]!.signedBytes)
     await heldCalls(3)
     verifier.held[2]!.release()
     expect((await third).ok).toBe(true)
     expect(mempool.size).toBe(3)
+    expect(submitter.busyRefusals).toEqual({ requests: 1, txs: 1 })
     expect(() => new Submitter(mempool, io, 0, 0)).toThrow(/queue bound/)
   })
 
