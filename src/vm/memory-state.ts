@@ -81,7 +81,15 @@ interface DecodedEntry {
  * or deletes k keys costs O(k log n), not a rebuild of a sorted array of all n keys.
  */
 export class MemoryState implements StateReader {
-  readonly #values = new Map<string, string>()
+  /**
+   * The values in one map per namespace (the key's prefix byte, docs/protocol/vm.md#key-layout),
+   * created on first use. Every tx looks up its replay-index key (absent, as a rule) at the door and
+   * in execution; in one map of all keys that lookup missed the CPU caches once the state held a
+   * million balances, and took three times as long as with a thousand (docs/BENCHMARKS.md,
+   * "Cluster", eighteenth session). A namespace's map is as large as that namespace.
+   */
+  readonly #values: (Map<string, string> | undefined)[] = []
+  #size = 0
   readonly #order = orderedStrings()
   /**
    * Decoded values of recently read keys, so that a value read by many txs and blocks (a point
@@ -97,8 +105,13 @@ export class MemoryState implements StateReader {
 
   /** The value at the key whose `keyString` is `k` (saves the conversion when it is known). */
   getByKeyString(k: string): Uint8Array | undefined {
-    const v = this.#values.get(k)
+    const v = this.#valueOf(k)
     return v === undefined ? undefined : keyBytesOf(v)
+  }
+
+  /** The value string at key string `k` (an empty `k` has no namespace and no value). */
+  #valueOf(k: string): string | undefined {
+    return this.#values[k.charCodeAt(0)]?.get(k)
   }
 
   /**
@@ -109,7 +122,7 @@ export class MemoryState implements StateReader {
   decodedByKeyString<T>(schema: Schema<T>, k: string): T | undefined {
     const hit = this.#decoded.get(k)
     if (hit !== undefined && hit.schema === schema) return hit.value as T
-    const v = this.#values.get(k)
+    const v = this.#valueOf(k)
     if (v === undefined) return undefined
     const value = deepFreeze(decodeStateValue(schema, keyBytesOf(v), k.length))
     if (this.#decoded.size >= DECODED_CACHE_MAX) this.#decoded.clear()
@@ -125,7 +138,7 @@ export class MemoryState implements StateReader {
     const endString = end === null ? null : keyString(end)
     for (const k of this.#order.from(keyString(start))) {
       if (endString !== null && k >= endString) break
-      out.push({ key: keyBytesOf(k), value: keyBytesOf(this.#values.get(k)!) })
+      out.push({ key: keyBytesOf(k), value: keyBytesOf(this.#valueOf(k)!) })
       if (out.length >= limit) break
     }
     return out
@@ -133,7 +146,7 @@ export class MemoryState implements StateReader {
 
   /** Number of keys. */
   get size(): number {
-    return this.#values.size
+    return this.#size
   }
 
   /**
@@ -154,21 +167,33 @@ export class MemoryState implements StateReader {
       const value = writeSet[i]!.value
       const k = strings[i]!
       this.#decoded.delete(k)
+      const prefix = k.charCodeAt(0)
+      let values = this.#values[prefix]
       if (value === null) {
-        if (this.#values.delete(k)) this.#order.delete(k)
+        if (values?.delete(k) === true) {
+          this.#order.delete(k)
+          this.#size--
+        }
         continue
       }
-      if (!this.#values.has(k)) this.#order.add(k)
-      this.#values.set(k, bytesString(value))
+      if (values === undefined) {
+        values = new Map()
+        this.#values[prefix] = values
+      }
+      if (!values.has(k)) {
+        this.#order.add(k)
+        this.#size++
+      }
+      values.set(k, bytesString(value))
     }
-    assert(this.#order.size === this.#values.size, 'key order matches the values')
+    assert(this.#order.size === this.#size, 'key order matches the values')
   }
 
   /** Every entry in key order (tests and invariant checks). */
   entries(): StateEntry[] {
     const out: StateEntry[] = []
     for (const k of this.#order.from()) {
-      out.push({ key: keyBytesOf(k), value: keyBytesOf(this.#values.get(k)!) })
+      out.push({ key: keyBytesOf(k), value: keyBytesOf(this.#valueOf(k)!) })
     }
     return out
   }
