@@ -1,5 +1,6 @@
 /**
- * Goal: the in-memory state (a value map plus a B+ tree of keys, src/vm/memory-state.ts) answers
+ * Goal: the in-memory state (a value map per key namespace plus a B+ tree of keys,
+ * src/vm/memory-state.ts) answers
  * gets, range scans and `entries()` exactly like a plain model, across random sequences of write sets
  * with puts, overwrites and deletes (of present and absent keys), including bytes ≥ 0x80 and the
  * longest keys and values.
@@ -18,7 +19,8 @@ import { compareBytes, toHex } from '../../src/util/bytes.ts'
 import { MemoryState } from '../../src/vm/memory-state.ts'
 import { writeSetFrom } from '../support/state.ts'
 
-// Few distinct first bytes, so that keys share prefixes and ranges cut through them.
+// Few distinct first bytes, so that keys share prefixes and ranges cut through them (the first
+// byte is the namespace: each has a value map of its own).
 const keyArb = fc.oneof(
   fc.uint8Array({ minLength: 1, maxLength: 4, max: 3 }),
   fc.uint8Array({ minLength: 1, maxLength: 6 }),

@@ -3,14 +3,12 @@
  * says: byte order of keys, half-open ranges with limits, overlay writes and deletions merged into
  * reads and ranges, tx rollback, and a write set with only real changes in ascending order. Also:
  * genesis validation and checkTx.
- * Method: small hand-built states with expected results written out; random write sets across
- * several namespaces against a plain sorted model (fast-check).
+ * Method: small hand-built states with expected results written out.
  */
-import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { bigint, struct, u32 } from '../../../src/codec/schema.ts'
 import { encodeCanonical } from '../../../src/codec/canonical.ts'
-import { fromHex, toHex } from '../../../src/util/bytes.ts'
+import { toHex } from '../../../src/util/bytes.ts'
 import {
   HOLDER_KIND,
   MemoryState,
@@ -53,48 +51,6 @@ describe('MemoryState', () => {
       ])
     }).toThrow(/ascend/)
     expect(s.get(k(3)), 'a rejected write set changes nothing').toBeUndefined()
-  })
-
-  it('agrees with a plain sorted model over write sets across namespaces', () => {
-    // Keys of 1..3 bytes over 4 prefix bytes (each namespace has a map of its own), values or
-    // deletions; after every write set: size, every key's value, all entries, and ranges that
-    // start and end in different namespaces.
-    const key = fc.uint8Array({ minLength: 1, maxLength: 3 }).map((b) => {
-      b[0] = b[0]! % 4
-      return b
-    })
-    const change = fc.record({ key, value: fc.option(fc.nat(1000), { nil: null }) })
-    fc.assert(
-      fc.property(fc.array(fc.array(change, { maxLength: 12 }), { maxLength: 8 }), (sets) => {
-        const state = new MemoryState()
-        const model = new Map<string, number>()
-        for (const set of sets) {
-          const byKey = new Map(set.map((c) => [toHex(c.key), c]))
-          const sorted = [...byKey.keys()].sort()
-          state.apply(
-            sorted.map((hex) => {
-              const c = byKey.get(hex)!
-              return { key: c.key, value: c.value === null ? null : v(c.value) }
-            }),
-          )
-          for (const hex of sorted) {
-            const value = byKey.get(hex)!.value
-            if (value === null) model.delete(hex)
-            else model.set(hex, value)
-          }
-          const expected = [...model.keys()].sort()
-          expect(state.size).toBe(model.size)
-          expect(keysOf(state.entries())).toEqual(expected)
-          for (const hex of expected) expect(state.get(fromHex(hex))).toEqual(v(model.get(hex)!))
-          for (const c of set) {
-            if (!model.has(toHex(c.key))) expect(state.get(c.key)).toBeUndefined()
-          }
-          const inRange = expected.filter((hex) => hex >= '0180' && hex < '0301')
-          expect(keysOf(state.range(k(1, 128), k(3, 1), 100))).toEqual(inRange)
-        }
-      }),
-      { numRuns: 200 },
-    )
   })
 })
 
