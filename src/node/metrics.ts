@@ -247,7 +247,7 @@ function admissionCounters(registry: Registry, view: NodeMetricsView): void {
   counter(
     registry,
     'pointsnode_signatures_verified_total',
-    'tx signatures verified on the worker pool (adds and blocks)',
+    'tx signatures verified on the worker pool for adds (HTTP and gossip)',
     () => view.mempoolStats().verifiedSignatures,
   )
   counter(
