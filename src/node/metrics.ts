@@ -200,11 +200,11 @@ export function buildNodeMetrics(view: NodeMetricsView, timings?: NodeTimings): 
   return registry
 }
 
-/** A counter whose series (one per label value) mirror totals kept elsewhere. */
+/** A counter whose series (one per label value, sorted) mirror totals kept elsewhere. */
 function labelledCounter(
   registry: Registry,
   names: { readonly name: string; readonly help: string; readonly label: string },
-  read: () => readonly (readonly [string, number])[],
+  read: () => Readonly<Record<string, number | undefined>>,
 ): void {
   new Counter({
     name: names.name,
@@ -213,7 +213,10 @@ function labelledCounter(
     registers: [registry],
     collect() {
       this.reset()
-      for (const [value, total] of read()) this.inc({ [names.label]: value }, total)
+      const totals = Object.entries(read()).sort(([a], [b]) => (a < b ? -1 : 1))
+      for (const [value, total] of totals) {
+        if (total !== undefined) this.inc({ [names.label]: value }, total)
+      }
     },
   })
 }
@@ -223,14 +226,16 @@ function labelledCounter(
  * code, refused as busy before being looked at; how often a signature or a decode was saved.
  */
 function admissionCounters(registry: Registry, view: NodeMetricsView): void {
-  const mempool = (key: 'added' | 'evicted' | 'expired'): (() => number) => {
+  const mempool = (
+    key: 'added' | 'evicted' | 'expired' | 'verifiedSignatures' | 'verifiedCacheHits',
+  ): (() => number) => {
     return () => view.mempoolStats()[key]
   }
   counter(registry, 'pointsnode_mempool_added_total', 'txs admitted', mempool('added'))
   labelledCounter(
     registry,
     { name: 'pointsnode_mempool_rejected_total', help: 'txs refused, by code', label: 'code' },
-    () => Object.entries(view.mempoolStats().rejected).sort(([a], [b]) => (a < b ? -1 : 1)),
+    () => view.mempoolStats().rejected,
   )
   counter(
     registry,
@@ -248,43 +253,25 @@ function admissionCounters(registry: Registry, view: NodeMetricsView): void {
     registry,
     'pointsnode_signatures_verified_total',
     'tx signatures verified on the worker pool for adds (HTTP and gossip)',
-    () => view.mempoolStats().verifiedSignatures,
+    mempool('verifiedSignatures'),
   )
   counter(
     registry,
     'pointsnode_signature_cache_hits_total',
     'adds whose signature was already verified (not verified again)',
-    () => view.mempoolStats().verifiedCacheHits,
+    mempool('verifiedCacheHits'),
   )
+  const busy = 'submissions refused with MEMPOOL_BUSY unread: whole requests, single txs'
   labelledCounter(
     registry,
-    {
-      name: 'pointsnode_submissions_busy_total',
-      help: 'submissions refused with MEMPOOL_BUSY unread: whole requests, single txs',
-      label: 'scope',
-    },
-    () => {
-      const busy = view.busyRefusals()
-      return [
-        ['request', busy.requests],
-        ['tx', busy.txs],
-      ]
-    },
+    { name: 'pointsnode_submissions_busy_total', help: busy, label: 'scope' },
+    () => ({ request: view.busyRefusals().requests, tx: view.busyRefusals().txs }),
   )
+  const decoded = 'decoded-tx cache lookups: found decoded (hit), decoded now (miss)'
   labelledCounter(
     registry,
-    {
-      name: 'pointsnode_decoded_tx_cache_total',
-      help: 'decoded-tx cache lookups: found decoded (hit), decoded now (miss)',
-      label: 'result',
-    },
-    () => {
-      const decoded = view.decodedTxs()
-      return [
-        ['hit', decoded.hits],
-        ['miss', decoded.misses],
-      ]
-    },
+    { name: 'pointsnode_decoded_tx_cache_total', help: decoded, label: 'result' },
+    () => ({ hit: view.decodedTxs().hits, miss: view.decodedTxs().misses }),
   )
 }
 
