@@ -191,7 +191,7 @@ export async function runStep(cluster: BenchCluster, options: StepOptions): Prom
   // Node flags for the load generator alone (`--cpu-prof`, say, which NODE_OPTIONS refuses).
   const flags = (process.env['BENCH_LOADGEN_FLAGS'] ?? '').split(' ').filter((f) => f !== '')
   const argv = [...flags, '--import', 'tsx', LOADGEN, JSON.stringify(config)]
-  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  const child = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'pipe'], detached: true })
   const pid = child.pid
   if (pid === undefined) throw new Error('loadgen spawn failed')
   trackGroup(pid)
@@ -223,10 +223,14 @@ export async function runStep(cluster: BenchCluster, options: StepOptions): Prom
           killGroup(pid)
         }, options.timeoutMs)
       }
-      if (line.startsWith('START ')) {
+      if (line === 'READY') {
+        // The window's start is sampled before the first tx leaves (the load generator waits).
         cpuBefore = pids().map(procSample)
-        metricsBefore = scrapeMetrics(node0)
         t0 = performance.now()
+        metricsBefore = scrapeMetrics(node0)
+        void metricsBefore.then(() => child.stdin.write('GO\n'))
+      }
+      if (line.startsWith('START ')) {
         if (options.rssEveryMs !== undefined) {
           const sample = (): void => {
             const samples = cluster.nodes.map((n) => procSample(n.child.pid ?? 0))

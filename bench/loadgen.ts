@@ -27,7 +27,9 @@
  * refused when submission ends keeps the 503.
  *
  * Protocol with the parent: argv[2] is the JSON `LoadConfig`; stdout lines `SIGNED <ms>`,
- * `START <epoch ms>`, `END <epoch ms>` mark the phases.
+ * `READY`, `START <epoch ms>`, `END <epoch ms>` mark the phases. After `READY` nothing is sent
+ * until the parent writes a line `GO` to stdin, so that its samples of the window's start (the
+ * nodes' /proc and node 0's /metrics) are taken before the first tx, not behind the flood.
  */
 import '../src/polyfills.ts'
 import { writeFileSync } from 'node:fs'
@@ -436,6 +438,26 @@ async function signChunk(from: number, to: number, out: { id: string; tx: Signed
   }
 }
 
+/** Resolves when the parent writes a line `GO` to stdin (see the module header). */
+function parentSaysGo(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let buffered = ''
+    const onData = (chunk: Buffer): void => {
+      buffered += chunk.toString()
+      if (!buffered.split('\n').includes('GO')) return
+      process.stdin.off('data', onData)
+      process.stdin.off('end', onEnd)
+      process.stdin.destroy()
+      resolve()
+    }
+    const onEnd = (): void => {
+      reject(new Error('stdin closed before GO'))
+    }
+    process.stdin.on('data', onData)
+    process.stdin.once('end', onEnd)
+  })
+}
+
 /**
  * Submits every tx at its slot (`rate` > 0) or as fast as the concurrency allows; with batches, a
  * batch is sent at the slot of its first tx, so batches go out at `rate / batch` per second.
@@ -456,6 +478,8 @@ async function run(): Promise<void> {
   polledHealth(await node0Health())
   const stopFollowing = await followBlocks()
   void pollHeights()
+  console.log('READY')
+  await parentSaysGo()
   const startMs = now()
   console.log(`START ${startMs}`)
   let next = 0
