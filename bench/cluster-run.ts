@@ -195,6 +195,8 @@ export async function runStep(cluster: BenchCluster, options: StepOptions): Prom
   const pid = child.pid
   if (pid === undefined) throw new Error('loadgen spawn failed')
   trackGroup(pid)
+  // A load generator that died before `GO` closes its stdin; its exit code reports why.
+  child.stdin.on('error', () => undefined)
   const pids = (): number[] => [...cluster.nodes.map((n) => n.child.pid ?? 0), pid]
   let cpuBefore: (ProcSample | null)[] = []
   let cpuAfter: (ProcSample | null)[] = []

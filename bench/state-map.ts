@@ -57,7 +57,7 @@ function buildState(balances: number): MemoryState {
   return state
 }
 
-/** Median µs per call of `read` over `probes`, over ROUNDS rounds; throws if `expectHits` fails. */
+/** Median µs per `get` over `probes` across ROUNDS rounds; throws unless all or none were found. */
 function timeReads(
   state: MemoryState,
   probes: readonly Uint8Array[],
