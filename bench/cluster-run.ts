@@ -379,6 +379,8 @@ export interface Admissions {
   /** Signatures verified on the pool, and adds that found theirs verified already. */
   readonly verified: number
   readonly verifiedCacheHits: number
+  /** Signatures of proposed or synced blocks' txs verified apart (unseen at the door). */
+  readonly blockVerified: number
   /** Decoded-tx cache lookups that found the tx decoded, and that decoded it. */
   readonly decodeHits: number
   readonly decodeMisses: number
@@ -417,6 +419,7 @@ export function admissionsOf(before: string | null, after: string | null): Admis
     busyTxs: delta('pointsnode_submissions_busy_total{scope="tx"}'),
     verified: delta('pointsnode_signatures_verified_total'),
     verifiedCacheHits: delta('pointsnode_signature_cache_hits_total'),
+    blockVerified: delta('pointsnode_block_signatures_verified_total'),
     decodeHits: delta('pointsnode_decoded_tx_cache_total{result="hit"}'),
     decodeMisses: delta('pointsnode_decoded_tx_cache_total{result="miss"}'),
   }

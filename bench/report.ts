@@ -48,7 +48,7 @@ export function printAdmissions(
   if (measured.length === 0) return
   console.log('\n### Admission at validator 0 (txs over the step, from its /metrics)\n')
   console.log(
-    '| step | admitted | refused after reading (by code) | busy: requests / txs | signatures verified | signature cache hits | decoded / decode cache hits |',
+    '| step | admitted | refused after reading (by code) | busy: requests / txs | signatures verified: adds + blocks | signature cache hits | decoded / decode cache hits |',
   )
   console.log('|---|---:|---|---:|---:|---:|---:|')
   for (const { label, admissions } of measured) {
@@ -61,7 +61,7 @@ export function printAdmissions(
             .map(([code, n]) => `${code} ${n}`)
             .join(', ')
     console.log(
-      `| ${label} | ${a.added} | ${refused} | ${a.busyRequests} / ${a.busyTxs} | ${a.verified} | ` +
+      `| ${label} | ${a.added} | ${refused} | ${a.busyRequests} / ${a.busyTxs} | ${a.verified} + ${a.blockVerified} | ` +
         `${a.verifiedCacheHits} | ${a.decodeMisses} / ${a.decodeHits} |`,
     )
   }

@@ -39,6 +39,8 @@ export interface NodeMetricsView {
   busyRefusals(): { readonly requests: number; readonly txs: number }
   /** Lookups of the decoded-tx cache since start that found the tx, and that decoded it. */
   decodedTxs(): { readonly hits: number; readonly misses: number }
+  /** Tx signatures of proposed or synced blocks verified since start (unseen at the door). */
+  blockSignaturesVerified(): number
 }
 
 /** Transport counters exported as `pointsnode_p2p_<snake_case>` gauges. */
@@ -73,6 +75,7 @@ export const NODE_METRIC_NAMES = [
   'pointsnode_mempool_expired_total',
   'pointsnode_signatures_verified_total',
   'pointsnode_signature_cache_hits_total',
+  'pointsnode_block_signatures_verified_total',
   'pointsnode_submissions_busy_total',
   'pointsnode_decoded_tx_cache_total',
   'pointsnode_wal_append_seconds',
@@ -260,6 +263,12 @@ function admissionCounters(registry: Registry, view: NodeMetricsView): void {
     'pointsnode_signature_cache_hits_total',
     'adds whose signature was already verified (not verified again)',
     mempool('verifiedCacheHits'),
+  )
+  counter(
+    registry,
+    'pointsnode_block_signatures_verified_total',
+    'tx signatures of proposed or synced blocks verified on the worker pool (unseen at the door)',
+    () => view.blockSignaturesVerified(),
   )
   const busy = 'submissions refused with MEMPOOL_BUSY unread: whole requests, single txs'
   labelledCounter(

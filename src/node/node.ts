@@ -295,6 +295,8 @@ interface Status {
   node: PointsNode | null
   syncer: BlockSyncer | null
   committedTxs: number
+  /** Tx signatures of proposed or synced blocks verified here (not verified at the door). */
+  blockSignaturesVerified: number
   /** The validator sets around the committed head (advanced on every commit). */
   sets: ValidatorSets
   /** Configured observer keys, admitted besides the validators. */
@@ -449,8 +451,11 @@ function buildDriver(
         txIds: execution.txs.map((t) => toHex(t.txId)),
       })
     },
-    prepare: (event) =>
-      preverifyBlockTxs(event, mempool, opened.pool, opened.decoded.decode, status.height),
+    prepare: async (event) => {
+      const decode = opened.decoded.decode
+      const verified = await preverifyBlockTxs(event, mempool, opened.pool, decode, status.height)
+      status.blockSignaturesVerified += verified
+    },
     fail: (error) => {
       log.fatal({ err: error }, 'consensus driver failed; stopping')
       process.exitCode = 1
@@ -596,6 +601,7 @@ function buildHttp(
         mempoolStats: () => mempool.stats(),
         busyRefusals: () => parts.submitter.busyRefusals,
         decodedTxs: () => ({ hits: opened.decoded.hits, misses: opened.decoded.misses }),
+        blockSignaturesVerified: () => status.blockSignaturesVerified,
       },
       timings,
     ),
@@ -673,6 +679,7 @@ async function startServices(
     node: null,
     syncer: null,
     committedTxs: 0,
+    blockSignaturesVerified: 0,
     sets: restored.sets,
     observers: config.p2p.observers.map((hex) => fromHex(hex)),
   }

@@ -1,12 +1,12 @@
 /**
  * Goal (ADR 0079): a validator cut off from the node a tx was submitted to still gets the tx by
  * gossip, forwarded by a validator connected to both, while validators the submitting node reached
- * itself forward nothing; the tx commits and all four agree.
+ * itself forward nothing; the tx commits, all four agree, and each verified its signature once.
  * Method: `pointsnode testnet --validators 4`, then node0's and node3's configs lose each other
  * from their peer lists, so the two never dial each other (a partial mesh); four real
  * `bin/pointsnode start` processes; black box over HTTP (POST /v1/txs, /health, the
- * `pointsnode_p2p_tx_*` counters of /metrics); polls with deadlines; processes and temp homes are
- * removed even when a test fails.
+ * `pointsnode_p2p_tx_*` and signature counters of /metrics); polls with deadlines; processes and
+ * temp homes are removed even when a test fails.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -55,6 +55,19 @@ async function txGossip(url: string): Promise<Record<string, number>> {
   return out
 }
 
+/** Signatures the node verified: for adds (HTTP, gossip), plus blocks' txs unseen at its door. */
+async function verifications(url: string): Promise<number> {
+  const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(15_000) })
+  const text = await res.text()
+  let total = 0
+  for (const name of ['signatures_verified', 'block_signatures_verified']) {
+    const line = new RegExp(`^pointsnode_${name}_total (\\d+)$`, 'm').exec(text)
+    if (!line) throw new Error(`no pointsnode_${name}_total in /metrics`)
+    total += Number(line[1])
+  }
+  return total
+}
+
 let cluster: Cluster
 beforeAll(async () => {
   cluster = createCluster(4)
@@ -82,6 +95,7 @@ describe('tx gossip in a partial mesh', { timeout: 180_000 }, () => {
     })
     expect(peers, 'node0 and node3 are not connected').toEqual([2, 3, 3, 2])
     const before = await Promise.all(urls.map(txGossip))
+    const verifiedBefore = await Promise.all(urls.map(verifications))
     const operator = JSON.parse(readFileSync(cluster.operatorKeyPath, 'utf8')) as {
       secretKey: string
     }
@@ -119,5 +133,9 @@ describe('tx gossip in a partial mesh', { timeout: 180_000 }, () => {
     expect(delta(3, 'forwarded')).toBe(0)
     const agreed = await reportsAtCommonHeight(urls, (await health(urls[0]!)).height + 1)
     expect(new Set(agreed.map((h) => h.stateRoot)).size).toBe(1)
+    // Verify once per node (SPEC §6): whether the tx reached a node by gossip or first in the
+    // block, each verified its signature exactly once.
+    const verifiedAfter = await Promise.all(urls.map(verifications))
+    expect(verifiedAfter.map((v, i) => v - verifiedBefore[i]!)).toEqual([1, 1, 1, 1])
   })
 })

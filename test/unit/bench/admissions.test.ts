@@ -26,6 +26,7 @@ describe('bench admission counters', () => {
     }
     const busy = { requests: 2, txs: 30 }
     const decoded = { hits: 7, misses: 100 }
+    let blockVerified = 3
     const view: NodeMetricsView = {
       height: () => 1,
       roundChanges: () => 0,
@@ -39,6 +40,7 @@ describe('bench admission counters', () => {
       mempoolStats: () => stats,
       busyRefusals: () => busy,
       decodedTxs: () => decoded,
+      blockSignaturesVerified: () => blockVerified,
     }
     const registry = buildNodeMetrics(view)
     const before = await registry.metrics()
@@ -50,6 +52,7 @@ describe('bench admission counters', () => {
     busy.txs += 12
     decoded.hits += 6
     decoded.misses += 50
+    blockVerified += 20
     const after = await registry.metrics()
     const a = admissionsOf(before, after)
     expect(a).not.toBeNull()
@@ -57,7 +60,7 @@ describe('bench admission counters', () => {
     // TX_DUPLICATE did not move in the window; MEMPOOL_FULL is new in it.
     expect([...a!.rejected]).toEqual([['MEMPOOL_FULL', 3]])
     expect([a!.busyRequests, a!.busyTxs]).toEqual([1, 12])
-    expect([a!.verified, a!.verifiedCacheHits]).toEqual([45, 5])
+    expect([a!.verified, a!.verifiedCacheHits, a!.blockVerified]).toEqual([45, 5, 20])
     expect([a!.decodeHits, a!.decodeMisses]).toEqual([6, 50])
     expect(admissionsOf(null, after)).toBeNull()
     expect(admissionsOf('process_cpu_seconds_total 1\n', after)).toBeNull()
