@@ -34,7 +34,7 @@ import {
   type ProcSample,
 } from './cluster-lib.ts'
 import type { LoadConfig, LoadResult } from './loadgen.ts'
-import { histogramOf, metricSample } from '../test/support/metrics.ts'
+import { histogramOf, labelledSamples, metricSample } from '../test/support/metrics.ts'
 
 /** Longest time the load generator may take to pre-sign before its submission window starts. */
 const SIGN_TIMEOUT_MS = 90_000
@@ -384,19 +384,6 @@ export interface Admissions {
   /** Decoded-tx cache lookups that found the tx decoded, and that decoded it. */
   readonly decodeHits: number
   readonly decodeMisses: number
-}
-
-/** The samples of counter `name` by the value of its one label, from a /metrics text. */
-function labelledSamples(text: string, name: string): Map<string, number> {
-  const out = new Map<string, number>()
-  const prefix = `${name}{`
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(prefix)) continue
-    const close = line.indexOf('} ')
-    const value = /^[a-z_]+="([^"]*)"$/.exec(line.slice(prefix.length, close))?.[1]
-    if (value !== undefined) out.set(value, Number(line.slice(close + 2)))
-  }
-  return out
 }
 
 /** Node 0's `Admissions` between two /metrics texts; null when either is missing or lacks them. */

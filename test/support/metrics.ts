@@ -8,6 +8,19 @@ export function metricSample(text: string, series: string): number {
   return line === undefined ? NaN : Number(line.slice(series.length + 1))
 }
 
+/** The samples of counter `name` by the value of its one label, from a /metrics text. */
+export function labelledSamples(text: string, name: string): Map<string, number> {
+  const out = new Map<string, number>()
+  const prefix = `${name}{`
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(prefix)) continue
+    const close = line.indexOf('} ')
+    const value = /^[a-z_]+="([^"]*)"$/.exec(line.slice(prefix.length, close))?.[1]
+    if (value !== undefined) out.set(value, Number(line.slice(close + 2)))
+  }
+  return out
+}
+
 /**
  * The cumulative bucket counts of histogram `name` in a /metrics text, by upper bound in seconds
  * (`Infinity` for `+Inf`), keeping the series whose labels include `labels` (e.g. `event="vote"`).
