@@ -28,7 +28,9 @@
  * reported as its own row, so that V8 has compiled the hot paths) | --bound (after the nodes stop,
  * the intake bound of `bench:bound` with as many servers as validators and `--txs` txs, printed
  * beside the ratio: bound ÷ ceiling and committed ÷ bound) | --no-half | --keep (keep the homes and
- * node logs). Every process it starts is killed on the way out.
+ * node logs) | --json FILE (also write the run's summary there, `ClusterRunSummary` of
+ * bench/accounts-lib.ts: what `npm run bench:accounts` compares). Every process it starts is killed
+ * on the way out.
  * Environment: BENCH_NODE_OPTIONS (the validators' NODE_OPTIONS), BENCH_NODE_FLAGS (node flags that
  * NODE_OPTIONS refuses, such as --trace-gc; a validator's stdout and stderr go to its home's
  * node.log), BENCH_LOADGEN_FLAGS (the same for the load generator's process, --cpu-prof say).
@@ -50,6 +52,7 @@ import {
   type StepRun,
   type StepStats,
 } from './cluster-run.ts'
+import type { ClusterRunSummary } from './accounts-lib.ts'
 import { runBoundStep, signBoundLoad, type BoundStep } from './bound-lib.ts'
 import { fmt, machineLine } from './harness.ts'
 import {
@@ -98,6 +101,8 @@ const proposalTxs = num('proposal-txs', dev ? 5000 : 2000)
 process.env['POINTSNODE_VERIFIER_WORKERS'] = String(workers)
 process.env['POINTSNODE_PROPOSAL_TXS_MAX'] = String(proposalTxs)
 const half = flag(args, 'no-half') === undefined
+/** Where to write the run's summary as JSON (`--json FILE`), or null. */
+const jsonPath = flag(args, 'json') ?? null
 const offered = (flag(args, 'offered') ?? '')
   .split(',')
   .filter((s) => s !== '')
@@ -325,9 +330,10 @@ async function main(): Promise<void> {
     printConsensusTimings(stats)
     printAdmissions(stats)
     // The warm-up step is shown, not scored.
-    const best = Math.max(
-      ...stats.filter((s) => s.label !== WARMUP_LABEL).map((s) => s.committedPerSecond),
-    )
+    const bestStep = stats
+      .filter((s) => s.label !== WARMUP_LABEL)
+      .reduce((a, b) => (b.committedPerSecond > a.committedPerSecond ? b : a))
+    const best = bestStep.committedPerSecond
     const ceiling = validators === 1 ? verify.two : verify.two / validators
     console.log('\n### Ratios (issue #9)\n')
     console.log('| measurement | value |')
@@ -349,6 +355,23 @@ async function main(): Promise<void> {
       console.log(`| committed tx/s ÷ bound | ${(best / rate).toFixed(3)} |`)
     }
     writeSweep(stats)
+    if (jsonPath !== null) {
+      const c = bestStep.cpuPerTx
+      const summary: ClusterRunSummary = {
+        validators,
+        accounts,
+        extraAccounts,
+        verifyBefore: before.two,
+        verifyAfter: after.two,
+        committedPerSecond: best,
+        ratio: best / ceiling,
+        cpuPerTxMicros: c === null ? null : c.main + c.verifier + c.other,
+        p99Ms: bestStep.p99,
+        round0Percent: bestStep.round0Percent,
+      }
+      writeFileSync(jsonPath, `${JSON.stringify(summary, null, 2)}\n`)
+      console.log(`\nwrote ${jsonPath}`)
+    }
     if (profileDir !== null)
       printProfiles(
         summariseProfileDir(profileDir, Number(process.env['BENCH_PROFILE_TOP'] ?? 15), loadFromUs),
