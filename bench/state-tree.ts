@@ -4,6 +4,9 @@
  * 150 inserts, 50 deletes; includes the new root), proof generation and verification per second.
  * Baseline measured in the same run, per size: raw sha256 calls per second on an 86-byte input (the size of a
  * node hash input), so that the tree's numbers can be read as "hashes per operation" on a busy machine.
+ * With `--expose-gc` (the npm script sets it) also the heap bytes per key and the time of a full
+ * collection with the tree live (median of 3): what V8 pays to mark the tree at every full
+ * collection of a running node.
  *
  * Usage: node --import tsx bench/state-tree.ts [sizes…]   (default: 10000 100000 1000000)
  */
@@ -74,6 +77,22 @@ interface Row {
   verifyRate: number
   proofBytes: number
   depth: number
+  /** A full collection with the tree live, ms (median of `GC_TIMINGS`); NaN without `gc`. */
+  gcMs: number
+}
+
+const GC_TIMINGS = 3
+
+/** The median time of a full collection (`gc()`), ms; NaN when `gc` is not exposed. */
+function fullCollectionMs(gc: (() => void) | undefined): number {
+  if (gc === undefined) return NaN
+  const times: number[] = []
+  for (let i = 0; i < GC_TIMINGS; i++) {
+    const start = performance.now()
+    gc()
+    times.push(performance.now() - start)
+  }
+  return median(times)
 }
 
 function measureProofs(
@@ -121,9 +140,12 @@ function measure(n: number): Row {
   }
   if (current.size !== n + BLOCKS * 100) throw new Error(`size ${current.size}`)
   gc?.()
+  // `tree` and `current` share all but the blocks' paths: about one tree of n keys is live.
+  const gcMs = fullCollectionMs(gc)
   const hashRate = sha256Rate()
   const proofs = measureProofs(tree, n)
-  return { n, hashRate, buildMs, heapBytesPerKey, blockMs: median(times), ...proofs }
+  if (current.size === 0) throw new Error('the updated tree is kept live until here')
+  return { n, hashRate, buildMs, heapBytesPerKey, blockMs: median(times), gcMs, ...proofs }
 }
 
 function main(): void {
@@ -138,6 +160,8 @@ function main(): void {
   )
   // Warm up the JIT on a small tree so that the first size is not penalised.
   measure(2_000)
+  const gcBaseline = fullCollectionMs((globalThis as { gc?: () => void }).gc)
+  console.log(`baseline: a full collection with no tree live ${gcBaseline.toFixed(1)} ms`)
   const rows = chosen.map((n) => measure(n))
   const table = rows.map((r) => ({
     keys: r.n.toLocaleString('en'),
@@ -147,6 +171,7 @@ function main(): void {
       ? 'n/a (--expose-gc)'
       : r.heapBytesPerKey.toFixed(0),
     'block of 1000 ms': r.blockMs.toFixed(1),
+    'full GC ms': Number.isNaN(r.gcMs) ? 'n/a' : r.gcMs.toFixed(1),
     'sha256/s (baseline)': Math.round(r.hashRate).toLocaleString('en'),
     'block ≈ sha256 calls': Math.round((r.blockMs / 1000) * r.hashRate).toLocaleString('en'),
     'proofs/s': Math.round(r.proveRate).toLocaleString('en'),
