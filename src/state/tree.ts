@@ -32,14 +32,16 @@ import { assert } from '../util/assert.ts'
 import { compareBytes, equalBytes } from '../util/bytes.ts'
 import {
   Branch,
-  Leaf,
   comparePaths,
   hashOf,
+  isLeaf,
   leafBit,
   leafPath,
   leafValueHash,
   sameLeaf,
+  makeLeaf,
   samePath,
+  type Leaf,
   type TreeNode,
 } from './node.ts'
 
@@ -116,7 +118,7 @@ function toPathChanges(writeSet: WriteSet): PathChange[] {
     const path = statePath(change.key)
     const put = change.value !== null
     const valueHash = change.value === null ? ZERO_HASH : stateValueHash(change.value)
-    return { leaf: new Leaf(path, valueHash), put }
+    return { leaf: makeLeaf(path, valueHash), put }
   })
   changes.sort((a, b) => comparePaths(a.leaf, b.leaf))
   for (let i = 1; i < changes.length; i++) {
@@ -187,7 +189,7 @@ function updateNode(
     count.delta += inserted.length
     return buildSorted(inserted, 0, inserted.length, depth)
   }
-  if (node instanceof Leaf) return updateLeaf(node, depth, changes, range, count)
+  if (isLeaf(node)) return updateLeaf(node, depth, changes, range, count)
   assert(depth < STATE_PATH_BITS, 'a branch below the last path bit')
   const mid = splitChanges(changes, lo, hi, depth)
   const left = updateNode(node.left, depth + 1, changes, [lo, mid], count)
@@ -224,7 +226,7 @@ function withBit(prefix: Uint8Array, index: number, bit: number): Uint8Array {
  */
 function checkSubtree(node: TreeNode, depth: number, prefix: Uint8Array): number {
   if (node === null) return 0
-  if (node instanceof Leaf) {
+  if (isLeaf(node)) {
     const shared = commonPrefixBits(prefix, leafPath(node))
     assert(shared >= depth, `leaf at depth ${depth} shares only ${shared} bits with its position`)
     return 1
@@ -261,7 +263,7 @@ export class StateTree {
     const leaves: Leaf[] = []
     for (const { key, value } of entries) {
       assert(value.length <= STATE_VALUE_BYTES_MAX, `value of ${value.length} bytes`)
-      leaves.push(new Leaf(statePath(key), stateValueHash(value)))
+      leaves.push(makeLeaf(statePath(key), stateValueHash(value)))
     }
     sortLeaves(leaves)
     const root = buildSorted(leaves, 0, leaves.length, 0)
