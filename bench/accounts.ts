@@ -23,6 +23,7 @@ import {
   largeFirstInPair,
   type AccountsPair,
   type ClusterRunSummary,
+  type MeasureComparison,
 } from './accounts-lib.ts'
 import { flag, numberFlag, removeDir } from './cluster-lib.ts'
 import { fmt, machineLine } from './harness.ts'
@@ -72,16 +73,47 @@ function signed(n: number | null): string {
 function printRuns(pairs: readonly AccountsPair[]): void {
   console.log('\n### Runs, in the order they ran\n')
   console.log(
-    '| pair | funded accounts | verify 2 workers /s (before / after) | committed tx/s | ÷ verify rate | node 0 µs per tx | p99 ms | round 0 % |',
+    '| pair | funded accounts | verify 2 workers /s (before / after) | committed tx/s | ÷ verify rate | node 0 µs per tx | of which verifiers | p99 ms | round 0 % |',
   )
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|')
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const [i, pair] of pairs.entries()) {
     const order = pair.largeFirst ? [pair.large, pair.small] : [pair.small, pair.large]
     for (const r of order) {
       console.log(
-        `| ${i + 1} | ${fmt(r.accounts + r.extraAccounts)} | ${fmt(r.verifyBefore)} / ${fmt(r.verifyAfter)} | ${fmt(r.committedPerSecond)} | ${r.ratio.toFixed(3)} | ${cell(r.cpuPerTxMicros)} | ${cell(r.p99Ms)} | ${cell(r.round0Percent)} |`,
+        `| ${i + 1} | ${fmt(r.accounts + r.extraAccounts)} | ${fmt(r.verifyBefore)} / ${fmt(r.verifyAfter)} | ${fmt(r.committedPerSecond)} | ${r.ratio.toFixed(3)} | ${cell(r.cpuPerTxMicros)} | ${cell(r.verifierPerTxMicros)} | ${cell(r.p99Ms)} | ${cell(r.round0Percent)} |`,
       )
     }
+  }
+}
+
+/** Each measure's pair differences and medians, then how many pairs are within the limit. */
+function printComparisons(
+  pairs: readonly AccountsPair[],
+  comparisons: readonly MeasureComparison[],
+): void {
+  const large = fmt(1000 + extraAccounts)
+  console.log(`\n### Pairs: ${large} accounts against 1,000, in per cent\n`)
+  const head = comparisons.map((c) => c.measure.label)
+  console.log(`| pair | order | ${head.join(' | ')} |`)
+  console.log(`|---|---|${'---:|'.repeat(head.length)}`)
+  for (const [i, pair] of pairs.entries()) {
+    const cells = comparisons.map((c) => signed(c.pairs[i] ?? null))
+    console.log(
+      `| ${i + 1} | ${pair.largeFirst ? 'large first' : 'small first'} | ${cells.join(' | ')} |`,
+    )
+  }
+  console.log('\n### Medians (issue #9 acceptance 5)\n')
+  console.log(
+    `| measurement | 1,000 accounts | ${large} accounts | difference | pairs within ${limitPercent} % |`,
+  )
+  console.log('|---|---:|---:|---:|---:|')
+  for (const c of comparisons) {
+    const [small, big] = c.medians ?? [null, null]
+    const value = (n: number | null): string =>
+      n === null ? '-' : c.measure.digits === 0 ? fmt(n) : n.toFixed(c.measure.digits)
+    console.log(
+      `| ${c.measure.label} | ${value(small)} | ${value(big)} | ${signed(c.percent)} | ${c.pairsWithin} of ${pairs.length} |`,
+    )
   }
 }
 
@@ -108,34 +140,9 @@ function main(): void {
         : { small: first, large: second, largeFirst },
     )
   }
-  const c = compareAccountPairs(pairs, limitPercent)
+  const comparisons = compareAccountPairs(pairs, limitPercent)
   printRuns(pairs)
-  const large = fmt(1000 + extraAccounts)
-  console.log(`\n### Pairs: ${large} accounts against 1,000 (negative: slower with more)\n`)
-  console.log('| pair | order | committed tx/s | tx/s ÷ verify rate | node 0 CPU per tx |')
-  console.log('|---|---|---:|---:|---:|')
-  for (const [i, d] of c.pairs.entries()) {
-    const order = pairs[i]!.largeFirst ? 'large first' : 'small first'
-    console.log(
-      `| ${i + 1} | ${order} | ${signed(d.throughputPercent)} | ${signed(d.ratioPercent)} | ${signed(d.cpuPerTxPercent)} |`,
-    )
-  }
-  console.log('\n### Medians (issue #9 acceptance 5)\n')
-  console.log('| measurement | 1,000 accounts | ' + large + ' accounts | difference |')
-  console.log('|---|---:|---:|---:|')
-  console.log(
-    `| committed tx/s | ${fmt(c.medianThroughput[0])} | ${fmt(c.medianThroughput[1])} | ${signed(c.throughputPercent)} |`,
-  )
-  console.log(
-    `| tx/s ÷ verify rate | ${c.medianRatio[0].toFixed(3)} | ${c.medianRatio[1].toFixed(3)} | ${signed(c.ratioPercent)} |`,
-  )
-  const cpu = c.medianCpuPerTx
-  console.log(
-    `| node 0 µs per tx | ${cell(cpu?.[0] ?? null)} | ${cell(cpu?.[1] ?? null)} | ${signed(c.cpuPerTxPercent)} |`,
-  )
-  console.log(
-    `\npairs within ${limitPercent} %: ${c.pairsWithinThroughput} of ${pairs.length} by committed tx/s, ${c.pairsWithinRatio} of ${pairs.length} by tx/s ÷ verify rate`,
-  )
+  printComparisons(pairs, comparisons)
   console.log(`\ntotal bench time ${((performance.now() - started) / 1000).toFixed(0)} s`)
 }
 

@@ -366,6 +366,7 @@ async function main(): Promise<void> {
         committedPerSecond: best,
         ratio: best / ceiling,
         cpuPerTxMicros: c === null ? null : c.main + c.verifier + c.other,
+        verifierPerTxMicros: c === null ? null : c.verifier,
         p99Ms: bestStep.p99,
         round0Percent: bestStep.round0Percent,
       }
