@@ -6,9 +6,12 @@
  *
  * Each run is `npm run bench:cluster -- --dev --txs N --batch B --no-half --json FILE` in its own
  * process (its tables are printed as it runs), with `--extra-accounts E` on the large side: E more
- * funded addresses in the genesis that never send. Then it prints every run, every pair's
- * difference by committed tx/s, by tx/s ÷ the run's own 2-worker verify rate (the ceiling of the
- * issue, measured in the run) and by node 0's CPU per tx, and the medians (bench/accounts-lib.ts).
+ * funded addresses in the genesis that never send. Then it prints every run, and every pair's
+ * difference and the medians by each measure of bench/accounts-lib.ts: committed tx/s, tx/s ÷ the
+ * 2-worker verify rate measured around the run (the issue's ceiling), node 0's CPU per tx, and
+ * that CPU in verifications (÷ its verifier workers' CPU per tx: the host's speed during the run).
+ * The runs table also shows the cores node 0 kept busy (tx/s × CPU per tx): steady from run to
+ * run, so that its throughput follows its CPU per tx.
  *
  * Flags: --pairs N (3) | --txs N (40000) | --batch N (200) | --extra-accounts E (999000: 1 M with
  * the 1,000 sending accounts) | --seed N (1) | --limit P (20: the acceptance's per cent).
@@ -70,17 +73,27 @@ function signed(n: number | null): string {
   return n === null ? '-' : `${n >= 0 ? '+' : ''}${n.toFixed(1)} %`
 }
 
+/**
+ * The cores node 0 kept busy: committed tx/s × its CPU per tx. When it is the same in every run
+ * (about 1.6–1.7 of the two cores here), throughput is inversely proportional to the CPU per tx.
+ */
+function cores(r: ClusterRunSummary): string {
+  return r.cpuPerTxMicros === null
+    ? '-'
+    : ((r.committedPerSecond * r.cpuPerTxMicros) / 1e6).toFixed(2)
+}
+
 function printRuns(pairs: readonly AccountsPair[]): void {
   console.log('\n### Runs, in the order they ran\n')
   console.log(
-    '| pair | funded accounts | verify 2 workers /s (before / after) | committed tx/s | ÷ verify rate | node 0 µs per tx | of which verifiers | p99 ms | round 0 % |',
+    '| pair | funded accounts | verify 2 workers /s (before / after) | committed tx/s | ÷ verify rate | node 0 µs per tx | of which verifiers | node 0 cores (tx/s × µs per tx) | p99 ms | round 0 % |',
   )
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const [i, pair] of pairs.entries()) {
     const order = pair.largeFirst ? [pair.large, pair.small] : [pair.small, pair.large]
     for (const r of order) {
       console.log(
-        `| ${i + 1} | ${fmt(r.accounts + r.extraAccounts)} | ${fmt(r.verifyBefore)} / ${fmt(r.verifyAfter)} | ${fmt(r.committedPerSecond)} | ${r.ratio.toFixed(3)} | ${cell(r.cpuPerTxMicros)} | ${cell(r.verifierPerTxMicros)} | ${cell(r.p99Ms)} | ${cell(r.round0Percent)} |`,
+        `| ${i + 1} | ${fmt(r.accounts + r.extraAccounts)} | ${fmt(r.verifyBefore)} / ${fmt(r.verifyAfter)} | ${fmt(r.committedPerSecond)} | ${r.ratio.toFixed(3)} | ${cell(r.cpuPerTxMicros)} | ${cell(r.verifierPerTxMicros)} | ${cores(r)} | ${cell(r.p99Ms)} | ${cell(r.round0Percent)} |`,
       )
     }
   }
