@@ -8,10 +8,10 @@
  * process (its tables are printed as it runs), with `--extra-accounts E` on the large side: E more
  * funded addresses in the genesis that never send. Then it prints every run, and every pair's
  * difference and the medians by each measure of bench/accounts-lib.ts: committed tx/s, tx/s ÷ the
- * 2-worker verify rate measured around the run (the issue's ceiling), node 0's CPU per tx, and
- * that CPU in verifications (÷ its verifier workers' CPU per tx: the host's speed during the run).
- * The runs table also shows the cores node 0 kept busy (tx/s × CPU per tx): steady from run to
- * run, so that its throughput follows its CPU per tx.
+ * 2-worker verify rate measured around the run (the issue's ceiling), tx/s ÷ the verify rate
+ * during the run (two cores ÷ node 0's verifier CPU per tx: the host's speed while the run went
+ * on), and node 0's CPU per tx. The runs table also shows the cores node 0 kept busy (tx/s × CPU
+ * per tx).
  *
  * Flags: --pairs N (3) | --txs N (40000) | --batch N (200) | --extra-accounts E (999000: 1 M with
  * the 1,000 sending accounts) | --seed N (1) | --limit P (20: the acceptance's per cent).
@@ -73,10 +73,7 @@ function signed(n: number | null): string {
   return n === null ? '-' : `${n >= 0 ? '+' : ''}${n.toFixed(1)} %`
 }
 
-/**
- * The cores node 0 kept busy: committed tx/s × its CPU per tx. When it is the same in every run
- * (about 1.6–1.7 of the two cores here), throughput is inversely proportional to the CPU per tx.
- */
+/** The cores node 0 kept busy: committed tx/s × its CPU per tx. */
 function cores(r: ClusterRunSummary): string {
   return r.cpuPerTxMicros === null
     ? '-'

@@ -13,6 +13,7 @@ import {
   type AccountsPair,
   type ClusterRunSummary,
   type MeasureComparison,
+  verifyRateInRun,
 } from '../../../bench/accounts-lib.ts'
 
 /** A run: `cpu` is node 0's CPU per tx and `verifier` its verifier workers' share (µs). */
@@ -63,13 +64,13 @@ describe('bench:accounts comparison', () => {
 
   it('gives each pair and the medians as large against small, in per cent', () => {
     const pairs = [
-      // −10 % by tx/s and by ratio (same verify rate); CPU 400 → 440 µs is +10 %, and with the
-      // same 200 µs of verification 2.0 → 2.2 verifications is +10 %.
+      // −10 % by tx/s and by ratio (same verify rate); CPU 400 → 440 µs is +10 %. One verification
+      // took 200 µs in both runs (10,000/s on two cores): −10 % against the rate in the run too.
       pair(run(0, 4000, 10_000, 400), run(999_000, 3600, 10_000, 440)),
-      // −25 % by tx/s, but the host's verify rate fell by a quarter too: 0 % by ratio. CPU 400 →
-      // 500 µs is +25 %, and so did one verification (200 → 250 µs): 2.0 verifications each, 0 %.
+      // −25 % by tx/s. The verify rate around the run fell by a quarter: 0 % by that ratio. During
+      // the run a verification took 200 → 250 µs (10,000 → 8,000/s): 0.4 → 0.375, −6.25 %.
       pair(run(0, 4000, 10_000, 400), run(999_000, 3000, 7_500, 500, 250), true),
-      // +5 % by tx/s and by ratio; CPU 400 → 380 is −5 %, 2.0 → 1.9 verifications −5 %.
+      // +5 % by tx/s and by both ratios; CPU 400 → 380 is −5 %.
       pair(run(0, 4000, 10_000, 400), run(999_000, 4200, 10_000, 380)),
     ]
     const c = compareAccountPairs(pairs, 20)
@@ -77,23 +78,30 @@ describe('bench:accounts comparison', () => {
     expect(rate.pairs).toEqual([-10, -25, 5])
     expect(rate.medians).toEqual([4000, 3600])
     expect(rate.percent).toBe(-10)
-    // The −25 % pair is beyond 20 % by tx/s, within it by every other measure.
+    // The −25 % pair is beyond 20 % by tx/s, within it by the ratios.
     expect(rate.pairsWithin).toBe(2)
-    const ratio = by(c, 'committed tx/s ÷')
-    expect(rounded(ratio.pairs)).toEqual([-10, 0, 5])
+    const around = by(c, 'committed tx/s ÷ verify rate (before')
+    expect(rounded(around.pairs)).toEqual([-10, 0, 5])
     // Ratios 0.4 each small; large 0.36, 0.4, 0.42.
-    expect(ratio.medians).toEqual([0.4, 0.4])
-    expect(ratio.percent).toBe(0)
-    expect(ratio.pairsWithin).toBe(3)
+    expect(around.medians).toEqual([0.4, 0.4])
+    expect(around.percent).toBe(0)
+    expect(around.pairsWithin).toBe(3)
+    const during = by(c, 'committed tx/s ÷ verify rate during')
+    expect(rounded(during.pairs)).toEqual([-10, -6.25, 5])
+    // Small 0.4 each; large 0.36, 0.375, 0.42.
+    expect(rounded(during.medians ?? [])).toEqual([0.4, 0.375])
+    expect(during.pairsWithin).toBe(3)
     const cpu = by(c, 'node 0 CPU per tx, µs')
     expect(cpu.pairs).toEqual([10, 25, -5])
     expect(cpu.medians).toEqual([400, 440])
     expect(cpu.percent).toBe(10)
     expect(cpu.pairsWithin).toBe(2)
-    const verifications = by(c, 'node 0 CPU per tx in verifications')
-    expect(rounded(verifications.pairs)).toEqual([10, 0, -5])
-    expect(verifications.medians).toEqual([2, 2])
-    expect(verifications.pairsWithin).toBe(3)
+  })
+
+  it('takes the verify rate during a run from two cores and its verifier CPU per tx', () => {
+    expect(verifyRateInRun(run(0, 4000, 10_000, 400, 250))).toBe(8000)
+    expect(verifyRateInRun(run(0, 4000, 10_000, 400, null))).toBeNull()
+    expect(verifyRateInRun(run(0, 4000, 10_000, 400, 0))).toBeNull()
   })
 
   it('counts a difference of exactly the limit as within it, and a faster large run too', () => {
@@ -122,7 +130,8 @@ describe('bench:accounts comparison', () => {
     expect(cpu.medians).toBeNull()
     expect(cpu.percent).toBeNull()
     expect(cpu.pairsWithin).toBe(1)
-    expect(by(c, 'node 0 CPU per tx in verifications').pairs).toEqual([null, null])
+    // The first pair's runs both measured their verifiers (200 µs), the second's small run did not.
+    expect(rounded(by(c, 'committed tx/s ÷ verify rate during').pairs)).toEqual([-10, null])
     expect(by(c, 'committed tx/s').percent).toBe(-10)
   })
 
