@@ -65,8 +65,8 @@ function runCluster(dir: string, index: number, extra: number): ClusterRunSummar
   return JSON.parse(readFileSync(json, 'utf8')) as ClusterRunSummary
 }
 
-function cell(n: number | null, digits = 0): string {
-  return n === null || !Number.isFinite(n) ? '-' : n.toFixed(digits)
+function cell(n: number | null): string {
+  return n === null || !Number.isFinite(n) ? '-' : n.toFixed(0)
 }
 
 function signed(n: number | null): string {
