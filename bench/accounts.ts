@@ -29,7 +29,7 @@ import {
   type MeasureComparison,
 } from './accounts-lib.ts'
 import { flag, numberFlag, removeDir } from './cluster-lib.ts'
-import { fmt, machineLine } from './harness.ts'
+import { cell, fmt, machineLine } from './harness.ts'
 
 const args = process.argv.slice(2)
 const count = (name: string, fallback: number): number => {
@@ -63,10 +63,6 @@ function runCluster(dir: string, index: number, extra: number): ClusterRunSummar
     throw new Error(`run ${index + 1} failed (${result.signal ?? `exit ${result.status}`})`)
   }
   return JSON.parse(readFileSync(json, 'utf8')) as ClusterRunSummary
-}
-
-function cell(n: number | null): string {
-  return n === null || !Number.isFinite(n) ? '-' : n.toFixed(0)
 }
 
 function signed(n: number | null): string {

@@ -54,7 +54,7 @@ import {
 } from './cluster-run.ts'
 import type { ClusterRunSummary } from './accounts-lib.ts'
 import { runBoundStep, signBoundLoad, type BoundStep } from './bound-lib.ts'
-import { fmt, machineLine } from './harness.ts'
+import { cell, fmt, machineLine } from './harness.ts'
 import {
   printAdmissions,
   printConsensusTimings,
@@ -112,10 +112,6 @@ const STEP_TIMEOUT_MS = 70_000
 const SUBMIT_MS = 30_000
 const VERIFY_JOBS = 4000
 const STEP_TXS_MAX = 40_000
-
-function cell(n: number, digits = 0): string {
-  return Number.isFinite(n) ? n.toFixed(digits) : '-'
-}
 
 function printSteps(stats: readonly StepStats[]): void {
   console.log('\n### Load steps\n')

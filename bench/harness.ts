@@ -47,6 +47,11 @@ export function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US')
 }
 
+/** A table cell: `n` with `digits` decimals, or `-` when it was not measured (null, NaN). */
+export function cell(n: number | null, digits = 0): string {
+  return n === null || !Number.isFinite(n) ? '-' : n.toFixed(digits)
+}
+
 /** Prints a two-column markdown table. */
 export function printTable(title: string, rows: readonly (readonly [string, string])[]): void {
   console.log(`\n### ${title}\n`)

@@ -274,13 +274,19 @@ function admissionCounters(registry: Registry, view: NodeMetricsView): void {
   labelledCounter(
     registry,
     { name: 'pointsnode_submissions_busy_total', help: busy, label: 'scope' },
-    () => ({ request: view.busyRefusals().requests, tx: view.busyRefusals().txs }),
+    () => {
+      const refused = view.busyRefusals()
+      return { request: refused.requests, tx: refused.txs }
+    },
   )
   const decoded = 'decoded-tx cache lookups: found decoded (hit), decoded now (miss)'
   labelledCounter(
     registry,
     { name: 'pointsnode_decoded_tx_cache_total', help: decoded, label: 'result' },
-    () => ({ hit: view.decodedTxs().hits, miss: view.decodedTxs().misses }),
+    () => {
+      const lookups = view.decodedTxs()
+      return { hit: lookups.hits, miss: lookups.misses }
+    },
   )
 }
 
