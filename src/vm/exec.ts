@@ -9,7 +9,7 @@ import { assert } from '../util/assert.ts'
 import { toHex } from '../util/bytes.ts'
 import { err, type Ok, type Result } from '../util/result.ts'
 import { HOLDER_KIND, keyStrings, keys, type HolderKind } from './keys.ts'
-import { NEVER_EXPIRES, RATE_ONE } from './limits.ts'
+import { NEVER_EXPIRES, RATE_ONE, SUPPLY_COUNTER_MAX } from './limits.ts'
 import { creditLots, creditLotsCapped, debitLots, totalOf, type Debit } from './lots.ts'
 import { keyString } from './memory-state.ts'
 import type { Overlay } from './overlay.ts'
@@ -96,6 +96,8 @@ export class Exec {
   /** Saves a point type. */
   savePointType(type: PointType): void {
     assert(type.burned <= type.issued, `burned > issued for ${type.symbol}`)
+    // `mint` refuses what would pass the bound, so the value always encodes.
+    assert(type.issued <= SUPPLY_COUNTER_MAX, `issued ${type.issued} of ${type.symbol} overflows`)
     this.state.write(POINT_TYPE_SCHEMA, keys.pointType(type.symbol), type)
   }
 
@@ -190,7 +192,7 @@ export class Exec {
   creditAccountCapped(address: Uint8Array, symbol: string, lots: readonly Lot[]): void {
     if (lots.length === 0) return
     const before = this.accountLots(address, symbol)
-    const after = creditLotsCapped(before, lots)
+    const after = creditLotsCapped(before, lots, this.ctx.time)
     assert(totalOf(after) <= AMOUNT_MAX, `balance of ${symbol} overflows in a block phase`)
     this.setAccountLots(address, symbol, before, after)
   }
@@ -204,6 +206,8 @@ export class Exec {
   /** Records a burn of `amount` of `type` held by `holder` and counts it in the type's supply. */
   burn(type: PointType, holder: Uint8Array, amount: bigint, details: BurnDetails): PointType {
     assert(amount > 0n, 'burn of nothing')
+    // Only minted points burn, so burned ≤ issued ≤ SUPPLY_COUNTER_MAX: `burned` needs no check.
+    assert(type.burned + amount <= type.issued, `burn of ${amount} ${type.symbol} exceeds issued`)
     const rate = this.rateOf(type.symbol) ?? 0n
     const universal = this.pointType(this.config.universalSymbol)
     assert(universal !== undefined, 'universal type missing')

@@ -26,6 +26,12 @@ export const GENESIS_BALANCES_MAX = 1_000_000
 export const EVENTS_PER_TX_MAX = 64
 /** Most attributes of one event. */
 export const EVENT_ATTRIBUTES_MAX = 16
+/**
+ * Largest value of a point type's running `issued` and `burned` counters (their u64 encoding).
+ * They only grow, so issue-and-redeem churn reaches it although the outstanding supply stays
+ * within AMOUNT_MAX: a mint past it fails with TX_AMOUNT_OVERFLOW.
+ */
+export const SUPPLY_COUNTER_MAX = (1n << 64n) - 1n
 /** Lot expiry of points that never expire (sorts after every real time). */
 export const NEVER_EXPIRES = (1n << 64n) - 1n
 /** The universal point type's rate to itself: 1.0 in RATE_DECIMALS fixed point. */

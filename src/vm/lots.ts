@@ -136,20 +136,39 @@ export function expiriesOf(lots: readonly Lot[]): bigint[] {
 /**
  * Like `creditLots`, but never fails: used by block phases (auction settlement, escrow returns),
  * which cannot reject. While more than LOTS_PER_HOLDER_MAX lots remain, the two earliest lots are
- * merged under the earlier expiry (the merged points expire sooner, never later).
+ * merged under the earlier expiry (the merged points expire sooner, never later), except that a
+ * due lot (expiresAt ≤ time) never merges with a live one, which would burn live points at once:
+ * when exactly one lot is due, the two earliest live lots are merged instead.
+ * Spec: docs/protocol/vm.md#lots-and-expiry.
  */
-export function creditLotsCapped(lots: readonly Lot[], incoming: readonly Lot[]): Lot[] {
+export function creditLotsCapped(
+  lots: readonly Lot[],
+  incoming: readonly Lot[],
+  time: bigint,
+): Lot[] {
   const merged = creditLots(lots, incoming)
   if (merged !== null) return merged
-  const all: Lot[] = []
-  for (const lot of lots) all.push(lot)
-  const combined = creditLotsUnbounded(all, incoming)
+  const combined = creditLotsUnbounded(lots, incoming)
+  // Lots ascend by expiry, so the due lots are the first `dueCount`.
+  let dueCount = 0
+  while (dueCount < combined.length && combined[dueCount]![0] <= time) dueCount++
   while (combined.length > LOTS_PER_HOLDER_MAX) {
-    const first = combined.shift()!
-    const second = combined.shift()!
-    combined.unshift([first[0], first[1] + second[1]])
+    // Two due lots, or two live lots: more than 256 lots leave at least one such pair.
+    const at = dueCount === 1 ? 1 : 0
+    const first = combined[at]!
+    const second = combined[at + 1]!
+    // Lots ascend: the second due means both are; the first live means both are.
+    const bothDue = second[0] <= time
+    const bothLive = first[0] > time
+    assert(bothDue || bothLive, `merging due lot ${first[0]} with live lot ${second[0]}`)
+    combined.splice(at, 2, [first[0], first[1] + second[1]])
+    if (at === 0 && dueCount > 0) dueCount--
   }
   assert(totalOf(combined) === totalOf(lots) + totalOf(incoming), 'capped credit conserves points')
+  assert(
+    availableAt(combined, time) === availableAt(lots, time) + availableAt(incoming, time),
+    'capped credit keeps live points live',
+  )
   return combined
 }
 

@@ -48,6 +48,7 @@ export function pruneTxIds(x: Exec): void {
 /**
  * Burns lots with `expiresAt ≤ block time`, earliest first (then by holder and type, the index
  * order), at most EXPIRY_BURNS_PER_BLOCK_MAX index entries per block; the rest carries over.
+ * An entry that an earlier burn of this phase removed is skipped when reached (see below).
  */
 export function burnExpired(x: Exec): number {
   const start = keys.raw(PREFIX.expiry)
@@ -55,6 +56,11 @@ export function burnExpired(x: Exec): number {
   const due = x.state.range(start, end, EXPIRY_BURNS_PER_BLOCK_MAX)
   for (const { key } of due) {
     assert(key.length === EXPIRY_KEY.length, 'expiry key length')
+    // `due` is read once, but a burn can remove later entries: an exhausted order burns its other
+    // due lots and ends, and returning its escrow to a full holder can merge two due lots
+    // (creditLotsCapped). The overlay says whether the entry still stands.
+    // Spec: docs/protocol/vm.md#block-order.
+    if (x.state.get(key) === undefined) continue
     const expiresAt = readU64(key, EXPIRY_KEY.time)
     assert(expiresAt <= x.ctx.time, 'only due lots are burned')
     const symbol = symbolFromKey(key, EXPIRY_KEY.symbol)
@@ -84,8 +90,8 @@ function burnAccountLot(x: Exec, address: Uint8Array, symbol: string, expiresAt:
 
 function burnEscrowLot(x: Exec, orderId: Uint8Array, expiresAt: bigint): void {
   const order = x.state.read(ORDER_SCHEMA, keys.order(orderId))
-  // The order ended earlier in this phase (see below), burning all of its due lots then.
-  if (order === undefined) return
+  // An order that ended earlier in this phase took its index entries with it (burnExpired skips).
+  assert(order !== undefined, 'expiry index points at a missing order')
   const symbol = order.side === 'sell' ? order.base : order.quote
   const type = x.pointType(symbol)
   assert(type !== undefined, `escrow of unknown type ${symbol}`)
@@ -99,8 +105,8 @@ function burnEscrowLot(x: Exec, orderId: Uint8Array, expiresAt: bigint): void {
     saveOrder(x, { ...order, escrow: kept, quantity }, order.escrow)
     return
   }
-  // Nothing tradable is left: burn the order's other due lots now (their index entries, later in
-  // this phase, find the order gone) and return only live lots to the owner.
+  // Nothing tradable is left: burn the order's other due lots now (the reindex below removes their
+  // entries, which this phase then skips) and return only live lots to the owner.
   const live = kept.filter((lot) => lot[0] > x.ctx.time)
   for (const lot of kept) if (lot[0] <= x.ctx.time) burnExpiry(x, type.symbol, order.owner, lot[1])
   x.reindex(HOLDER_KIND.order, orderId, symbol, order.escrow, live)

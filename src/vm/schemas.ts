@@ -30,7 +30,7 @@ import {
 } from '../core/limits.ts'
 import { encodeCanonical } from '../codec/canonical.ts'
 import { VALIDATOR_COUNT_MAX } from '../core/block.ts'
-import { LOTS_PER_HOLDER_MAX, NEVER_EXPIRES } from './limits.ts'
+import { LOTS_PER_HOLDER_MAX, NEVER_EXPIRES, SUPPLY_COUNTER_MAX } from './limits.ts'
 
 const address = bytes(20)
 const symbol = str(16, SYMBOL_PATTERN)
@@ -78,8 +78,8 @@ export const POINT_TYPE_SCHEMA = struct('pointType', {
   transferable: bool(),
   convertible: bool(),
   maxSupply: nullable(amount),
-  issued: bigint(0n, BIGINT_MAX),
-  burned: bigint(0n, BIGINT_MAX),
+  issued: bigint(0n, SUPPLY_COUNTER_MAX),
+  burned: bigint(0n, SUPPLY_COUNTER_MAX),
   createdHeight: height,
 })
 /** A holder's lots of one type. */

@@ -9,17 +9,31 @@ import { equalBytes } from '../util/bytes.ts'
 import { ok } from '../util/result.ts'
 import { OK_NULL, convertAmount, fail, type Exec } from './exec.ts'
 import { keys } from './keys.ts'
+import { SUPPLY_COUNTER_MAX } from './limits.ts'
 import { expiryFor } from './lots.ts'
 import { RATE_SCHEMA, VOUCHER_SCHEMA, ROLE_SCHEMA, type PointType } from './schemas.ts'
 import { activeEnterprise, isOperator, type TxMeta, type TxOutcome } from './tx-accounts.ts'
 
-/** Mints `amount` of `type` to `to` as one fresh lot; checks max supply and overflow. */
+/**
+ * Mints `amount` of `type` to `to` as one fresh lot; checks max supply and overflow of both the
+ * outstanding supply and the running `issued` counter. Every mint (issue, convert, genesis) goes
+ * through here. Spec: docs/protocol/vm.md#transactions.
+ */
 export function mint(x: Exec, type: PointType, to: Uint8Array, amount: bigint): TxOutcome {
+  assert(amount > 0n, `mint of ${amount}`)
   const outstanding = type.issued - type.burned
   if (type.maxSupply !== null && outstanding + amount > type.maxSupply) {
     return fail('TX_MAX_SUPPLY', `outstanding ${outstanding} + ${amount} > max ${type.maxSupply}`)
   }
   if (outstanding + amount > AMOUNT_MAX) return fail('TX_AMOUNT_OVERFLOW', 'supply overflows')
+  // `issued` only grows: issue-and-redeem churn can reach its encoding bound while the outstanding
+  // supply stays small. Refused here, it is a failed receipt; past here, an unencodable block.
+  if (type.issued + amount > SUPPLY_COUNTER_MAX) {
+    return fail(
+      'TX_AMOUNT_OVERFLOW',
+      `issued ${type.issued} + ${amount} > ${SUPPLY_COUNTER_MAX} for ${type.symbol}`,
+    )
+  }
   const credited = x.creditAccount(to, type.symbol, [
     [expiryFor(x.ctx.time, type.expirySeconds), amount],
   ])

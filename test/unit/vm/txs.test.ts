@@ -8,7 +8,10 @@
 import { describe, expect, it } from 'vitest'
 import type { SignedTx } from '../../../src/codec/tx.ts'
 import { toHex } from '../../../src/util/bytes.ts'
+import { AMOUNT_MAX } from '../../../src/core/limits.ts'
 import {
+  SUPPLY_COUNTER_MAX,
+  checkTx,
   readBalance,
   readPointType,
   peekPointType,
@@ -16,7 +19,7 @@ import {
   readOrder,
   readMarket,
 } from '../../../src/vm/index.ts'
-import { K, TestChain, digest, tx } from '../../support/vm.ts'
+import { CHAIN, K, TestChain, digest, testGenesis, tx } from '../../support/vm.ts'
 import { expectFailure } from '../../support/vm-expect.ts'
 
 function expectOk(chain: TestChain, txs: SignedTx[]): ReturnType<TestChain['block']> {
@@ -468,6 +471,69 @@ describe('supply limits', () => {
     expectFailure(
       chain,
       tx('points.issue', K.acme, issueBody(K.bob.address, 1n, 'one-more')),
+      'TX_AMOUNT_OVERFLOW',
+    )
+  })
+  it('rejects a mint that would push the running issued counter past its u64 bound', () => {
+    // Issue-and-redeem churn: the outstanding supply never exceeds AMOUNT_MAX, but `issued` only
+    // grows, to 2 × AMOUNT_MAX = SUPPLY_COUNTER_MAX − 1 after two rounds.
+    const chain = new TestChain(testGenesis({ balances: [] }))
+    const redeem = (n: number) =>
+      tx('points.redeem', K.acme, {
+        pointType: 'ACME',
+        amount: AMOUNT_MAX,
+        acceptor: K.shop.address,
+        orderRef: `churn-${n}`,
+      })
+    for (const n of [0, 1]) {
+      const issue = tx('points.issue', K.acme, issueBody(K.acme.address, AMOUNT_MAX, `churn-${n}`))
+      expectOk(chain, [issue, redeem(n)])
+    }
+    expect(readPointType(chain.state, 'ACME')).toMatchObject({
+      issued: SUPPLY_COUNTER_MAX - 1n,
+      burned: SUPPLY_COUNTER_MAX - 1n,
+    })
+    const two = tx('points.issue', K.acme, issueBody(K.bob.address, 2n, 'two'))
+    // A failed receipt, not a block that cannot be encoded; the mempool's dry run refuses it too.
+    expectFailure(chain, two, 'TX_AMOUNT_OVERFLOW')
+    const ctx = { chainId: CHAIN, height: chain.height + 1, time: chain.time + 1000n }
+    const dry = checkTx(chain.state, ctx, two)
+    expect(dry.ok ? 'ok' : dry.error.code).toBe('TX_AMOUNT_OVERFLOW')
+    expectOk(chain, [tx('points.issue', K.acme, issueBody(K.bob.address, 1n, 'one'))])
+    expect(readPointType(chain.state, 'ACME')!.issued).toBe(SUPPLY_COUNTER_MAX)
+    expectFailure(
+      chain,
+      tx('points.issue', K.acme, issueBody(K.bob.address, 1n, 'one-more')),
+      'TX_AMOUNT_OVERFLOW',
+    )
+  })
+  it('rejects a conversion whose minted target would push its issued counter past the bound', () => {
+    const chain = new TestChain(testGenesis({ balances: [] }))
+    for (const n of [0, 1]) {
+      expectOk(chain, [
+        tx('points.issue', K.op1, issueBody(K.alice.address, AMOUNT_MAX, `uni-${n}`, 'UNI')),
+        tx('points.redeem', K.alice, {
+          pointType: 'UNI',
+          amount: AMOUNT_MAX,
+          acceptor: K.shop.address,
+          orderRef: `uni-${n}`,
+        }),
+      ])
+    }
+    expectOk(chain, [
+      tx('points.issue', K.acme, issueBody(K.alice.address, 10n, 'acme')),
+      tx('rate.set', K.oracle, { pointType: 'ACME', rate: 1_000_000_000n, sourceRef: 's' }),
+    ])
+    // 1 ACME = 100 UNI minor units, but only 1 more fits the UNI counter. The failed receipt also
+    // rolls back the burn of the ACME source (expectFailure compares the write sets).
+    expectFailure(
+      chain,
+      tx('points.convert', K.alice, {
+        fromType: 'ACME',
+        toType: 'UNI',
+        amount: 1n,
+        minReceive: 0n,
+      }),
       'TX_AMOUNT_OVERFLOW',
     )
   })
