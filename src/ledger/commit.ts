@@ -2,7 +2,10 @@
  * Validation and batch assembly of one block commit. Spec: docs/protocol/storage.md#commit-batch.
  *
  * Inputs come from this node's own consensus and VM, so a violation is a bug: every check is an
- * assertion, made before anything is written.
+ * assertion, made before anything is written. What the block itself carries is only as trustworthy
+ * as consensus and the VM make it: a tx id may occur twice in one block or again after an earlier
+ * block (a valid block; the VM gives the later occurrence a failed receipt, docs/protocol/vm.md).
+ * That is stored, not asserted: the tx index keeps the first location (`firstTxOccurrences`).
  */
 import { encodeCanonicalView } from '../codec/canonical.ts'
 import { merkleRoot } from '../codec/merkle.ts'
@@ -19,13 +22,14 @@ import type { BurnRecord } from '../core/records.ts'
 import { STATE_KEY_BYTES_MAX, STATE_VALUE_BYTES_MAX, type WriteSet } from '../core/state.ts'
 import { assert } from '../util/assert.ts'
 import { compareBytes, equalBytes, toHex } from '../util/bytes.ts'
-import { INDEX_NAMES } from './indexes.ts'
+import { decodeStored, INDEX_NAMES } from './indexes.ts'
 import {
   blockHashKey,
   blockKey,
   certificateKey,
   headKey,
   indexHeadKey,
+  readU32,
   receiptsKey,
   stateKey,
   txKey,
@@ -33,7 +37,7 @@ import {
   validatorSetKey,
 } from './keys.ts'
 import type { KvOp } from './kv.ts'
-import type { IndexEntries } from './records.ts'
+import type { HistoryRecord, IndexEntries } from './records.ts'
 import {
   blockHashOf,
   HEAD_SCHEMA,
@@ -176,12 +180,77 @@ function decodeTxIds(block: Block): Uint8Array[] {
   })
 }
 
-/** The batch operations of the block itself, its txs, state changes, index heads and head. */
+/**
+ * For each tx of a block at `height`, whether it is the first committed occurrence of its id: true
+ * unless `stored[i]` (the `t ‖ txId` value read before the commit) names an earlier block or the
+ * same id occurs earlier in this block. Spec: docs/protocol/storage.md#commit-batch.
+ * @throws {AssertionError} when a stored location is not below `height`.
+ * @throws {NodeError} `LEDGER_CORRUPT` when a stored location does not decode.
+ */
+export function firstTxOccurrences(
+  txIds: readonly Uint8Array[],
+  stored: readonly (Uint8Array | undefined)[],
+  height: number,
+): boolean[] {
+  assert(
+    stored.length === txIds.length,
+    `${stored.length} stored locations for ${txIds.length} txs`,
+  )
+  // Bucketed by the id's first four bytes (ids are hashes), compared byte by byte within a bucket:
+  // no string is allocated per tx (see `assertUniqueKeys`).
+  const firstByBucket = new Map<number, number[]>()
+  return txIds.map((txId, i) => {
+    assert(txId.length === 32, `tx ${i}: id of ${txId.length} bytes`)
+    const value = stored[i]
+    if (value !== undefined) {
+      // Pair assertion: what an earlier commit wrote reads back as a location below this block.
+      const [at] = decodeStored(TX_LOCATION_SCHEMA, value, 'tx location')
+      assert(at < height, `tx ${i} is stored at height ${at}, not below block ${height}`)
+      return false
+    }
+    const bucket = readU32(txId, 0)
+    const earlier = firstByBucket.get(bucket)
+    if (earlier === undefined) {
+      firstByBucket.set(bucket, [i])
+      return true
+    }
+    if (earlier.some((j) => equalBytes(txIds[j]!, txId))) return false
+    earlier.push(i)
+    return true
+  })
+}
+
+/**
+ * The history records of the txs that are the first occurrence of their id (`first`): a later
+ * occurrence is not listed again, so every history entry names the location `t ‖ txId` holds.
+ * @throws {AssertionError} when a record's tx id is not the id of the tx at its index.
+ */
+export function firstOccurrenceHistory(
+  history: readonly HistoryRecord[],
+  txIds: readonly Uint8Array[],
+  first: readonly boolean[],
+): HistoryRecord[] {
+  assert(first.length === txIds.length, `${first.length} flags for ${txIds.length} txs`)
+  return history.filter((record, i) => {
+    const txId = txIds[record.index]
+    assert(txId !== undefined, `history ${i}: tx index ${record.index} of ${txIds.length}`)
+    assert(equalBytes(record.txId, txId), `history ${i}: tx id differs from tx ${record.index}`)
+    return first[record.index] === true
+  })
+}
+
+/**
+ * The batch operations of the block itself, its txs, state changes, index heads and head. A tx gets
+ * a `t ‖ txId` location only when it is the first occurrence of its id (`first`, from
+ * `firstTxOccurrences`); a later occurrence stays in the block with its receipt.
+ */
 export function coreOps(
   input: CommitInput,
   blockHash: Uint8Array,
   txIds: readonly Uint8Array[],
+  first: readonly boolean[],
 ): KvOp[] {
+  assert(first.length === txIds.length, `${first.length} flags for ${txIds.length} txs`)
   const height = input.block.header.height
   const ops: KvOp[] = [
     { type: 'put', key: blockKey(height), value: encodeCanonicalView(BLOCK_SCHEMA, input.block) },
@@ -197,6 +266,7 @@ export function coreOps(
     ops.push({ type: 'put', key: receiptsKey(height), value })
   }
   txIds.forEach((txId, index) => {
+    if (!first[index]) return
     const value = encodeCanonicalView(TX_LOCATION_SCHEMA, [height, index])
     ops.push({ type: 'put', key: txKey(txId), value })
   })

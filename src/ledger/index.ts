@@ -16,7 +16,13 @@ export * from './kv.ts'
 export { MemoryKvStore } from './kv-memory.ts'
 export { LevelKvStore, openLevelKvStore } from './kv-level.ts'
 export * from './records.ts'
-export { Ledger, type GenesisInput, type LedgerOptions, type TxInclusion } from './ledger.ts'
+export {
+  Ledger,
+  type GenesisInput,
+  type LedgerOptions,
+  type LedgerWarning,
+  type TxInclusion,
+} from './ledger.ts'
 export type { CommitInput, ValidatorSetEntry } from './commit.ts'
 export { LedgerQueries, SETTLEMENT_BURNS_MAX, type QueryResult } from './queries.ts'
 export {

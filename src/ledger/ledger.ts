@@ -21,6 +21,8 @@ import { equalBytes } from '../util/bytes.ts'
 import { NodeError } from '../util/errors.ts'
 import {
   coreOps,
+  firstOccurrenceHistory,
+  firstTxOccurrences,
   headOps,
   validateCommit,
   assertWriteSet,
@@ -64,15 +66,39 @@ export interface LedgerOptions {
    * refused at start-up (see witness.ts). Omitted: no such check.
    */
   readonly witness?: CommitWitness
+  /**
+   * Told about what `open` accepted but an operator should know (the node logs it as a warning).
+   * Omitted: not reported.
+   */
+  readonly onWarning?: (warning: LedgerWarning) => void
+}
+
+/** Something `Ledger.open` accepted but reports. Spec: docs/protocol/storage.md#integrity-check. */
+export interface LedgerWarning {
+  /** `LEDGER_WITNESS_EMPTY`: the witness file has no bytes (power loss); checked as no witness. */
+  readonly code: 'LEDGER_WITNESS_EMPTY'
+  readonly message: string
 }
 
 /**
  * Compares the store's head with the witness.
  * @throws {NodeError} `LEDGER_TAIL_LOST` when the store is behind the witness or differs at its height.
  */
-async function checkWitness(head: LedgerHead | null, witness: CommitWitness): Promise<void> {
+async function checkWitness(
+  head: LedgerHead | null,
+  witness: CommitWitness,
+  onWarning: LedgerOptions['onWarning'],
+): Promise<void> {
   const seen = await witness.load()
   if (seen === null) return
+  if (seen === 'empty') {
+    // A stale witness is accepted after a power loss (ADR 0040); an empty one is the stalest.
+    const code = 'LEDGER_WITNESS_EMPTY'
+    const height = head?.height ?? -1
+    const message = `${code}: the commit witness is empty (lost in a power loss?); store head ${height} is not checked against it, the next commit rewrites it`
+    onWarning?.({ code, message })
+    return
+  }
   const height = head?.height ?? -1
   const code = 'LEDGER_TAIL_LOST'
   if (height < seen.height) {
@@ -125,7 +151,7 @@ export class Ledger extends LedgerQueries {
    */
   static async open(kv: KvStore, options: LedgerOptions): Promise<Ledger> {
     const report = await checkLedgerIntegrity(kv, options.computeStateRoot)
-    if (options.witness) await checkWitness(report.head, options.witness)
+    if (options.witness) await checkWitness(report.head, options.witness, options.onWarning)
     return new Ledger(kv, report.head, options.witness ?? null)
   }
 
@@ -213,7 +239,9 @@ export class Ledger extends LedgerQueries {
 
   /**
    * Commits one block: block, certificate, receipts, tx locations, state changes, burns, every index
-   * and the new head in ONE atomic batch with `sync: true`.
+   * and the new head in ONE atomic batch with `sync: true`. A tx id that is already committed, or
+   * occurs earlier in the block, is stored with its block but keeps its first location.
+   * Spec: docs/protocol/storage.md#commit-batch.
    * @throws {AssertionError} when the input is inconsistent with itself or the head.
    * @throws {NodeError} `LEDGER_KV_WRITE` when the store fails (the ledger then refuses further commits).
    */
@@ -222,15 +250,16 @@ export class Ledger extends LedgerQueries {
       const head = this.#head
       assert(head !== null, 'commitBlock before genesis')
       const { blockHash, txIds } = validateCommit(input, head)
-      const existing = await this.kv.getMany(txIds.map(txKey))
-      existing.forEach((v, i) => {
-        assert(v === undefined, `block tx ${i} is already committed`)
-      })
-      const ops = coreOps(input, blockHash, txIds)
-      ops.push(...burnOps(input.burns), ...recordOps(input.indexEntries))
+      const height = input.block.header.height
+      // A tx id committed before, or earlier in this block, is valid content (the VM gave it a
+      // failed receipt): the block is stored whole, the index keeps the first location.
+      const stored = await this.kv.getMany(txIds.map(txKey))
+      const first = firstTxOccurrences(txIds, stored, height)
+      const ops = coreOps(input, blockHash, txIds, first)
+      const history = firstOccurrenceHistory(input.indexEntries.history, txIds, first)
+      ops.push(...burnOps(input.burns), ...recordOps({ ...input.indexEntries, history }))
       ops.push(...validatorSetOps(input.validatorSets ?? []))
       ops.push(...(await statsOps(this.kv, input.indexEntries.stats)))
-      const height = input.block.header.height
       const stateRoot = input.block.header.stateRoot
       return this.#writeHead(ops, { version: 1, height, blockHash, stateRoot })
     })
@@ -276,7 +305,10 @@ export class Ledger extends LedgerQueries {
     return decodeOrCorrupt(RECEIPTS_SCHEMA, value, RECEIPTS_BYTES_MAX, code, `receipts ${height}`)
   }
 
-  /** Where tx `txId` was committed: `(height, index)`, or undefined. */
+  /**
+   * Where tx `txId` was first committed: `(height, index)`, or undefined. A later occurrence of the
+   * same id (failed receipt) is not indexed.
+   */
   async loadTxLocation(txId: Uint8Array): Promise<{ height: number; index: number } | undefined> {
     if (txId.length !== 32) return undefined
     const value = await this.kv.get(txKey(txId))

@@ -5,10 +5,13 @@
  * LevelDB silently drops a damaged tail of its write-ahead log when it opens (classic-level has no
  * `paranoid_checks` option), which would restart the node at an earlier, consistent but shorter
  * ledger. The witness, written after every synced commit, lets start-up detect that and refuse.
- * It is written by rename (never torn) and not fsynced: after a power loss it can only be older
- * than the store, which the check accepts.
+ * It is written to a temporary file, fsynced, then renamed over the witness (never torn). The
+ * rename itself is not made durable (no directory fsync): after a power loss the witness can only
+ * be older than the store, which the check accepts. A zero-length witness (what a rename of a file
+ * whose data never reached the disk leaves on XFS or ext4, e.g. one written before the fsync was
+ * added) is read as no record and reported (ADR 0040 addendum).
  */
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { open, readFile, rename } from 'node:fs/promises'
 import { fromHex, isHex, toHex } from '../util/bytes.ts'
 import { NodeError } from '../util/errors.ts'
 
@@ -20,8 +23,11 @@ export interface WitnessRecord {
 
 /** Where the ledger records its commits outside the database. */
 export interface CommitWitness {
-  /** The recorded commit, or null when none was recorded yet. */
-  load(): Promise<WitnessRecord | null>
+  /**
+   * The recorded commit; null when none was recorded yet; `'empty'` when the record exists but holds
+   * no bytes (lost with a power loss): the ledger treats it as no record and warns.
+   */
+  load(): Promise<WitnessRecord | 'empty' | null>
   /** Records a commit (after its batch is durable). */
   save(record: WitnessRecord): Promise<void>
 }
@@ -37,9 +43,9 @@ export class FileCommitWitness implements CommitWitness {
 
   /**
    * {@inheritDoc CommitWitness.load}
-   * @throws {NodeError} `LEDGER_WITNESS_CORRUPT` when the file exists but does not parse.
+   * @throws {NodeError} `LEDGER_WITNESS_CORRUPT` when the file is not empty and does not parse.
    */
-  async load(): Promise<WitnessRecord | null> {
+  async load(): Promise<WitnessRecord | 'empty' | null> {
     let text: string
     try {
       text = await readFile(this.#path, 'utf8')
@@ -47,6 +53,8 @@ export class FileCommitWitness implements CommitWitness {
       if ((cause as { code?: unknown }).code === 'ENOENT') return null
       throw new NodeError('LEDGER_WITNESS_READ', `cannot read ${this.#path}`, { cause })
     }
+    // Only a file of no bytes at all: partial or garbled contents stay LEDGER_WITNESS_CORRUPT.
+    if (text.length === 0) return 'empty'
     const match = /^(\d{1,10}) ([0-9a-f]{64})\n$/.exec(text)
     const height = match ? Number(match[1]) : NaN
     if (!match || !isHex(match[2]!) || !Number.isInteger(height) || height > 0xffff_ffff) {
@@ -58,11 +66,22 @@ export class FileCommitWitness implements CommitWitness {
     return { height, blockHash: fromHex(match[2]!) }
   }
 
-  /** {@inheritDoc CommitWitness.save} */
+  /**
+   * {@inheritDoc CommitWitness.save}
+   * @throws {NodeError} `LEDGER_WITNESS_WRITE` when the file cannot be written, synced or renamed.
+   */
   async save(record: WitnessRecord): Promise<void> {
     const temp = `${this.#path}.tmp`
     try {
-      await writeFile(temp, `${record.height} ${toHex(record.blockHash)}\n`)
+      const file = await open(temp, 'w')
+      try {
+        await file.writeFile(`${record.height} ${toHex(record.blockHash)}\n`)
+        // The data must be on disk before the rename can be: otherwise a power loss can leave the
+        // new name on an empty file (XFS; ext4 with noauto_da_alloc or data=writeback).
+        await file.sync()
+      } finally {
+        await file.close()
+      }
       await rename(temp, this.#path)
     } catch (cause) {
       throw new NodeError('LEDGER_WITNESS_WRITE', `cannot write ${this.#path}`, { cause })

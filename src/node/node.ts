@@ -351,6 +351,9 @@ async function openStores(options: RunOptions, genesis: Genesis): Promise<Opened
     const ledger = await Ledger.open(kv, {
       computeStateRoot: loader.computeStateRoot,
       witness: new FileCommitWitness(join(dataDir, 'ledger.witness')),
+      onWarning: (warning) => {
+        options.log.warn({ code: warning.code }, warning.message)
+      },
     })
     const restored =
       known === null

@@ -5,9 +5,10 @@
  * block, corrupt a state value, point the head past the data, ...) or by truncating LevelDB's log
  * file, then reopen and check the error code and message. For the log truncation LevelDB may drop
  * the damaged tail: then the store must be consistent at an earlier head whose state equals the
- * replay of the chain up to that head.
+ * replay of the chain up to that head. The commit witness is tampered with too (behind, different,
+ * empty as a power loss can leave it, garbled).
  */
-import { mkdtemp, readdir, rm, stat, truncate } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -22,7 +23,7 @@ import {
 } from '../../../src/ledger/keys.ts'
 import { openLevelKvStore } from '../../../src/ledger/kv-level.ts'
 import type { KvOp, KvStore } from '../../../src/ledger/kv.ts'
-import { Ledger } from '../../../src/ledger/ledger.ts'
+import { Ledger, type LedgerWarning } from '../../../src/ledger/ledger.ts'
 import { FileCommitWitness } from '../../../src/ledger/witness.ts'
 import { HEAD_SCHEMA, INDEX_HEAD_SCHEMA } from '../../../src/ledger/stored.ts'
 import { toHex } from '../../../src/util/bytes.ts'
@@ -267,5 +268,44 @@ describe('start-up integrity check', () => {
       /block 6 differs from the committed one/,
     )
     await kv.close()
+  })
+
+  it('accepts an empty witness (power loss) as no record, warns, and rewrites it on commit', async () => {
+    const { path } = await buildStore()
+    // What a rename can leave when the file's data never reached the disk (XFS; ext4 with
+    // noauto_da_alloc): the name, no bytes.
+    await truncate(`${path}.witness`, 0)
+    const witness = new FileCommitWitness(`${path}.witness`)
+    expect(await witness.load()).toBe('empty')
+    const warnings: LedgerWarning[] = []
+    const onWarning = (w: LedgerWarning): void => {
+      warnings.push(w)
+    }
+    const ledger = await Ledger.open(await openLevelKvStore(path), {
+      ...options,
+      witness,
+      onWarning,
+    })
+    expect(ledger.head?.height).toBe(BLOCKS)
+    expect(warnings.map((w) => w.code)).toEqual(['LEDGER_WITNESS_EMPTY'])
+    expect(warnings[0]!.message).toMatch(/^LEDGER_WITNESS_EMPTY: .*store head 6 is not checked/)
+    const chain = new TestChain('integrity')
+    for (let h = 1; h <= BLOCKS; h++) chain.next(4)
+    await ledger.commitBlock(chain.next(4))
+    expect(await witness.load()).toEqual({ height: BLOCKS + 1, blockHash: chain.parentHash })
+    await ledger.close()
+  })
+
+  it('still refuses a witness that has bytes but does not parse', async () => {
+    const { path } = await buildStore()
+    const witness = new FileCommitWitness(`${path}.witness`)
+    for (const text of ['6 ab', '\n', 'x'.repeat(80)]) {
+      await writeFile(`${path}.witness`, text)
+      const kv = await openLevelKvStore(path)
+      await expect(Ledger.open(kv, { ...options, witness }), JSON.stringify(text)).rejects.toThrow(
+        /^LEDGER_WITNESS_CORRUPT: .* does not parse/,
+      )
+      await kv.close()
+    }
   })
 })
