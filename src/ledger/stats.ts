@@ -6,19 +6,27 @@
  * (commits are serialised, so the read-modify-write cannot race with another commit).
  */
 import { encodeCanonical } from '../codec/canonical.ts'
+import { BIGINT_MAX } from '../codec/schema.ts'
 import { assert } from '../util/assert.ts'
 import { compareBytes } from '../util/bytes.ts'
 import { dayOf, decodeStored, statsKey } from './indexes.ts'
 import type { KvOp, KvStore } from './kv.ts'
 import { STATS_COUNTERS, STATS_DAY_SCHEMA, type StatsDay, type StatsDelta } from './records.ts'
 
-/** Adds the counters of `delta` to `total`. */
+/**
+ * Adds the counters of `delta` to `total`, each saturating at `BIGINT_MAX` (2^64 − 1, the largest
+ * the stored record holds): an enterprise with several point types, or points traded back and
+ * forth, can pass it within a day, and a statistic must never stop a commit.
+ */
 export function addStats(
   total: StatsDay,
   delta: Pick<StatsDelta, (typeof STATS_COUNTERS)[number]>,
 ): StatsDay {
   const out = { ...total }
-  for (const counter of STATS_COUNTERS) out[counter] = total[counter] + delta[counter]
+  for (const counter of STATS_COUNTERS) {
+    const sum = total[counter] + delta[counter]
+    out[counter] = sum > BIGINT_MAX ? BIGINT_MAX : sum
+  }
   return out
 }
 

@@ -75,7 +75,7 @@ function statsOf(
   const byEnterprise = new Map<string, StatsDelta>()
   const bump = (
     enterprise: Uint8Array,
-    field: 'issued' | 'redeemed' | 'converted' | 'expired',
+    field: 'issued' | 'redeemed' | 'converted' | 'expired' | 'exchanged',
     amount: bigint,
   ): void => {
     const id = toHex(enterprise)
@@ -91,6 +91,13 @@ function statsOf(
           ? 'converted'
           : 'expired'
     bump(burn.issuer, field, burn.amount)
+  }
+  // Auction trades: each issuer's own points that changed hands (base units for the base type's
+  // issuer, quote units for the quote type's), in market order.
+  for (const auction of execution.result.auctions) {
+    if (auction.volume === 0n) continue
+    bump(auction.baseIssuer, 'exchanged', auction.volume)
+    bump(auction.quoteIssuer, 'exchanged', auction.quoteVolume)
   }
   // Sorted by enterprise address so the order never depends on Map insertion.
   return [...byEnterprise.entries()]

@@ -170,8 +170,13 @@ function auctionMarket(x: Exec, market: Market): MarketAuction {
   }
   const result = clearCallAuction(input, market.lastPrice, market.referencePrice)
   const id = marketId(market.base, market.quote)
+  const base = x.pointType(market.base)
+  const quote = x.pointType(market.quote)
+  assert(base !== undefined && quote !== undefined, `market ${id} trades a missing point type`)
+  const issuers = { baseIssuer: base.issuer, quoteIssuer: quote.issuer }
   if (result.price === null || result.volume === 0n) {
-    return { market: id, price: null, volume: 0n, quoteVolume: 0n, orders: input.length, filled: 0 }
+    const orders = input.length
+    return { market: id, price: null, volume: 0n, quoteVolume: 0n, orders, filled: 0, ...issuers }
   }
   const quoteVolume = settle(x, market, result.price, result.fills, byId, input)
   const after = x.state.read(MARKET_SCHEMA, keys.market(market.base, market.quote))
@@ -194,6 +199,7 @@ function auctionMarket(x: Exec, market: Market): MarketAuction {
     orders: input.length,
     // In input order: a count over the array, not over the fills map.
     filled: input.filter((o) => (result.fills.get(o.id) ?? 0n) > 0n).length,
+    ...issuers,
   }
 }
 

@@ -116,6 +116,9 @@ export interface MarketAuction {
   readonly orders: number
   /** Of those, the orders that traded, fully or in part. */
   readonly filled: number
+  /** The issuers of the base and the quote point type (the enterprises whose points changed hands). */
+  readonly baseIssuer: Uint8Array
+  readonly quoteIssuer: Uint8Array
 }
 
 /** Everything executing one block yields. */

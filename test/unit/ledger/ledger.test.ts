@@ -248,6 +248,35 @@ describe('Ledger commits and loads', () => {
     ).toEqual([...byDay.entries()])
   })
 
+  it('saturates a day total at 2^64 − 1 instead of refusing the commit', async () => {
+    const chain = new TestChain('stats-max', 60_000n) // one block per minute: one day
+    const ledger = await freshLedger(new MemoryKvStore())
+    const enterprise = new Uint8Array(20).fill(7)
+    const amountMax = (1n << 63n) - 1n // the most one delta counter holds
+    for (let h = 1; h <= 3; h++) {
+      const delta = { enterprise, issued: 1n, redeemed: 0n, converted: 0n, expired: 0n }
+      const input = chain.next(1, {
+        indexEntries: (_height, time) => ({
+          history: [],
+          issuances: [],
+          rates: [],
+          auctions: [],
+          // Two deltas of one block, as for two point types of one issuer.
+          stats: [
+            { ...delta, time, exchanged: amountMax },
+            { ...delta, time, exchanged: amountMax },
+          ],
+        }),
+      })
+      await ledger.commitBlock(input)
+    }
+    expect(ledger.head?.height).toBe(3)
+    const page = await ledger.queryEnterpriseStats(enterprise, 0, 0xffff_ffff, { limit: 10 })
+    expect(page.ok && page.value.items.map((d) => [d.issued, d.exchanged])).toEqual([
+      [6n, (1n << 64n) - 1n],
+    ])
+  })
+
   it('rejects bad query arguments and foreign cursors as results, not exceptions', async () => {
     const ledger = await freshLedger(new MemoryKvStore())
     const address = new Uint8Array(20)

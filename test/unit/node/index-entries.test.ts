@@ -1,7 +1,8 @@
 /**
  * Goal: the account-history index records each tx once per address it concerns: the signer, and a
  * counterparty unless it is the signer (a transfer to oneself is one record); issuance and rate
- * records name the signer's address; a failed tx gets history but no issuance.
+ * records name the signer's address; a failed tx gets history but no issuance; an auction that
+ * traded counts as exchanged for the issuers of both its point types.
  * Method: signed sample txs from fixed test keys, put into the execution shape the node commits;
  * expected addresses are the test keys' own (derived by the fixtures, not by the index code).
  */
@@ -16,6 +17,7 @@ import { sampleTx, testKey } from '../../support/fixtures.ts'
 
 const alice = testKey('alice')
 const acme = testKey('acme')
+const beta = testKey('beta')
 
 function executionOf(txs: readonly Tx[], ok: readonly boolean[]): ChainExecution {
   const signed = txs.map((tx) => signTx(tx, alice.secretKey))
@@ -56,5 +58,37 @@ describe('deriveIndexEntries', () => {
     expect(entries.rates.map((r) => toHex(r.oracle))).toEqual([toHex(alice.address)])
     // History covers every tx of the block, failed ones too.
     expect(new Set(entries.history.map((r) => r.index))).toEqual(new Set([0, 1, 2]))
+  })
+
+  it('counts what traded in auctions as exchanged, for the base and the quote issuer', () => {
+    const auction = (market: string, volume: bigint, quoteVolume: bigint, base = acme) => ({
+      market,
+      price: volume === 0n ? null : 2n,
+      volume,
+      quoteVolume,
+      orders: 2,
+      filled: volume === 0n ? 0 : 2,
+      baseIssuer: base.address,
+      quoteIssuer: beta.address,
+    })
+    const execution = {
+      txs: [],
+      result: {
+        receipts: [],
+        burns: [],
+        // ACME/BETA traded; ACME/B2 took part but did not trade; B3/BETA is beta's on both sides.
+        auctions: [
+          auction('ACME/BETA', 100n, 250n),
+          auction('ACME/B2', 0n, 0n),
+          auction('B3/BETA', 7n, 3n, beta),
+        ],
+      },
+    } as unknown as ChainExecution
+    const stats = deriveIndexEntries(header, execution).stats
+    const exchanged = stats.map((s) => `${toHex(s.enterprise)}:${s.exchanged}`).sort()
+    expect(exchanged).toEqual(
+      [`${toHex(acme.address)}:100`, `${toHex(beta.address)}:${250 + 7 + 3}`].sort(),
+    )
+    expect(stats.every((s) => s.issued === 0n && s.time === header.time)).toBe(true)
   })
 })

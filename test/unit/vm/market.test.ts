@@ -68,8 +68,18 @@ describe('auction settlement', () => {
     // Pairs: (bob, alice, 20) → floor(20 × 150 / 100) = 30; (carol, alice, 10) → 15.
     const r = chain.block([sell, bob, carol])
     expect(r.receipts.every((x) => x.ok)).toBe(true)
+    // The issuers: ACME's is acme, the universal type's the first operator (the platform).
     expect(r.auctions).toEqual([
-      { market: 'ACME/UNI', price: 150n, volume: 30n, quoteVolume: 45n, orders: 3, filled: 3 },
+      {
+        market: 'ACME/UNI',
+        price: 150n,
+        volume: 30n,
+        quoteVolume: 45n,
+        orders: 3,
+        filled: 3,
+        baseIssuer: K.acme.address,
+        quoteIssuer: K.op1.address,
+      },
     ])
     expect(readBalance(chain.state, K.alice.address, 'UNI')).toBe(5_045n)
     expect(readBalance(chain.state, K.alice.address, 'ACME')).toBe(970n)
@@ -109,7 +119,16 @@ describe('auction settlement', () => {
     expect(r.auctions[0]).toMatchObject({ market: 'ACME/UNI', volume: 10n, orders: 3, filled: 2 })
     // Only Carol's bid is left: it takes part in the next auction and nothing trades.
     expect(chain.block([]).auctions).toEqual([
-      { market: 'ACME/UNI', price: null, volume: 0n, quoteVolume: 0n, orders: 1, filled: 0 },
+      {
+        market: 'ACME/UNI',
+        price: null,
+        volume: 0n,
+        quoteVolume: 0n,
+        orders: 1,
+        filled: 0,
+        baseIssuer: K.acme.address,
+        quoteIssuer: K.op1.address,
+      },
     ])
   })
 
