@@ -7,11 +7,14 @@
  * the other can neither skip nor repeat a block. A commit only wakes the loop; nothing is queued per
  * subscriber except the socket's own write buffer, which is bounded: a subscriber whose buffer stays
  * above `bufferBytesMax` for `stallMs` is dropped with a final `dropped` event. The number of
- * subscribers is bounded, and idle streams get a comment line every `heartbeatMs`.
+ * subscribers is bounded, in all and per client address (idle streams are never dropped, so
+ * without the second bound one address could hold every slot), and idle streams get a comment
+ * line every `heartbeatMs`.
  */
 import type { ServerResponse } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { HEIGHT_MAX } from '../core/limits.ts'
+import { assert } from '../util/assert.ts'
 import { ERROR_BODY_SCHEMA, errorBody, httpStatusOf } from './errors.ts'
 
 /** One committed tx as the account stream reports it. */
@@ -48,6 +51,8 @@ export interface BlockEventSource {
 export interface EventLimits {
   /** Most concurrent subscribers (both streams together). */
   readonly subscribersMax: number
+  /** Most concurrent subscribers from one client address (both streams together). */
+  readonly subscribersPerClientMax: number
   /** Most bytes waiting in one subscriber's write buffer before its loop waits for a drain. */
   readonly bufferBytesMax: number
   /** How long a subscriber may stay above `bufferBytesMax` before it is dropped. */
@@ -59,6 +64,8 @@ export interface EventLimits {
 /** Default bounds. */
 export const EVENT_LIMITS_DEFAULT: EventLimits = {
   subscribersMax: 256,
+  // A browser tab holds one or two streams; a few tabs or services behind one address fit.
+  subscribersPerClientMax: 8,
   bufferBytesMax: 64 * 1024,
   stallMs: 10_000,
   heartbeatMs: 15_000,
@@ -70,6 +77,12 @@ export interface EventStats {
   readonly dropped: number
   /** Largest write buffer seen on any subscriber, in bytes. */
   readonly bufferedBytesPeak: number
+}
+
+/** Why a subscriber may not join: the code (its status from the one table) and a message. */
+export interface SubscriberRefusal {
+  readonly code: 'API_SUBSCRIBERS_FULL' | 'API_SUBSCRIBERS_PER_CLIENT'
+  readonly message: string
 }
 
 /** What a subscriber receives: every block, or one account's txs. */
@@ -86,6 +99,8 @@ export class EventHub {
   readonly #source: BlockEventSource
   readonly #limits: EventLimits
   readonly #subscribers = new Set<Subscriber>()
+  // Open subscribers per client address; an address leaves the map with its last subscriber.
+  readonly #byClient = new Map<string, number>()
   #unsubscribe: (() => void) | null = null
   #heartbeat: ReturnType<typeof setInterval> | null = null
   #dropped = 0
@@ -94,6 +109,12 @@ export class EventHub {
   constructor(source: BlockEventSource, limits: Partial<EventLimits> = {}) {
     this.#source = source
     this.#limits = { ...EVENT_LIMITS_DEFAULT, ...limits }
+    const { subscribersMax, subscribersPerClientMax } = this.#limits
+    assert(Number.isInteger(subscribersMax) && subscribersMax >= 1, `${subscribersMax} subscribers`)
+    assert(
+      Number.isInteger(subscribersPerClientMax) && subscribersPerClientMax >= 1,
+      `${subscribersPerClientMax} subscribers per client`,
+    )
   }
 
   /** Current counters. */
@@ -105,9 +126,18 @@ export class EventHub {
     }
   }
 
-  /** True when another subscriber may join. */
-  hasRoom(): boolean {
-    return this.#subscribers.size < this.#limits.subscribersMax
+  /** Why another subscriber from `client` (its address) may not join now, or null if it may. */
+  refusalOf(client: string): SubscriberRefusal | null {
+    const held = this.#byClient.get(client) ?? 0
+    const perClient = this.#limits.subscribersPerClientMax
+    if (held >= perClient) {
+      const message = `${held} event streams open from ${client}: at most ${perClient} per client`
+      return { code: 'API_SUBSCRIBERS_PER_CLIENT', message }
+    }
+    if (this.#subscribers.size >= this.#limits.subscribersMax) {
+      return { code: 'API_SUBSCRIBERS_FULL', message: 'too many event subscribers' }
+    }
+    return null
   }
 
   /** The committed height. */
@@ -115,14 +145,24 @@ export class EventHub {
     return this.#source.head()
   }
 
-  /** Starts streaming to `res` (headers already written) from `cursor`. */
-  subscribe(res: ServerResponse, filter: Filter, cursor: Cursor): void {
+  /**
+   * Starts streaming to `res` (headers already written) from `cursor`, for `client` (its address),
+   * which `refusalOf` let in.
+   * @throws {AssertionError} if the subscriber is over a bound.
+   */
+  subscribe(res: ServerResponse, filter: Filter, cursor: Cursor, client: string): void {
+    assert(this.refusalOf(client) === null, `subscriber from ${client} over the bounds`)
     const subscriber = new Subscriber(this, res, filter, cursor)
     this.#subscribers.add(subscriber)
+    this.#byClient.set(client, (this.#byClient.get(client) ?? 0) + 1)
     if (this.#subscribers.size === 1) this.#start()
     res.on('close', () => {
       subscriber.close()
       this.#subscribers.delete(subscriber)
+      const held = this.#byClient.get(client) ?? 0
+      assert(held >= 1, `closing a subscriber of ${client}, which holds none`)
+      if (held === 1) this.#byClient.delete(client)
+      else this.#byClient.set(client, held - 1)
       if (this.#subscribers.size === 0) this.#stop()
     })
     void subscriber.run()
@@ -336,6 +376,7 @@ const STREAM_RESPONSES = {
     type: 'string',
   },
   400: ERROR_BODY_SCHEMA,
+  429: ERROR_BODY_SCHEMA,
   503: ERROR_BODY_SCHEMA,
 } as const
 
@@ -345,12 +386,13 @@ function startStream(
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply | undefined {
-  if (!hub.hasRoom()) {
-    const code = 'API_SUBSCRIBERS_FULL'
-    return reply
-      .code(httpStatusOf(code))
-      .header('retry-after', '5')
-      .send(errorBody(code, 'too many event subscribers'))
+  // By the connection's address, as the request rate limit counts (`request.ip`).
+  const client = request.ip
+  const refused = hub.refusalOf(client)
+  if (refused) {
+    // A full node may have room soon; a client at its own bound must close one of its streams.
+    if (refused.code === 'API_SUBSCRIBERS_FULL') void reply.header('retry-after', '5')
+    return reply.code(httpStatusOf(refused.code)).send(errorBody(refused.code, refused.message))
   }
   const cursor = cursorOf(request, hub.head())
   if (!cursor.ok) return reply.code(400).send(errorBody('API_BAD_REQUEST', cursor.message))
@@ -364,7 +406,7 @@ function startStream(
     'x-accel-buffering': 'no',
   })
   res.write(': pointsnode events\nretry: 1000\n\n')
-  hub.subscribe(res, filter, cursor.cursor)
+  hub.subscribe(res, filter, cursor.cursor, client)
   return undefined
 }
 

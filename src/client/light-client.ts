@@ -6,7 +6,7 @@
  * Browser-safe: `fetch`, no node:* imports.
  */
 import { encodeCanonical } from '../codec/canonical.ts'
-import { API_TX_BATCH_SCHEMA } from '../codec/tx-batch.ts'
+import { API_TX_BATCH_MAX, API_TX_BATCH_SCHEMA } from '../codec/tx-batch.ts'
 import type { SignedTx } from '../codec/tx.ts'
 import { isWellFormedSet, validatorsHashOf } from '../consensus/validators.ts'
 import type { Validator } from '../core/block.ts'
@@ -333,16 +333,20 @@ export class LightClient {
    * Submits signed txs in one request (`POST /v1/txs/batch`, at most 1024 per request and 2 MiB).
    * The body is the canonical msgpack list of the signed txs' bytes, the form the node reads
    * without parsing hex (about half the bytes of the JSON form). Returns one result per tx, in
-   * order: its id, or the node's code for that tx alone. A refusal of the whole request (too many
-   * txs, too large) is `CLIENT_REJECTED` with the node's code in `nodeCode`. An empty list, or an
-   * item that is empty or longer than a signed tx can be (SIGNED_TX_BYTES_MAX), is
-   * `CLIENT_BAD_ARGUMENT`, and nothing is sent.
+   * order: its id, or the node's code for that tx alone. A refusal of the whole request (a body
+   * over 2 MiB) is `CLIENT_REJECTED` with the node's code in `nodeCode`. An empty list, more
+   * than API_TX_BATCH_MAX txs, or an item that is empty or longer than a signed tx can be
+   * (SIGNED_TX_BYTES_MAX), is `CLIENT_BAD_ARGUMENT`, and nothing is sent.
    */
   async submitBatch(
     signedTxs: readonly (SignedTx | Uint8Array)[],
     options: { readonly timeoutMs?: number } = {},
   ): Promise<Result<BatchItemResult[], ClientError>> {
     if (signedTxs.length === 0) return clientErr('CLIENT_BAD_ARGUMENT', 'no txs to submit')
+    if (signedTxs.length > API_TX_BATCH_MAX) {
+      const message = `${signedTxs.length} txs > limit ${API_TX_BATCH_MAX} per request`
+      return clientErr('CLIENT_BAD_ARGUMENT', message)
+    }
     const txs = signedTxs.map((t) => (t instanceof Uint8Array ? t : t.signedBytes))
     const bad = txs.findIndex((t) => t.length === 0 || t.length > SIGNED_TX_BYTES_MAX)
     if (bad >= 0) {

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { EVENT_LIMITS_DEFAULT } from '../api/events.ts'
 import { BLOCK_TX_COUNT_MAX } from '../core/block.ts'
 import { CHAIN_ID_PATTERN } from '../core/limits.ts'
 import { err, ok, type Result } from '../util/result.ts'
@@ -19,6 +20,11 @@ export interface NodeConfig {
     readonly corsOrigins: readonly string[]
     /** Requests per minute per client address before 429 `API_RATE_LIMITED`. */
     readonly rateLimitPerMinute: number
+    /**
+     * Open event streams (`/v1/events/*`) per client address before 429
+     * `API_SUBSCRIBERS_PER_CLIENT`, so that one address cannot hold every one of the node's slots.
+     */
+    readonly eventSubscribersPerClientMax: number
   }
   readonly p2p: {
     readonly listen: string
@@ -75,7 +81,13 @@ export function defaultConfig(home: string): NodeConfig {
   return {
     home,
     chainId: 'pointsnode-local',
-    api: { host: '127.0.0.1', port: 26657, corsOrigins: [], rateLimitPerMinute: 600 },
+    api: {
+      host: '127.0.0.1',
+      port: 26657,
+      corsOrigins: [],
+      rateLimitPerMinute: 600,
+      eventSubscribersPerClientMax: EVENT_LIMITS_DEFAULT.subscribersPerClientMax,
+    },
     p2p: { listen: '/ip4/127.0.0.1/tcp/26656', peers: [], observers: [] },
     log: { level: 'info' },
     verifier: { workers: 1 },
@@ -91,6 +103,7 @@ const ENV_KEYS: Readonly<Record<string, string>> = {
   POINTSNODE_API_HOST: 'api.host',
   POINTSNODE_API_PORT: 'api.port',
   POINTSNODE_API_RATE_LIMIT: 'api.rateLimitPerMinute',
+  POINTSNODE_API_EVENT_SUBSCRIBERS_PER_CLIENT_MAX: 'api.eventSubscribersPerClientMax',
   POINTSNODE_P2P_LISTEN: 'p2p.listen',
   POINTSNODE_LOG_LEVEL: 'log.level',
   POINTSNODE_VERIFIER_WORKERS: 'verifier.workers',
@@ -170,6 +183,8 @@ export function loadConfig(
     'api.port': api['port'] ?? base.api.port,
     'api.corsOrigins': api['corsOrigins'] ?? base.api.corsOrigins,
     'api.rateLimitPerMinute': api['rateLimitPerMinute'] ?? base.api.rateLimitPerMinute,
+    'api.eventSubscribersPerClientMax':
+      api['eventSubscribersPerClientMax'] ?? base.api.eventSubscribersPerClientMax,
     'p2p.listen': p2p['listen'] ?? base.p2p.listen,
     'p2p.peers': p2p['peers'] ?? base.p2p.peers,
     'p2p.observers': p2p['observers'] ?? base.p2p.observers,
@@ -191,6 +206,7 @@ export function loadConfig(
 const NUMERIC_KEYS: ReadonlySet<string> = new Set([
   'api.port',
   'api.rateLimitPerMinute',
+  'api.eventSubscribersPerClientMax',
   'verifier.workers',
   'consensus.proposalTxsMax',
   'consensus.blockIntervalMs',
@@ -255,7 +271,19 @@ function validateApi(flat: Record<string, unknown>): Result<NodeConfig['api'], C
   if (!isIntIn(rate, 1, API_RATE_LIMIT_MAX)) {
     return invalid(`api.rateLimitPerMinute must be an integer in 1..${API_RATE_LIMIT_MAX}`)
   }
-  return ok({ host, port, corsOrigins: cors, rateLimitPerMinute: rate })
+  const perClient = flat['api.eventSubscribersPerClientMax']
+  // At most the node's own bound on event subscribers, which a larger value could not raise.
+  const perClientMax = EVENT_LIMITS_DEFAULT.subscribersMax
+  if (!isIntIn(perClient, 1, perClientMax)) {
+    return invalid(`api.eventSubscribersPerClientMax must be an integer in 1..${perClientMax}`)
+  }
+  return ok({
+    host,
+    port,
+    corsOrigins: cors,
+    rateLimitPerMinute: rate,
+    eventSubscribersPerClientMax: perClient,
+  })
 }
 
 function validate(home: string, flat: Record<string, unknown>): Result<NodeConfig, ConfigError> {

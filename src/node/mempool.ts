@@ -10,6 +10,7 @@
  * - Eviction when full: the signer holding the most txs (ties: most bytes, then greatest key hex)
  *   loses its tx closest to expiry, unless the newcomer is that signer or would become as heavy,
  *   in which case the newcomer is refused with MEMPOOL_FULL. So one submitter cannot starve others.
+ *   The newcomer is admitted with all the evictions it needs, or refused with the pool unchanged.
  */
 import type { Precheck, PrecheckCode } from './mempool-precheck.ts'
 import type { CodecError, CodecErrorCode } from '../codec/canonical.ts'
@@ -128,6 +129,12 @@ export interface MempoolStats {
 interface SignerQueue {
   readonly entries: Set<Entry>
   bytes: number
+}
+
+/** A signer's share of the pool: its txs and their signed bytes. */
+interface SignerLoad {
+  readonly count: number
+  readonly bytes: number
 }
 
 interface PendingAdd {
@@ -509,12 +516,12 @@ export class Mempool {
   private insert(entry: Entry): AddResult {
     if (this.byId.has(entry.id)) return fail('TX_DUPLICATE', 'already pooled')
     const size = entry.signedBytes.length
-    while (this.byId.size + 1 > this.countMax || this.bytesPooled + size > this.bytesMax) {
-      const victim = this.evictionVictim(entry.signer)
-      if (!victim) {
-        const message = `pool holds ${this.byId.size} txs / ${this.bytesPooled} bytes`
-        return fail('MEMPOOL_FULL', message)
-      }
+    const victims = this.evictionPlan(entry)
+    if (!victims) {
+      const message = `pool holds ${this.byId.size} txs / ${this.bytesPooled} bytes`
+      return fail('MEMPOOL_FULL', message)
+    }
+    for (const victim of victims) {
       this.remove(victim)
       this.counters.evicted++
     }
@@ -532,31 +539,77 @@ export class Mempool {
     return ok({ txId: entry.txId })
   }
 
-  // The rule of the module header: evict from the heaviest signer unless the newcomer is (or would
-  // become) the heaviest.
-  private evictionVictim(newSigner: string): Entry | undefined {
+  // Every eviction that the newcomer needs, chosen by the rule of the module header step by step on
+  // the pool as the earlier steps leave it (per-signer counts and bytes after them, in `left`),
+  // before anything is evicted: null when a step refuses the newcomer, which then changes nothing.
+  // Spec: docs/protocol/p2p.md#mempool.
+  private evictionPlan(entry: Entry): Entry[] | null {
+    const size = entry.signedBytes.length
+    const victims: Entry[] = []
+    const chosen = new Set<Entry>()
+    const left = new Map<string, SignerLoad>()
+    let count = this.byId.size
+    let bytes = this.bytesPooled
+    while (count + 1 > this.countMax || bytes + size > this.bytesMax) {
+      // Bounded: every turn plans one more of the pooled txs.
+      assert(victims.length < this.byId.size, `planned ${victims.length} evictions`)
+      const victim = this.evictionVictim(entry.signer, left, chosen)
+      if (!victim) return null
+      const load = this.loadOf(victim.signer, left)
+      left.set(victim.signer, {
+        count: load.count - 1,
+        bytes: load.bytes - victim.signedBytes.length,
+      })
+      victims.push(victim)
+      chosen.add(victim)
+      count--
+      bytes -= victim.signedBytes.length
+    }
+    assert(count + 1 <= this.countMax && bytes + size <= this.bytesMax, 'plan leaves no room')
+    return victims
+  }
+
+  /** A signer's count and bytes after the evictions planned so far (`left`). */
+  private loadOf(signer: string, left: ReadonlyMap<string, SignerLoad>): SignerLoad {
+    const planned = left.get(signer)
+    if (planned) return planned
+    const queue = this.bySigner.get(signer)
+    return { count: queue?.entries.size ?? 0, bytes: queue?.bytes ?? 0 }
+  }
+
+  // The rule of the module header, on the pool after the planned evictions (`left`, `chosen`):
+  // evict from the heaviest signer unless the newcomer is (or would become) the heaviest.
+  private evictionVictim(
+    newSigner: string,
+    left: ReadonlyMap<string, SignerLoad>,
+    chosen: ReadonlySet<Entry>,
+  ): Entry | undefined {
     let heaviest: string | undefined
     let heaviestCount = 0
     let heaviestBytes = 0
-    for (const [signer, queue] of this.bySigner) {
-      const count = queue.entries.size
+    for (const signer of this.bySigner.keys()) {
+      const { count, bytes } = this.loadOf(signer, left)
+      // A signer whose every tx is planned out holds nothing (the pool drops its empty queue).
+      if (count === 0) continue
       const better =
         count > heaviestCount ||
-        (count === heaviestCount && queue.bytes > heaviestBytes) ||
-        (count === heaviestCount && queue.bytes === heaviestBytes && signer > (heaviest ?? ''))
+        (count === heaviestCount && bytes > heaviestBytes) ||
+        (count === heaviestCount && bytes === heaviestBytes && signer > (heaviest ?? ''))
       if (better) {
         heaviest = signer
         heaviestCount = count
-        heaviestBytes = queue.bytes
+        heaviestBytes = bytes
       }
     }
     if (heaviest === undefined || heaviest === newSigner) return undefined
-    const newCount = (this.bySigner.get(newSigner)?.entries.size ?? 0) + 1
+    const newCount = this.loadOf(newSigner, left).count + 1
     if (newCount >= heaviestCount) return undefined
     let victim: Entry | undefined
     for (const e of this.bySigner.get(heaviest)?.entries ?? []) {
+      if (chosen.has(e)) continue
       if (!victim || e.expiresAtHeight < victim.expiresAtHeight) victim = e
     }
+    assert(victim !== undefined, `signer ${heaviest} holds ${heaviestCount} txs, none left`)
     return victim
   }
 

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { buildApi } from '../api/build-api.ts'
-import { EventHub } from '../api/events.ts'
+import { EventHub, type EventLimits } from '../api/events.ts'
 import {
   buildGenesis,
   buildGenesisBlock,
@@ -549,7 +549,7 @@ function buildSyncer(
 }
 
 /** The SSE hub over the ledger's blocks and the node's commits. */
-function eventHubOf(ledger: Ledger, status: Status): EventHub {
+function eventHubOf(ledger: Ledger, status: Status, limits: Partial<EventLimits>): EventHub {
   return new EventHub(
     ledgerEventSource(
       ledger,
@@ -561,6 +561,7 @@ function eventHubOf(ledger: Ledger, status: Status): EventHub {
         })
       },
     ),
+    limits,
   )
 }
 
@@ -578,7 +579,9 @@ function buildHttp(
 ) {
   const { config } = options
   const { app, driver, mempool, status, timings } = parts
-  const events = eventHubOf(opened.ledger, status)
+  const events = eventHubOf(opened.ledger, status, {
+    subscribersPerClientMax: config.api.eventSubscribersPerClientMax,
+  })
   // The thread that builds the node runs its event loop.
   const mainTid = currentThreadId()
   return buildApi({

@@ -1,6 +1,7 @@
 /**
  * Goal: the API's system routes and tx submission (single and batch) behave as documented: coded
- * errors with the table's statuses, body, batch-count and rate limits, per-tx results of a batch in
+ * errors with the table's statuses, body, batch-count (a msgpack batch's count read from its list
+ * header, before its items are decoded) and rate limits, per-tx results of a batch in
  * request order (a msgpack body's txs read in place, not copied), a busy node's 503 with
  * Retry-After (a batch refused whole, unread), an OpenAPI
  * document that lists the routes, metrics text.
@@ -189,6 +190,24 @@ function msgpackBatch(txs: Uint8Array[]): { headers: Record<string, string>; pay
     payload: Buffer.from(encodeCanonical(API_TX_BATCH_SCHEMA, txs)),
   }
 }
+/**
+ * A msgpack body of byte strings with a list header written by hand (array16 or array32), for
+ * lists longer than the schema lets `encodeCanonical` write, and headers that lie about the count.
+ */
+function msgpackList(
+  count: number,
+  items: readonly Uint8Array[] = [],
+): { headers: Record<string, string>; payload: Buffer } {
+  const header =
+    count <= 0xffff
+      ? Buffer.from([0xdc, count >> 8, count & 255])
+      : Buffer.from([0xdd, count >>> 24, (count >> 16) & 255, (count >> 8) & 255, count & 255])
+  const parts = items.map((item) => Buffer.concat([Buffer.from([0xc4, item.length]), item]))
+  return {
+    headers: { 'content-type': 'application/msgpack' },
+    payload: Buffer.concat([header, ...parts]),
+  }
+}
 function postBatch(request: object, api = app): Promise<LightMyRequestResponse> {
   return api.inject({ method: 'POST', url: '/v1/txs/batch', ...request })
 }
@@ -320,11 +339,42 @@ describe('POST /v1/txs/batch', () => {
     const { api, calls } = await cheapApp()
     try {
       const txs = Array.from({ length: API_TX_BATCH_MAX + 1 }, (_, i) => Uint8Array.of(1, i & 255))
-      for (const request of [{ payload: { txs: txs.map(toHex) } }, msgpackBatch(txs)]) {
+      for (const request of [{ payload: { txs: txs.map(toHex) } }, msgpackList(txs.length, txs)]) {
         const res = await postBatch(request, api)
         expect(res.statusCode, res.body).toBe(413)
         expect(errorCodeOf(res)).toBe('API_TX_BATCH_TOO_LARGE')
       }
+      expect(calls[0]).toBe(0)
+    } finally {
+      await api.close()
+    }
+  })
+
+  it('refuses a msgpack list on the count in its header, before decoding any item', async () => {
+    const { api, calls } = await cheapApp()
+    try {
+      // The review's body: the whole byte limit of one-byte items (~700,000), a canonical list.
+      const most = Math.floor((API_TX_BATCH_BODY_BYTES_MAX - 5) / 3)
+      const full = msgpackList(most)
+      const items = Buffer.alloc(3 * most)
+      for (let i = 0; i < most; i++) items.set([0xc4, 1, i & 255], 3 * i)
+      full.payload = Buffer.concat([full.payload, items])
+      // The others end after their header or after one item, so a decode of the items would
+      // answer CODEC_MALFORMED: the count's code shows that the count was read first.
+      const overCount = [
+        full,
+        msgpackList(API_TX_BATCH_MAX + 1), // the header alone, no items
+        msgpackList(API_TX_BATCH_MAX + 1, [Uint8Array.of(7)]), // one item of 1025
+        msgpackList(0xffff_ffff, [Uint8Array.of(7)]), // the largest array32 count
+      ]
+      for (const [i, request] of overCount.entries()) {
+        const res = await postBatch(request, api)
+        expect(res.statusCode, `body ${i}: ${res.body}`).toBe(413)
+        expect(errorCodeOf(res), `body ${i}`).toBe('API_TX_BATCH_TOO_LARGE')
+      }
+      // Within the count, the body is decoded: a list cut short is malformed.
+      const short = await postBatch(msgpackList(API_TX_BATCH_MAX, [Uint8Array.of(7)]), api)
+      expect([short.statusCode, errorCodeOf(short)]).toEqual([400, 'CODEC_MALFORMED'])
       expect(calls[0]).toBe(0)
     } finally {
       await api.close()
@@ -360,6 +410,18 @@ describe('POST /v1/txs/batch', () => {
       { headers: { 'content-type': 'application/msgpack' }, payload: Buffer.from([0x91, 0x01]) },
       400,
       'CODEC_SHAPE',
+    ],
+    [
+      'msgpack that starts with a map, not a list',
+      { headers: { 'content-type': 'application/msgpack' }, payload: Buffer.from([0x81, 1, 2]) },
+      400,
+      'CODEC_SHAPE',
+    ],
+    [
+      'msgpack cut short in its list header',
+      { headers: { 'content-type': 'application/msgpack' }, payload: Buffer.from([0xdc, 0x04]) },
+      400,
+      'CODEC_MALFORMED',
     ],
     [
       'non-canonical msgpack',

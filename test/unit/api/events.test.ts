@@ -1,11 +1,12 @@
 /**
  * Goal: the event streams deliver every committed block (and an account's txs) exactly once and in
- * order across backfill, live delivery and reconnection; they refuse bad cursors and too many
- * subscribers with coded errors; a subscriber that stops reading is dropped with a final event
- * while the server's buffer for it stays bounded.
+ * order across backfill, live delivery and reconnection; they refuse bad cursors, too many
+ * subscribers and too many from one client address with coded errors; a subscriber that stops
+ * reading is dropped with a final event while the server's buffer for it stays bounded.
  * Method: buildApi with an EventHub over an in-memory BlockEventSource that the test commits to,
- * listening on 127.0.0.1:0 (inject cannot stream), read with a small node:http SSE client. Expected
- * heights and ids are written out by the test, not computed by the code under test.
+ * listening on 127.0.0.1:0 (inject cannot stream), read with a small node:http SSE client (another
+ * client address is a connection from 127.0.0.2). Expected heights and ids are written out by the
+ * test, not computed by the code under test.
  */
 import type { FastifyInstance } from 'fastify'
 import { Registry } from 'prom-client'
@@ -122,6 +123,29 @@ async function subscribe(
   return stream
 }
 
+/**
+ * A block stream opened from another loopback address (`localAddress`: the server sees it as
+ * another client); only its status is read.
+ */
+async function streamFrom(
+  served: Served,
+  localAddress: string,
+): Promise<{ status: number; close: () => void }> {
+  const { request } = await import('node:http')
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${served.url}/v1/events/blocks`,
+      { localAddress, headers: { accept: 'text/event-stream' } },
+      (res) => {
+        res.resume()
+        resolve({ status: res.statusCode ?? 0, close: () => req.destroy() })
+      },
+    )
+    req.on('error', reject)
+    req.end()
+  })
+}
+
 const blocks = (events: SseEvent[]): SseEvent[] => events.filter((e) => e.event === 'block')
 const heightsOf = (events: SseEvent[]): number[] =>
   blocks(events)
@@ -229,6 +253,34 @@ describe('GET /v1/events/blocks', () => {
       'API_SUBSCRIBERS_FULL',
     )
     expect(served.hub.stats().subscribers).toBe(2)
+  })
+
+  it('refuses a client beyond its own bound with 429 API_SUBSCRIBERS_PER_CLIENT', async () => {
+    const served = await serve(1, { subscribersPerClientMax: 2 })
+    const first = await subscribe(served, '/v1/events/blocks')
+    await subscribe(served, `/v1/events/accounts/${ALICE}`)
+    const third = await subscribe(served, '/v1/events/blocks')
+    await third.waitFor('the error body', () => third.ended())
+    expect(third.status).toBe(429)
+    expect((JSON.parse(third.body()) as { error: { code: string } }).error.code).toBe(
+      'API_SUBSCRIBERS_PER_CLIENT',
+    )
+    // Not a busy node: waiting does not help, closing one of its own streams does.
+    expect(third.headers['retry-after']).toBeUndefined()
+    expect(served.hub.stats().subscribers).toBe(2)
+    // Another address still gets in (the node has room), and a closed stream frees its slot.
+    const other = await streamFrom(served, '127.0.0.2')
+    try {
+      expect(other.status).toBe(200)
+      await until(() => served.hub.stats().subscribers === 3)
+      first.close()
+      await until(() => served.hub.stats().subscribers === 2)
+      const again = await subscribe(served, '/v1/events/blocks')
+      expect(again.status).toBe(200)
+      await until(() => served.hub.stats().subscribers === 3)
+    } finally {
+      other.close()
+    }
   })
 
   it('sends heartbeats and unsubscribes from commits when the last subscriber leaves', async () => {

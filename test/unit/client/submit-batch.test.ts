@@ -2,8 +2,9 @@
  * Goal: `LightClient.submitBatch` sends many signed txs in one `POST /v1/txs/batch` (as the
  * canonical msgpack list; bad items are refused before anything is sent) and returns one
  * result per tx in order (id or the node's code for that tx); a node that acknowledges another tx
- * id or answers the wrong number of results is caught; a refused request and an empty list are
- * coded errors; a busy node's 503 carries its Retry-After to the caller.
+ * id or answers the wrong number of results is caught; a refused request, an empty list and more
+ * txs than a request takes are coded errors; a busy node's 503 carries its Retry-After to the
+ * caller.
  * Method: the client's `fetch` is fastify inject() against the real buildApi with a submit function
  * that runs the door check (checkSignedTx) and remembers what it admitted; lies are rewrites of the
  * answer body. No sockets.
@@ -120,11 +121,13 @@ describe('LightClient.submitBatch', () => {
   })
 
   it('turns a refused request into CLIENT_REJECTED with the node code', async () => {
-    const many = Array.from({ length: API_TX_BATCH_MAX + 1 }, (_, i) => Uint8Array.of(1, i & 255))
-    const result = await clientOf().submitBatch(many)
+    // Items the client lets through, in a body over the node's 2 MiB.
+    const count = Math.ceil(API_TX_BATCH_BODY_BYTES_MAX / SIGNED_TX_BYTES_MAX) + 1
+    const large = Array.from({ length: count }, () => new Uint8Array(SIGNED_TX_BYTES_MAX))
+    const result = await clientOf().submitBatch(large)
     expect(
       result.ok ? null : [result.error.code, result.error.status, result.error.nodeCode],
-    ).toEqual(['CLIENT_REJECTED', 413, 'API_TX_BATCH_TOO_LARGE'])
+    ).toEqual(['CLIENT_REJECTED', 413, 'API_PAYLOAD_TOO_LARGE'])
   })
 
   it("reports a busy node's Retry-After with its code, and sends nothing more", async () => {
@@ -186,7 +189,9 @@ describe('LightClient.submitBatch', () => {
     }
     const client = clientOf(counting)
     const oversized = new Uint8Array(SIGNED_TX_BYTES_MAX + 1)
-    for (const txs of [[], [tx(12), new Uint8Array(0)], [oversized, tx(13)]]) {
+    // One more than the node takes: the schema of the body cannot even encode it.
+    const many = Array.from({ length: API_TX_BATCH_MAX + 1 }, (_, i) => Uint8Array.of(1, i & 255))
+    for (const txs of [[], [tx(12), new Uint8Array(0)], [oversized, tx(13)], many]) {
       const result = await client.submitBatch(txs)
       expect(result.ok ? 'OK' : result.error.code).toBe('CLIENT_BAD_ARGUMENT')
     }

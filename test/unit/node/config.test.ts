@@ -1,7 +1,8 @@
 /**
- * Goal: the API request rate limit, the verifier worker count, the proposal size and the heap growth
- * are configurable per node (file, environment), default to 600 per minute, 1 worker, 2,000 txs and
- * 100 %, and a bad value is refused with a coded error naming the field.
+ * Goal: the API request rate limit, the event streams per client address, the verifier worker
+ * count, the proposal size and the heap growth are configurable per node (file, environment),
+ * default to 600 per minute, 8 streams, 1 worker, 2,000 txs and 100 %, and a bad value is refused
+ * with a coded error naming the field.
  * The heap growth of `pointsnode dev` (one process, four nodes) comes from the environment alone.
  * Method: real config files in a temp home read by `loadConfig`; expected values written by hand.
  */
@@ -37,6 +38,15 @@ const INTEGER_SETTINGS = [
     good: [1, 5000],
     bad: [0, -1, 1.5, '600', 10_000_001],
     refusal: 'api.rateLimitPerMinute must be an integer in 1..10000000',
+  },
+  {
+    section: 'api',
+    key: 'eventSubscribersPerClientMax',
+    fallback: 8,
+    env: 'POINTSNODE_API_EVENT_SUBSCRIBERS_PER_CLIENT_MAX',
+    good: [1, 256],
+    bad: [0, 257, 2.5, '8'],
+    refusal: 'api.eventSubscribersPerClientMax must be an integer in 1..256',
   },
   {
     section: 'verifier',

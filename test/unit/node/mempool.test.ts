@@ -1,7 +1,8 @@
 /**
  * Goal: each mempool rule holds: door checks with their codes, duplicates (pooled and committed),
  * one verifyBatch call for concurrent adds, the verified-signature cache, the eviction rule (the
- * heaviest signer pays; a flooder cannot starve others), round-robin FIFO `take` with bounds and
+ * heaviest signer pays; a flooder cannot starve others; a newcomer is admitted with all the
+ * evictions it needs or refused with the pool unchanged), round-robin FIFO `take` with bounds and
  * expiry, `onCommitted` removal, the state check at the door (role and policy refusals), and the
  * verification window (at most `verifyWindow` signatures at the verifier, in arrival order; an add
  * a block asks for goes first, also while the queue is held); an add that fails in the verifier
@@ -12,7 +13,9 @@
  */
 import { describe, expect, it } from 'vitest'
 import { buildSignedTx, decodeSignedTx } from '../../../src/codec/tx.ts'
+import type { Tx } from '../../../src/core/tx.ts'
 import { toHighS } from '../../../src/crypto/secp256k1.ts'
+import { signTx } from '../../../src/crypto/tx-signature.ts'
 import { nobleVerifier } from '../../../src/crypto/verifier.ts'
 import { Mempool, type MempoolConfig } from '../../../src/node/mempool.ts'
 import { toHex } from '../../../src/util/bytes.ts'
@@ -27,6 +30,7 @@ import { keyPairOf } from '../../../src/client/keys.ts'
 import { signedTx } from '../../../src/client/tx-builder.ts'
 import { authorizationPrecheck } from '../../../src/node/mempool-precheck.ts'
 import { CHAIN, K, T0, TestChain } from '../../support/vm.ts'
+import { sampleTx, type TestKey } from '../../support/fixtures.ts'
 
 const [ka, kb, kc] = signers(3) as [
   ReturnType<typeof signers>[number],
@@ -46,6 +50,13 @@ function pool(
     ...extra,
   })
   return { mempool, verifier, committed }
+}
+
+/** A signed `points.issue` by `signer` with a voucher detail of `detailBytes` (a large tx). */
+function signedIssue(signer: TestKey, detailBytes: number): Uint8Array {
+  const issue = sampleTx('points.issue', signer)
+  const body = { ...issue.body, encryptedDetail: new Uint8Array(detailBytes).fill(7) }
+  return signTx({ ...issue, expiresAtHeight: 50, body } as Tx, signer.secretKey).signedBytes
 }
 
 function resign(signedBytes: Uint8Array, signature: Uint8Array): Uint8Array {
@@ -284,6 +295,48 @@ describe('mempool eviction', () => {
     expect((await mempool.add(signedTransfer(kb, 0, 50).signedBytes, 1)).ok).toBe(true)
     expect(mempool.bytes).toBeLessThanOrEqual(sample * 3 + 10)
     expect(mempool.size).toBe(3)
+  })
+
+  it('refuses a newcomer whose evictions the rule stops midway, with the pool unchanged', async () => {
+    const big = signedIssue(kc, 1024)
+    const smallBytes = signedTransfer(ka, 0, 50).signedBytes.length
+    // The byte bound is C's large tx, and A's txs fill the pool: C fits only once every one of
+    // them is gone, but the rule stops at A's last (A would hold as many txs as C), so C is
+    // refused, and none of A's txs may have been evicted for it.
+    const count = Math.floor(big.length / smallBytes)
+    expect(count).toBeGreaterThanOrEqual(3)
+    const small = Array.from({ length: count }, (_, i) => signedTransfer(ka, i, 50))
+    const { mempool } = pool({ bytesMax: big.length })
+    for (const t of small) expect((await mempool.add(t.signedBytes, 1)).ok).toBe(true)
+    expect(await mempool.add(big, 1)).toMatchObject({ ok: false, error: { code: 'MEMPOOL_FULL' } })
+    expect({ size: mempool.size, bytes: mempool.bytes, evicted: mempool.stats().evicted }).toEqual({
+      size: count,
+      bytes: count * smallBytes,
+      evicted: 0,
+    })
+    for (const [i, t] of small.entries()) expect(mempool.has(t.txId), `A's tx ${i}`).toBe(true)
+  })
+
+  it('admits a newcomer that needs several evictions, taking each from the heaviest', async () => {
+    const big = signedIssue(kc, 1024)
+    const smallBytes = signedTransfer(ka, 0, 50).signedBytes.length
+    const needed = Math.ceil(big.length / smallBytes)
+    // A and B hold `needed` txs each, filling the pool by bytes; the heaviest signer alternates
+    // between them as each eviction makes the other heavier, and both keep more txs than C.
+    const txsA = Array.from({ length: needed }, (_, i) => signedTransfer(ka, i, 50))
+    const txsB = Array.from({ length: needed }, (_, i) => signedTransfer(kb, i, 50))
+    const pooled = [...txsA, ...txsB]
+    const bytesMax = pooled.reduce((sum, t) => sum + t.signedBytes.length, 0)
+    const { mempool } = pool({ bytesMax })
+    for (const t of pooled) expect((await mempool.add(t.signedBytes, 1)).ok).toBe(true)
+    expect((await mempool.add(big, 1)).ok).toBe(true)
+    expect(mempool.stats().evicted).toBe(needed)
+    expect(mempool.size).toBe(needed + 1)
+    const lostA = txsA.filter((t) => !mempool.has(t.txId)).length
+    const lostB = txsB.filter((t) => !mempool.has(t.txId)).length
+    expect(lostA + lostB).toBe(needed)
+    expect(Math.abs(lostA - lostB)).toBeLessThanOrEqual(1)
+    expect(mempool.bytes).toBeLessThanOrEqual(bytesMax)
   })
 })
 
