@@ -23,6 +23,11 @@ export type ClientErrorCode =
   | 'CLIENT_CHAIN_MISMATCH'
   /** The node served a header for another height than the one asked for. */
   | 'CLIENT_WRONG_HEIGHT'
+  /**
+   * A read of the head was answered at a height below one the client had already verified when it
+   * asked (a rollback), or parts of one read came from different heights.
+   */
+  | 'CLIENT_STALE'
   /** A Merkle or state proof does not verify against the certified header. */
   | 'CLIENT_PROOF_MISMATCH'
   /** A tx or receipt is not the one asked for (txId, index), or its signature is invalid. */

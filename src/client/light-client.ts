@@ -66,6 +66,9 @@ export type BatchItemResult = Result<
   { readonly code: string; readonly message: string }
 >
 
+/** Reads of balances tried when the head moves between the balances and an absence proof. */
+export const BALANCE_READ_ATTEMPTS = 3
+
 /** Throws the coded error of a failed Result (for code that prefers exceptions). */
 export function orThrow<T>(result: Result<T, ClientError>): T {
   if (!result.ok) throw new LightClientError(result.error)
@@ -246,26 +249,37 @@ export class LightClient {
     return verifyTxInclusion(header.value, id.value, served as unknown as TxInclusionJson)
   }
 
-  /** The value of a state key (null: proven absent) at the node's head, proven by a state proof. */
+  /**
+   * The value of a state key (null: proven absent) at the node's head, proven by a state proof. A
+   * head below the height the client had verified when it asked is refused (`CLIENT_STALE`).
+   */
   async getVerifiedState(
     key: Uint8Array | string,
   ): Promise<Result<VerifiedStateValue, ClientError>> {
     const k = bytesArg(key, 'key')
     if (!k.ok) return k
-    const keyHex = toHex(k.value)
+    return this.#stateAtHead(toHex(k.value))
+  }
+
+  async #stateAtHead(keyHex: string): Promise<Result<VerifiedStateValue, ClientError>> {
+    const follower = await this.#getFollower()
+    if (!follower.ok) return follower
+    const floor = follower.value.verifiedHeight
     const answer = await this.#http.get(`/v1/state/${keyHex}`)
     if (!answer.ok) return answer
     const served = asObject(answer.value)
-    const header = await this.#verifyServed(served)
+    const header = await follower.value.verifyHead(served.headerHex, served.certificateHex, floor)
     if (!header.ok) return header
     // The requested key, not the served one: a proof of another key fails.
     return verifyStateEntry(header.value, keyHex, served.valueHex ?? null, served.proofHex)
   }
 
   /**
-   * The balances of `address`, recomputed from proven state entries; the node's JSON amounts must
-   * agree. `pointTypes` lists symbols the caller expects: one the node did not serve must be
-   * proven absent (so a node cannot hide a balance of a known type).
+   * The balances of `address` at the node's head, recomputed from proven state entries; the node's
+   * JSON amounts must agree. `pointTypes` lists symbols the caller expects: one the node did not
+   * serve must be proven absent under the same certified header (so a node cannot hide a balance
+   * of a known type). When the head moves between those reads, the whole read is tried again
+   * (`BALANCE_READ_ATTEMPTS` in all, then `CLIENT_STALE`).
    */
   async getVerifiedBalances(
     address: Uint8Array | string,
@@ -274,33 +288,47 @@ export class LightClient {
     const a = bytesArg(address, 'address')
     if (!a.ok) return a
     if (a.value.length !== 20) return clientErr('CLIENT_BAD_ARGUMENT', 'address is not 20 bytes')
-    const answer = await this.#http.get(`/v1/accounts/${toHex(a.value)}/balances`)
+    const symbols = options.pointTypes ?? []
+    const bad = symbols.find((symbol) => !SYMBOL_PATTERN.test(symbol))
+    if (bad !== undefined)
+      return clientErr('CLIENT_BAD_ARGUMENT', `point type ${bad} is not a symbol`)
+    for (let attempt = 1; ; attempt++) {
+      const read = await this.#balancesAtHead(a.value, symbols)
+      if (read.ok || read.error.code !== 'CLIENT_STALE' || attempt >= BALANCE_READ_ATTEMPTS) {
+        return read
+      }
+    }
+  }
+
+  async #balancesAtHead(
+    address: Uint8Array,
+    symbols: readonly string[],
+  ): Promise<Result<VerifiedBalances, ClientError>> {
+    const follower = await this.#getFollower()
+    if (!follower.ok) return follower
+    const floor = follower.value.verifiedHeight
+    const answer = await this.#http.get(`/v1/accounts/${toHex(address)}/balances`)
     if (!answer.ok) return answer
     const served = asObject(answer.value)
-    const header = await this.#verifyServed(served)
+    const header = await follower.value.verifyHead(served.headerHex, served.certificateHex, floor)
     if (!header.ok) return header
-    const proven = verifyBalanceEntries(header.value, a.value, served.entries)
+    const proven = verifyBalanceEntries(header.value, address, served.entries)
     if (!proven.ok) return proven
     const agree = checkServedBalances(proven.value, served.balances)
     if (!agree.ok) return agree
-    for (const symbol of options.pointTypes ?? []) {
+    for (const symbol of symbols) {
       if (proven.value.balances.some((b) => b.pointType === symbol)) continue
-      const absent = await this.#provenAbsent(a.value, symbol)
-      if (!absent.ok) return absent
+      const state = await this.#stateAtHead(toHex(stateKeys.balance(address, symbol)))
+      if (!state.ok) return state
+      if (!equalBytes(state.value.blockHash, header.value.blockHash)) {
+        const message = `the ${symbol} absence was proven at height ${state.value.height}, not ${proven.value.height}`
+        return clientErr('CLIENT_STALE', message)
+      }
+      if (state.value.value !== null) {
+        return clientErr('CLIENT_VALUE_MISMATCH', `the node left out the ${symbol} balance`)
+      }
     }
     return ok(proven.value)
-  }
-
-  async #provenAbsent(address: Uint8Array, symbol: string): Promise<Result<true, ClientError>> {
-    if (!SYMBOL_PATTERN.test(symbol)) {
-      return clientErr('CLIENT_BAD_ARGUMENT', `point type ${symbol} is not a symbol`)
-    }
-    const state = await this.getVerifiedState(stateKeys.balance(address, symbol))
-    if (!state.ok) return state
-    if (state.value.value !== null) {
-      return clientErr('CLIENT_VALUE_MISMATCH', `the node left out the ${symbol} balance`)
-    }
-    return ok(true)
   }
 
   /**

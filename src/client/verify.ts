@@ -293,6 +293,8 @@ export interface VerifiedStateValue {
   /** null: the key is proven absent. */
   readonly value: Uint8Array | null
   readonly height: number
+  /** The hash of the certified header the value is proven under. */
+  readonly blockHash: Uint8Array
 }
 
 /**
@@ -321,5 +323,5 @@ export function verifyStateEntry(
     const what = `state proof of ${toHex(key.value)} at height ${header.header.height}`
     return clientErr('CLIENT_PROOF_MISMATCH', `${what}: ${message}`, { cause: code })
   }
-  return ok({ key: key.value, value, height: header.header.height })
+  return ok({ key: key.value, value, height: header.header.height, blockHash: header.blockHash })
 }
