@@ -56,7 +56,10 @@ import {
 } from './validators.ts'
 import { replayWal, type Prepared } from './wal.ts'
 
-/** Most messages buffered for the next height. */
+/**
+ * Most messages buffered for the next height; each validator of that height may fill at most
+ * `floor(FUTURE_MESSAGES_MAX / n)` of them. Spec: docs/protocol/consensus.md#the-round-state-diagram.
+ */
 export const FUTURE_MESSAGES_MAX = 1024
 
 interface RoundVotes {
@@ -106,6 +109,9 @@ export class Consensus {
   private prepared: Prepared | null = null
   private sent: Sent = emptySent()
   private future: MessageEvent[] = []
+  /** `height/step/round/signer` of each buffered message, and buffered messages per signer. */
+  private futureKeys = new Set<string>()
+  private futureBySigner = new Map<string, number>()
   private replayPending = false
   private decidedInCall = false
   private txsAvailable = false
@@ -152,8 +158,12 @@ export class Consensus {
       this.replayPending = false
       const buffered = this.future
       this.future = []
+      this.futureKeys = new Set()
+      this.futureBySigner = new Map()
       for (const e of buffered) this.onMessage({ ...e, now: event.now }, out)
     }
+    // When the replay decided, the event itself must not reach the app either: messages wait in
+    // the buffer, timers are stale and `txsAvailable` is dropped (see onTimeout, onTxsAvailable).
     switch (event.type) {
       case 'start':
         this.onStart(event.now, out)
@@ -290,7 +300,9 @@ export class Consensus {
   }
 
   private onTimeout(event: Extract<ConsensusEvent, { type: 'timeout' }>, out: Effect[]): void {
-    if (event.height !== this.height || event.round !== this.round) {
+    // In a call that decided, every timer is stale: those of the new height are only asked for
+    // in this call's effects, so none of them can have fired yet.
+    if (this.decidedInCall || event.height !== this.height || event.round !== this.round) {
       const message = `timeout (${event.height}, ${event.round}) at (${this.height}, ${this.round})`
       this.reject({ code: 'TIMEOUT_STALE', message })
       return
@@ -304,6 +316,11 @@ export class Consensus {
   }
 
   private onTxsAvailable(now: bigint, full: boolean, out: Effect[]): void {
+    // In a call that decided (from buffered messages), the signal describes the pool before the
+    // decided block's txs left it, and the app has not applied that block: proposing now would
+    // build on an unwritten parent. The driver signals txsAvailable again after the commit.
+    // Spec: docs/protocol/consensus.md#timeouts.
+    if (this.decidedInCall) return
     this.txsAvailable = true
     // A full block need not wait for the interval: it only bounds how long a proposer waits for txs.
     if (this.proposeDue || full) this.proposeFresh(now, out)
@@ -312,6 +329,8 @@ export class Consensus {
   // ---- proposing ---------------------------------------------------------------------------
 
   private proposeFresh(now: bigint, out: Effect[]): void {
+    // Never in a call that decided: the app has not applied the decided block yet.
+    if (this.decidedInCall) return
     const round = this.round
     if (round !== 0 || !this.isProposer(0) || this.sent.proposals.has(0)) return
     if (!this.params.timeouts.createEmptyBlocks && !this.txsAvailable) return
@@ -321,6 +340,7 @@ export class Consensus {
 
   /** The proposer of round r > 0 proposes once it holds a quorum of ROUND-CHANGEs to r. */
   private tryProposeRound(now: bigint, out: Effect[]): void {
+    if (this.decidedInCall) return
     const round = this.round
     if (round === 0 || !this.isProposer(round) || this.sent.proposals.has(round)) return
     const changes = this.rounds.get(round)?.roundChanges
@@ -353,6 +373,7 @@ export class Consensus {
   ): void {
     assert(this.isProposer(round), 'only the proposer proposes')
     assert(!this.sent.proposals.has(round), 'one proposal per round')
+    assert(!this.decidedInCall, 'no proposal in the call that decided the previous height')
     let block = reproposed
     if (block === null) {
       const parent = this.lastBlock.header
@@ -420,6 +441,8 @@ export class Consensus {
   }
 
   private execute(block: Block): Result<Execution, ConsensusError> {
+    // Spec: src/consensus/app.ts. The app has not applied a block decided in this call yet.
+    assert(!this.decidedInCall, 'no execution in the call that decided the previous height')
     const executed = this.params.app.executeProposal(block, this.lastBlock.header)
     if (!executed.ok) return executed
     if (!equalBytes(executed.value.stateRoot, block.header.stateRoot)) {
@@ -431,21 +454,67 @@ export class Consensus {
   // ---- incoming messages -------------------------------------------------------------------
 
   private onMessage(event: MessageEvent, out: Effect[]): void {
+    const { height, signer } = messagePosition(event)
     if (this.decidedInCall) {
-      // The driver has not applied the block decided in this call yet: wait for the next event.
-      if (this.future.length < FUTURE_MESSAGES_MAX) this.future.push(event)
-      this.replayPending = true
+      // The driver has not applied the block decided in this call yet: messages of the new height
+      // (and of the one after) wait for the next event. One of the decided height can only help
+      // its lagging signer.
+      if (height === this.height - 1) this.helpLagging(signer, out)
+      else this.bufferMessage(event)
       return
     }
-    const { height, signer } = messagePosition(event)
     if (height === this.height + 1) {
-      if (this.future.length < FUTURE_MESSAGES_MAX) this.future.push(event)
+      this.bufferMessage(event)
       return
     }
     if (height === this.height - 1) this.helpLagging(signer, out)
     if (event.type === 'proposal') this.onProposal(event.message, event.now, out, false)
     else if (event.type === 'vote') this.onVote(event.vote, event.now, out)
     else this.onRoundChange(event.message, event.now, out)
+  }
+
+  /**
+   * Keeps a message of the next height (or, in a call that decided, of the height entered) for
+   * the next event. It must be valid against the set of its height at round 0, so its signer is a
+   * validator of that height and its signature holds; one per (height, step, round, signer) is
+   * kept, and a signer fills at most its share of the buffer. Neither a peer nor a few validators
+   * can push out the messages of the others. Spec: docs/protocol/consensus.md#the-round-state-diagram.
+   */
+  private bufferMessage(event: MessageEvent): void {
+    const { height, step, round, signer } = messagePosition(event)
+    const ctx = height === this.height + 1 ? this.nextCtx() : this.ctx()
+    // Messages of other heights fail here with the WRONG_HEIGHT codes.
+    const valid = validateMessage(ctx, event)
+    if (!valid.ok) {
+      this.reject(valid.error)
+      return
+    }
+    const who = toHex(signer)
+    const key = `${height}/${step}/${round}/${who}`
+    if (this.futureKeys.has(key)) {
+      const code = step === 'proposal' ? 'PROPOSAL_DUPLICATE' : 'VOTE_DUPLICATE'
+      this.reject({ code, message: `${step} of round ${round} already buffered` })
+      return
+    }
+    const count = this.futureBySigner.get(who) ?? 0
+    const share = Math.floor(FUTURE_MESSAGES_MAX / ctx.validators.length)
+    if (count >= share || this.future.length >= FUTURE_MESSAGES_MAX) {
+      const message = `${this.future.length} buffered, ${count} of this signer (share ${share})`
+      this.reject({ code: 'FUTURE_MESSAGES_FULL', message })
+      return
+    }
+    this.future.push(event)
+    this.futureKeys.add(key)
+    this.futureBySigner.set(who, count + 1)
+    if (this.decidedInCall) this.replayPending = true
+    assert(this.future.length <= FUTURE_MESSAGES_MAX, 'future buffer bounded')
+    assert(this.futureKeys.size === this.future.length, 'one buffered message per key')
+  }
+
+  /** What validation sees of the next height: its set, at round 0. */
+  private nextCtx(): ValidationContext {
+    const { chainId, verify } = this.params
+    return { chainId, verify, height: this.height + 1, round: 0, validators: this.nextValidators }
   }
 
   /** A validator of the previous height is behind: send it our last block with its certificate. */
@@ -758,6 +827,7 @@ export class Consensus {
     assert(this.height === this.lastBlock.header.height + 1, 'height follows the last block')
     assert(this.validators.length > 0 && this.nextValidators.length > 0, 'sets are non-empty')
     assert(this.future.length <= FUTURE_MESSAGES_MAX, 'future buffer bounded')
+    assert(this.futureKeys.size === this.future.length, 'one key per buffered message')
     for (const [round, hash] of this.sent.commits) {
       const p = this.prepared
       assert(p !== null && p.round >= round, `commit in round ${round} implies prepared`)
@@ -799,16 +869,43 @@ function walRecord(type: 'proposal' | 'prepare' | 'commit' | 'roundChange', h: n
   }
 }
 
-function messagePosition(event: MessageEvent): { height: number; signer: Uint8Array } {
+interface MessagePosition {
+  readonly height: number
+  readonly round: number
+  readonly step: 'proposal' | 'prepare' | 'commit' | 'roundChange'
+  readonly signer: Uint8Array
+}
+
+function messagePosition(event: MessageEvent): MessagePosition {
   switch (event.type) {
-    case 'proposal':
-      return { height: event.message.payload.height, signer: event.message.signer }
-    case 'vote':
-      return { height: event.vote.payload.height, signer: event.vote.signer }
+    case 'proposal': {
+      const { height, round } = event.message.payload
+      return { height, round, step: 'proposal', signer: event.message.signer }
+    }
+    case 'vote': {
+      const { height, round, type } = event.vote.payload
+      return { height, round, step: type, signer: event.vote.signer }
+    }
     case 'roundChange': {
       const rc = event.message.roundChange
-      return { height: rc.payload.height, signer: rc.signer }
+      const { height, round } = rc.payload
+      return { height, round, step: 'roundChange', signer: rc.signer }
     }
+  }
+}
+
+/** Validates a message against `ctx` (no app call): the check before a message is buffered. */
+function validateMessage(
+  ctx: ValidationContext,
+  event: MessageEvent,
+): Result<unknown, ConsensusError> {
+  switch (event.type) {
+    case 'proposal':
+      return validateProposal(ctx, event.message)
+    case 'vote':
+      return validateVote(ctx, event.vote)
+    case 'roundChange':
+      return validateRoundChange(ctx, event.message)
   }
 }
 

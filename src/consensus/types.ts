@@ -39,7 +39,9 @@ export type ConsensusEvent =
       readonly now: bigint
       /**
        * The pool holds at least a full proposal: the round-0 proposer proposes now instead of
-       * waiting out the rest of `blockIntervalMs` (the interval is for filling a block).
+       * waiting out the rest of `blockIntervalMs` (the interval is for filling a block). In a
+       * call that decided (from buffered messages) the event is ignored: the driver sends
+       * another after the commit.
        */
       readonly full?: boolean
     }

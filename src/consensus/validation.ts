@@ -64,6 +64,7 @@ export type ConsensusErrorCode =
   | 'CERT_WRONG_PARENT'
   | 'CERT_FUTURE_HEIGHT'
   | 'TIMEOUT_STALE'
+  | 'FUTURE_MESSAGES_FULL'
   | `BLOCK_${string}`
 
 /** A coded rejection. */

@@ -3,6 +3,12 @@
  * with real I/O. A `persist` effect is awaited (fsync) before any later effect runs, so no vote that
  * depends on it leaves the node first (STYLE §2). Timeouts use real timers tagged by the engine.
  * It reports how long its writes, commits and events took (`DriverTimings`) for the metrics.
+ *
+ * Events are handled in arrival order from one queue. Only peer frames count against its bound
+ * (`DRIVER_QUEUE_MAX`) and are dropped beyond it; the node's own events (timers, `txsAvailable`,
+ * `start`, blocks the syncer fetched) are never dropped. They stay bounded by coalescing: a timer
+ * or `txsAvailable` that is already queued keeps its place and the new one is not queued again.
+ * Spec: docs/protocol/consensus.md#driver; ADR 0084.
  */
 import type { ChainApp, ChainExecution } from '../chain/app.ts'
 import { encodeConsensusMessage } from '../consensus/messages.ts'
@@ -12,8 +18,47 @@ import type { Block, CommitCertificate } from '../core/block.ts'
 import { assert } from '../util/assert.ts'
 import type { WalStore } from './wal-store.ts'
 
-/** Queued consensus events before new ones are dropped (a flood cannot exhaust memory). */
+/** Queued peer frames before new ones are dropped (a flood cannot exhaust memory). */
 export const DRIVER_QUEUE_MAX = 10_000
+
+/**
+ * Where an event comes from: a peer's frame (`peer`: dropped when `DRIVER_QUEUE_MAX` peer frames
+ * are queued) or the node itself (`local`: timers, `txsAvailable`, `start`, synced blocks; never
+ * dropped).
+ */
+export type EventOrigin = 'peer' | 'local'
+
+/** The origin of an event by its type: only messages and certified blocks come from peers. */
+function originOf(event: ConsensusEvent): EventOrigin {
+  switch (event.type) {
+    case 'proposal':
+    case 'vote':
+    case 'roundChange':
+    case 'certifiedBlock':
+      return 'peer'
+    case 'timeout':
+    case 'txsAvailable':
+    case 'start':
+      return 'local'
+  }
+}
+
+/**
+ * The key under which a queued local event absorbs an equal one: a timer is identified by its
+ * (height, round, step) and fires once, and one queued `txsAvailable` is enough (the driver asks
+ * the pool when it hands the event over). `null`: never coalesced.
+ */
+function coalesceKey(event: ConsensusEvent): string | null {
+  if (event.type === 'txsAvailable') return 'txsAvailable'
+  if (event.type === 'timeout') return `timeout/${event.height}/${event.round}/${event.step}`
+  return null
+}
+
+interface Queued {
+  readonly event: ConsensusEvent
+  readonly origin: EventOrigin
+  readonly key: string | null
+}
 
 /**
  * Durations the driver measures, in seconds, for the node's metrics (src/node/metrics.ts). They
@@ -62,12 +107,16 @@ export class ConsensusDriver {
   readonly #app: ChainApp
   readonly #wal: WalStore
   readonly #io: DriverIo
-  readonly #queue: ConsensusEvent[] = []
+  readonly #queue: Queued[] = []
+  /** Peer frames in `#queue`, and the coalescing keys of the local events in it. */
+  #peerQueued = 0
+  readonly #localQueued = new Set<string>()
   readonly #timers = new Set<ReturnType<typeof setTimeout>>()
   #draining: Promise<void> | null = null
   #stopped = false
   /** `performance.now()` at this node's last commit (NaN before the first). */
   #lastCommitAt = Number.NaN
+  /** Peer frames dropped because `DRIVER_QUEUE_MAX` of them were queued. */
   dropped = 0
   /** Rounds entered above round 0 since start (a metric). */
   roundChanges = 0
@@ -79,22 +128,45 @@ export class ConsensusDriver {
     this.#io = io
   }
 
-  /** Queues an event; events are handled in arrival order, one at a time. */
-  enqueue(event: ConsensusEvent): void {
+  /**
+   * Queues an event; events are handled in arrival order, one at a time. A peer frame is dropped
+   * (and counted in `dropped`) when `DRIVER_QUEUE_MAX` peer frames are queued. A local event is
+   * never dropped; a timer or `txsAvailable` equal to one still queued is absorbed by it.
+   * @param origin where the event comes from; by default peers for messages and certified
+   *   blocks, the node for the rest. The syncer's certified blocks are `local`.
+   */
+  enqueue(event: ConsensusEvent, origin: EventOrigin = originOf(event)): void {
     if (this.#stopped) return
-    if (this.#queue.length >= DRIVER_QUEUE_MAX) {
-      this.dropped++
-      return
+    const key = origin === 'local' ? coalesceKey(event) : null
+    if (origin === 'peer') {
+      if (this.#peerQueued >= DRIVER_QUEUE_MAX) {
+        this.dropped++
+        return
+      }
+      this.#peerQueued++
+    } else if (key !== null) {
+      if (this.#localQueued.has(key)) return
+      this.#localQueued.add(key)
     }
-    this.#queue.push(event)
+    this.#queue.push({ event, origin, key })
     this.#draining ??= this.#drain()
+  }
+
+  /** Takes the next event off the queue and updates the counts. */
+  #next(): ConsensusEvent | undefined {
+    const queued = this.#queue.shift()
+    if (!queued) return undefined
+    if (queued.origin === 'peer') this.#peerQueued--
+    if (queued.key !== null) this.#localQueued.delete(queued.key)
+    assert(this.#peerQueued >= 0 && this.#peerQueued <= this.#queue.length, 'peer frames counted')
+    return queued.event
   }
 
   async #drain(): Promise<void> {
     // Yield once so that `enqueue` has stored this promise before `finally` clears it.
     await Promise.resolve()
     try {
-      for (let event = this.#queue.shift(); event && !this.#stopped; event = this.#queue.shift()) {
+      for (let event = this.#next(); event && !this.#stopped; event = this.#next()) {
         const start = performance.now()
         if (this.#io.prepare) await this.#io.prepare(event)
         const { currentHeight: height, currentRound: round } = this.#engine
@@ -148,8 +220,9 @@ export class ConsensusDriver {
           }
           this.#lastCommitAt = end
           // The engine decides at most one height per event and buffers later messages: give it
-          // an event to continue with (it also re-offers pooled txs to the next proposer).
-          this.enqueue({ type: 'txsAvailable', now: 0n })
+          // an event to continue with (it also re-offers pooled txs to the next proposer, which
+          // does not propose in the call that decided). Local: never dropped.
+          this.enqueue({ type: 'txsAvailable', now: 0n }, 'local')
           break
         }
       }
@@ -159,7 +232,7 @@ export class ConsensusDriver {
   #schedule(height: number, round: number, step: 'propose' | 'round', delayMs: number): void {
     const timer = setTimeout(() => {
       this.#timers.delete(timer)
-      this.enqueue({ type: 'timeout', height, round, step, now: 0n })
+      this.enqueue({ type: 'timeout', height, round, step, now: 0n }, 'local')
     }, delayMs)
     this.#timers.add(timer)
   }

@@ -532,7 +532,8 @@ function buildSyncer(
     deliver: async ({ block, certificate }) => {
       const target = block.header.height
       if (status.height >= target) return true
-      driver.enqueue({ type: 'certifiedBlock', block, certificate, now: 0n })
+      // The node asked for this block (one at a time): it is not a peer frame, never dropped.
+      driver.enqueue({ type: 'certifiedBlock', block, certificate, now: 0n }, 'local')
       const deadline = Date.now() + SYNC_DELIVER_TIMEOUT_MS
       while (status.height < target && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 10))

@@ -72,6 +72,11 @@ export interface SimOptions {
   readonly crypto: 'fast' | 'real'
   readonly wire: boolean
   readonly txIntervalMs: number
+  /**
+   * Pending txs from which a node's `txsAvailable` carries `full` (the node setting
+   * `consensus.proposalTxsMax`): its round-0 proposer then proposes at once (ADR 0073).
+   */
+  readonly proposalTxsMax: number
   readonly validatorChanges: readonly {
     readonly atMs: number
     readonly op: '+' | '-'
@@ -118,6 +123,7 @@ type Item =
   | { kind: 'connect' }
   | { kind: 'heal' }
   | { kind: 'tx'; tx: Uint8Array }
+  | { kind: 'txsAvailable'; node: number; epoch: number }
   | { kind: 'sync' }
 
 /** A committed block as a node stores it. */
@@ -366,6 +372,11 @@ export class Simulation {
       case 'tx':
         this.submit(item.tx)
         return
+      case 'txsAvailable': {
+        const node = this.nodes[item.node]!
+        if (node.engine && node.epoch === item.epoch) this.handle(node, this.txsAvailable(node))
+        return
+      }
       case 'sync':
         this.sync()
         return
@@ -385,8 +396,14 @@ export class Simulation {
     this.pendingTxs.push(tx)
     for (const node of this.nodes) {
       node.app.submit(tx)
-      if (node.engine) this.handle(node, { type: 'txsAvailable', now: this.clockOf(node) })
+      if (node.engine) this.handle(node, this.txsAvailable(node))
     }
+  }
+
+  /** The driver's `txsAvailable`: `full` when the pool holds a whole proposal. */
+  private txsAvailable(node: SimNode): ConsensusEvent {
+    const full = node.app.pendingTxs() >= this.opts.proposalTxsMax
+    return { type: 'txsAvailable', now: this.clockOf(node), full }
   }
 
   // ---- nodes -------------------------------------------------------------------------------
@@ -504,6 +521,8 @@ export class Simulation {
       }
       case 'commitBlock':
         this.commit(node, effect.block, effect.certificate, effect.validatorUpdates)
+        // Like the node's driver: an event after every commit, behind those already queued.
+        this.queue.push(this.now, { kind: 'txsAvailable', node: node.index, epoch: node.epoch })
         return
     }
   }

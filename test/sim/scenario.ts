@@ -8,6 +8,7 @@ import type { TimeoutConfig } from '../../src/consensus/types.ts'
 import { BYZANTINE_KINDS, type ByzantineKind } from './byzantine.ts'
 import { Simulation, type SimOptions, type SimResult } from './harness.ts'
 import { Prng } from './prng.ts'
+import { TEST_BLOCK_TXS_MAX } from './test-app.ts'
 
 /** Timer settings of the simulated chains (ms). */
 export const SIM_TIMEOUTS: TimeoutConfig = {
@@ -34,6 +35,7 @@ const BASE: Omit<SimOptions, 'seed' | 'validators'> = {
   crypto: 'fast',
   wire: false,
   txIntervalMs: 150,
+  proposalTxsMax: TEST_BLOCK_TXS_MAX,
   validatorChanges: [],
   timeouts: SIM_TIMEOUTS,
   downAtStart: [],
@@ -59,6 +61,14 @@ export function appOfSeed(seed: number): 'test' | 'vm' {
 /** Byzantine kind of a seed's scenario: the kinds take turns along the seeds of one parity. */
 export function byzantineKindOfSeed(seed: number): ByzantineKind {
   return BYZANTINE_KINDS[Math.floor(seed / 2) % BYZANTINE_KINDS.length]!
+}
+
+/**
+ * Pool size that makes `txsAvailable` full in a seed's scenario: one seed in three proposes as
+ * soon as one tx waits, so full-pool signals often meet a decision replayed from the buffer.
+ */
+export function proposalTxsMaxOfSeed(seed: number): number {
+  return seed % 3 === 0 ? 1 : TEST_BLOCK_TXS_MAX
 }
 
 /** A random scenario with every kind of fault, fully determined by `seed`. */
@@ -112,6 +122,7 @@ export function randomScenario(seed: number, choice: ScenarioChoice = {}): SimOp
     wire: prng.chance(0.1),
     validatorChanges,
     app: appOfSeed(seed),
+    proposalTxsMax: proposalTxsMaxOfSeed(seed),
   }
 }
 

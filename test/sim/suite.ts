@@ -62,6 +62,10 @@ export function defineSimSuite(n: 4 | 7, seeds: readonly number[]): void {
       'the real VM',
     ).toBe(true)
     expect(
+      opts.some((o) => o.proposalTxsMax === 1),
+      'full-pool signals',
+    ).toBe(true)
+    expect(
       results.reduce((a, r) => a + r.restarts, 0),
       'restarts from the WAL',
     ).toBeGreaterThan(0)

@@ -26,6 +26,8 @@ export interface SimApp extends ConsensusApp {
   submit(tx: Uint8Array): void
   /** Applies a decided block and returns the state root after it. */
   commit(block: Block): Uint8Array
+  /** Txs waiting in the mempool (the driver compares them with the proposal size: `full`). */
+  pendingTxs(): number
   /** Supply-invariant problems of the committed state (none for the test app, which has no supply). */
   invariantProblems(): string[]
 }
@@ -131,6 +133,10 @@ export class TestApp implements SimApp {
     }
     const stateRoot = nextStateRoot(parent.stateRoot, block.header.height, txRoot)
     return ok({ stateRoot, validatorUpdates: updates })
+  }
+
+  pendingTxs(): number {
+    return this.mempool.length
   }
 
   invariantProblems(): string[] {

@@ -151,6 +151,10 @@ export class VmSimApp implements SimApp {
     return this.#app.stateRoot
   }
 
+  pendingTxs(): number {
+    return this.#mempool.size
+  }
+
   invariantProblems(): string[] {
     return checkInvariants(this.#app.state)
   }

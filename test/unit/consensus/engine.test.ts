@@ -1,6 +1,7 @@
 /**
  * Goal: the engine decides with immediate finality, starts the next block interval before the
- * commit, proposes before the block interval ends only for a full pool, re-proposes a prepared
+ * commit, proposes before the block interval ends only for a full pool (never in the call that
+ * decided from buffered messages: only after the commit), re-proposes a prepared
  * block after a round change, catches up from certified blocks, ignores stale timeouts, codes
  * duplicate and equivocating votes and wrong state roots, and, restarted from its WAL (also after
  * a crash between a persist and its send), never signs a vote that conflicts with one it signed
@@ -250,6 +251,43 @@ describe('catch-up', () => {
     const effects = late.engine.handle({ type: 'certifiedBlock', block, certificate, now: NOW })
     expect(effectsOf(effects, 'commitBlock')).toHaveLength(1)
     expect(late.engine.currentHeight).toBe(2)
+  })
+
+  it('decides from buffered messages on a full-pool signal without proposing until the commit', () => {
+    const c = new Cluster()
+    c.startAll()
+    // Node 3, the round-0 proposer of height 3, misses the proposal of height 1: it cannot decide
+    // height 1 and buffers everything of height 2 while the others decide both.
+    c.drop = (_f, to, m) => to === 3 && m.kind === 'proposal' && m.proposal.payload.height === 1
+    c.timeout(1, 1, 0, 'propose')
+    c.flush()
+    c.timeout(2, 2, 0, 'propose')
+    c.flush()
+    for (const i of [0, 1, 2]) expect(c.nodes[i]!.commits, `node ${i}`).toHaveLength(2)
+    const late = c.nodes[3]!
+    expect(late.engine.currentHeight).toBe(1)
+    const { block, certificate } = c.nodes[0]!.commits[0]!
+    c.handle(3, { type: 'certifiedBlock', block, certificate, now: NOW })
+    expect(late.commits).toHaveLength(1)
+    // The driver's txsAvailable after that commit, with a full pool. Replaying the buffer decides
+    // height 2 first; the app has not applied it yet (the test app asserts if asked to build or
+    // execute on a block it has not committed), so no proposal of height 3 in this call.
+    const decided = c.handle(3, { type: 'txsAvailable', now: NOW, full: true })
+    expect(effectsOf(decided, 'commitBlock').map((e) => e.block.header.height)).toEqual([2])
+    // Its own prepare and commit of height 2 (from the buffered proposal), nothing of height 3.
+    expect(effectsOf(decided, 'persist').map((e) => e.record.height)).toEqual([2, 2])
+    const kinds = effectsOf(decided, 'broadcast').map((e) => e.message.kind)
+    expect(kinds).toEqual(['vote', 'vote'])
+    const timers = effectsOf(decided, 'scheduleTimeout').map((e) => `${e.step}@${e.height}`)
+    expect(timers).toEqual(['propose@3', 'round@3'])
+    // The driver's txsAvailable after the commit of height 2 makes it propose height 3 at once.
+    const next = c.handle(3, { type: 'txsAvailable', now: NOW, full: true })
+    const proposals = effectsOf(next, 'broadcast').flatMap((e) =>
+      e.message.kind === 'proposal' ? [e.message.proposal.payload] : [],
+    )
+    expect(proposals.map((p) => [p.height, p.round])).toEqual([[3, 0]])
+    c.flush()
+    for (const [i, n] of c.nodes.entries()) expect(n.commits, `node ${i}`).toHaveLength(3)
   })
 
   it('sends its last certified block to a validator still voting on the previous height', () => {
