@@ -1,30 +1,29 @@
 /**
  * Entry of the web console (SPEC §12; docs/console.md): picks the node's API base URL (the
- * `?api=` query, the last one used, or the origin that served the page), connects the session,
- * routes between the consumer, enterprise and platform pages by the URL hash, and shows a clear
- * banner whenever the node is unreachable.
+ * `?api=` query for this visit only, the last one used, or the origin that served the page;
+ * console/node-base.ts), connects the session, routes between the consumer, enterprise and
+ * platform pages by the URL hash, names the node in the header when it is not the page's own
+ * origin, and shows a clear banner whenever the node is unreachable.
  */
 import { codedText } from './pages/common.ts'
 import { renderConsumer } from './pages/consumer.ts'
 import { renderEnterprise } from './pages/enterprise.ts'
 import { renderPlatform } from './pages/platform.ts'
 import { NODE_UNREACHABLE } from './api.ts'
+import {
+  chooseBase,
+  foreignNodeNotice,
+  rememberBase,
+  remembers,
+  typedBase,
+  type NodeBase,
+} from './node-base.ts'
 import { Session } from './session.ts'
 import { fill, h } from './ui.ts'
 
-const API_KEY = 'pointsnode.api'
 const PAGES = ['consumer', 'enterprise', 'platform'] as const
 type PageName = (typeof PAGES)[number]
 const HEALTH_EVERY_MS = 3000
-
-function defaultBase(): string {
-  const fromQuery = new URLSearchParams(location.search).get('api')
-  if (fromQuery) return fromQuery
-  const saved = localStorage.getItem(API_KEY)
-  if (saved) return saved
-  if (location.protocol.startsWith('http')) return location.origin
-  return 'http://127.0.0.1:26657'
-}
 
 const byId = (id: string): HTMLElement => document.getElementById(id)!
 
@@ -73,17 +72,34 @@ async function render(session: Session): Promise<void> {
 }
 
 let session: Session | null = null
+/** The current session's base and where it came from (a reconnect keeps both). */
+let current: NodeBase | null = null
 
-async function connect(base: string): Promise<void> {
+/** Names the node in the header when it is not the page's own origin. */
+function showNode(node: NodeBase): void {
+  const notice = foreignNodeNotice(node, location.origin)
+  const el = byId('node-origin')
+  el.hidden = notice === null
+  el.textContent = notice ?? ''
+}
+
+async function connect(node: NodeBase): Promise<void> {
   const previousKey = session?.key ?? null
   const previousLabel = session?.keyLabel ?? ''
-  const s = new Session(base, (reachable) => {
-    setReachable(s, reachable)
-  })
+  const s = new Session(
+    node.base,
+    (reachable) => {
+      setReachable(s, reachable)
+    },
+    remembers(node.source),
+  )
   s.key = previousKey
   s.keyLabel = previousLabel
   session = s
-  ;(byId('api-base') as HTMLInputElement).value = s.api.base
+  const here = { base: s.api.base, source: node.source }
+  current = here
+  ;(byId('api-base') as HTMLInputElement).value = here.base
+  showNode(here)
   const connected = await s.connect()
   if (!connected.ok) {
     s.light = null
@@ -93,7 +109,8 @@ async function connect(base: string): Promise<void> {
       banner.textContent = `Cannot use this node: ${codedText(connected.error)}`
     }
   } else {
-    localStorage.setItem(API_KEY, s.api.base)
+    // A base from a `?api=` link is for this visit only: a crafted link must not pin a node.
+    rememberBase(localStorage, here)
     setReachable(s, true)
   }
   await render(s)
@@ -101,11 +118,12 @@ async function connect(base: string): Promise<void> {
 
 function pollHealth(): void {
   const s = session
-  if (!s) return
+  const node = current
+  if (!s || !node) return
   void s.api.get<{ height: number }>('/health').then((r) => {
     if (r.ok) {
       s.height = Math.max(s.height, r.value.height)
-      if (!s.light) void connect(s.api.base)
+      if (!s.light) void connect(node)
       else setReachable(s, true)
     }
   })
@@ -114,13 +132,13 @@ function pollHealth(): void {
 function start(): void {
   byId('node-form').addEventListener('submit', (event) => {
     event.preventDefault()
-    void connect((byId('api-base') as HTMLInputElement).value.trim())
+    void connect(typedBase((byId('api-base') as HTMLInputElement).value, current))
   })
   window.addEventListener('hashchange', () => {
     if (session) void render(session)
   })
   setInterval(pollHealth, HEALTH_EVERY_MS)
-  void connect(defaultBase())
+  void connect(chooseBase(location, localStorage))
 }
 
 start()

@@ -5,7 +5,8 @@
  *
  * Trust: the light client checks every certified read against a validator set. The console pins
  * the genesis validator set's hash per chain id in localStorage the first time it connects (trust
- * on first use, shown on the page) unless one is configured; docs/console.md.
+ * on first use, shown on the page) unless one is configured, and not at all for a node a link named
+ * (`rememberTrust` false: that visit trusts it in memory only); docs/console.md.
  */
 import { LightClient, type ClientError } from '../src/client/index.ts'
 import type { KeyPair } from '../src/client/keys.ts'
@@ -17,6 +18,7 @@ import { err, ok, type Result } from '../src/util/result.ts'
 import { keys as stateKeys } from '../src/vm/keys.ts'
 import { CONFIG_SCHEMA, ROLE_SCHEMA } from '../src/vm/schemas.ts'
 import { Api, NODE_UNREACHABLE, type CodedError } from './api.ts'
+import { trustAnchor } from './node-base.ts'
 
 /** A point type as `/v1/point-types` lists it. */
 export interface PointTypeJson {
@@ -49,7 +51,6 @@ export interface Page<T> {
 
 /** Blocks a submitted tx may wait for before it expires. */
 const TX_TTL = 100
-const TRUST_KEY = 'pointsnode.trust.'
 
 /** What `submit` reports for a committed tx. */
 export interface Committed {
@@ -81,9 +82,15 @@ export class Session {
   enterprises: EnterpriseJson[] = []
   key: KeyPair | null = null
   keyLabel = ''
+  readonly #rememberTrust: boolean
 
-  constructor(base: string, onReachable: (reachable: boolean) => void) {
+  /**
+   * A session with the node at `base`; `rememberTrust` false keeps a trust anchor first learned
+   * from this node out of localStorage (a node named by a link, docs/console.md#which-node).
+   */
+  constructor(base: string, onReachable: (reachable: boolean) => void, rememberTrust = true) {
     this.api = new Api(base, onReachable)
+    this.#rememberTrust = rememberTrust
   }
 
   /** Connects: status, trust anchor, verified chain config, point types, enterprises. */
@@ -105,17 +112,12 @@ export class Session {
   }
 
   async #trustAnchor(): Promise<Result<string, CodedError>> {
-    const pinned = localStorage.getItem(TRUST_KEY + this.chainId)
-    if (pinned !== null) {
-      this.trustedValidatorsHash = pinned
-      return ok(pinned)
-    }
-    const genesis = await this.api.get<{ header: { validatorsHash: string } }>('/v1/blocks/0')
-    if (!genesis.ok) return genesis
-    const hash = genesis.value.header.validatorsHash
-    localStorage.setItem(TRUST_KEY + this.chainId, hash)
-    this.trustedValidatorsHash = hash
-    return ok(hash)
+    const anchor = await trustAnchor(localStorage, this.chainId, this.#rememberTrust, async () => {
+      const genesis = await this.api.get<{ header: { validatorsHash: string } }>('/v1/blocks/0')
+      return genesis.ok ? ok(genesis.value.header.validatorsHash) : genesis
+    })
+    if (anchor.ok) this.trustedValidatorsHash = anchor.value
+    return anchor
   }
 
   /** Reads the chain config and the platform operator's key with state proofs. */

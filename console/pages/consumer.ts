@@ -11,6 +11,7 @@ import { err, ok, type Result } from '../../src/util/result.ts'
 import { convertAmount } from '../../src/vm/exec.ts'
 import { buyEscrowFor } from '../../src/vm/market.ts'
 import type { CodedError } from '../api.ts'
+import { latest, ownOrders } from '../lists.ts'
 import { codedOfClient, type Page, type Session } from '../session.ts'
 import { card, field, fill, h, input, rerenderPage, row, say, select, short, table } from '../ui.ts'
 import { checkBalance, parseAddressInput, parseAmountInput } from '../validate.ts'
@@ -257,11 +258,11 @@ async function marketDetails(
   refresh: () => void,
 ): Promise<void> {
   const id = encodeURIComponent(market.id)
-  const [book, auctions] = await Promise.all([
-    s.api.get<{ orders: OrderJson[] }>(`/v1/markets/${id}?limit=1000`),
-    s.api.get<Page<AuctionJson>>(`/v1/markets/${id}/auctions?limit=1000`),
+  // Every page of the book (a consumer's orders may be anywhere in it) and the latest 5 results.
+  const [mine, results] = await Promise.all([
+    ownOrders<OrderJson>(s.api, market.id, s.key?.addressHex ?? ''),
+    latest<AuctionJson>(s.api, `/v1/markets/${id}/auctions`, 5),
   ])
-  const mine = book.ok ? book.value.orders.filter((o) => o.owner === s.key?.addressHex) : []
   const priceText = (p: string): string =>
     `${formatDecimal(BigInt(p), market.priceDecimals)} ${market.quote}/${market.base} ` +
     `(${perWhole(s, market, BigInt(p))} ${market.quote} per ${market.base})`
@@ -279,34 +280,35 @@ async function marketDetails(
     })
     return b
   }
-  const results = auctions.ok ? auctions.value.items.slice(-5).reverse() : []
   fill(
     el,
     h('h3', {}, 'My open orders'),
-    mine.length > 0
-      ? table(
-          ['Side', 'Price', 'Quantity', 'Filled', ''],
-          mine.map((o) => [
-            o.side,
-            priceText(o.price),
-            fmt(s, market.base, o.quantity),
-            fmt(s, market.base, o.filled),
-            cancel(o),
-          ]),
-        )
-      : h('p', { class: 'muted' }, 'none'),
+    listView(mine, 'none', ['Side', 'Price', 'Quantity', 'Filled', ''], (o) => [
+      o.side,
+      priceText(o.price),
+      fmt(s, market.base, o.quantity),
+      fmt(s, market.base, o.filled),
+      cancel(o),
+    ]),
     h('h3', {}, 'Auction results'),
-    results.length > 0
-      ? table(
-          ['Block', 'Clearing price', 'Volume'],
-          results.map((a) => [
-            String(a.height),
-            a.price === null ? 'no trade' : priceText(a.price),
-            fmt(s, market.base, a.volume),
-          ]),
-        )
-      : h('p', { class: 'muted' }, 'no auctions yet'),
+    listView(results, 'no auctions yet', ['Block', 'Clearing price', 'Volume'], (a) => [
+      String(a.height),
+      a.price === null ? 'no trade' : priceText(a.price),
+      fmt(s, market.base, a.volume),
+    ]),
   )
+}
+
+/** A table of the listed items, a muted `empty` line, or the coded error of the read. */
+function listView<T>(
+  got: Result<T[], CodedError>,
+  empty: string,
+  headers: string[],
+  cells: (item: T) => (string | Node)[],
+): HTMLElement {
+  if (!got.ok) return h('p', { class: 'msg error' }, codedText(got.error))
+  if (got.value.length === 0) return h('p', { class: 'muted' }, empty)
+  return table(headers, got.value.map(cells))
 }
 
 function placeOrder(s: Session, market: MarketJson, form: HTMLFormElement) {
@@ -506,14 +508,12 @@ function mallsCard(s: Session, refresh: () => void): HTMLElement {
 
 async function renderHistory(s: Session, el: HTMLElement): Promise<void> {
   if (!s.key) return
-  const got = await s.api.get<Page<HistoryJson>>(
-    `/v1/accounts/${s.key.addressHex}/history?limit=1000`,
-  )
+  const got = await latest<HistoryJson>(s.api, `/v1/accounts/${s.key.addressHex}/history`, 15)
   if (!got.ok) {
     fill(el, h('p', { class: 'msg error' }, codedText(got.error)))
     return
   }
-  const items = got.value.items.slice(-15).reverse()
+  const items = got.value
   const marks = await Promise.all(
     items.map(async (item) => {
       const v = await s.light!.getVerifiedTx(item.txId)

@@ -14,7 +14,8 @@ import { sealVoucherDetail } from '../../src/crypto/voucher-box.ts'
 import { fromHex, toHex, utf8 } from '../../src/util/bytes.ts'
 import { err, ok, type Result } from '../../src/util/result.ts'
 import type { CodedError } from '../api.ts'
-import type { Page, Session } from '../session.ts'
+import { latest } from '../lists.ts'
+import type { Session } from '../session.ts'
 import { card, field, fill, h, input, row, select, short, table } from '../ui.ts'
 import { parseAddressInput, parseAmountInput, parseRefInput } from '../validate.ts'
 import { codedText, fmt, keyPanel, onSubmit, txForm, typeOptions } from './common.ts'
@@ -214,22 +215,17 @@ function memberCard(s: Session): HTMLElement {
 }
 
 async function renderRedemptions(s: Session, el: HTMLElement): Promise<void> {
-  const got = await s.api.get<Page<BurnJson>>(
-    `/v1/burns?acceptor=${s.key?.addressHex ?? ''}&limit=1000`,
-  )
+  const got = await latest<BurnJson>(s.api, `/v1/burns?acceptor=${s.key?.addressHex ?? ''}`, 10)
   if (!got.ok) {
     fill(el, h('p', { class: 'msg error' }, codedText(got.error)))
     return
   }
-  const rows = got.value.items
-    .slice(-10)
-    .reverse()
-    .map((b) => [
-      String(b.height),
-      fmt(s, b.pointType, b.amount),
-      h('span', { class: 'mono' }, short(b.holder)),
-      b.orderRef ?? '',
-    ])
+  const rows = got.value.map((b) => [
+    String(b.height),
+    fmt(s, b.pointType, b.amount),
+    h('span', { class: 'mono' }, short(b.holder)),
+    b.orderRef ?? '',
+  ])
   fill(
     el,
     rows.length > 0

@@ -8,11 +8,15 @@ import { formatDecimal, parseDecimal } from '../../src/codec/json.ts'
 import { NAME_LENGTH_MAX, RATE_DECIMALS, REF_LENGTH_MAX } from '../../src/core/limits.ts'
 import { fromHex, isHex } from '../../src/util/bytes.ts'
 import { err, ok } from '../../src/util/result.ts'
+import { latest } from '../lists.ts'
 import type { Page, Session } from '../session.ts'
 import { card, field, fill, h, input, rerenderPage, row, select, short, table } from '../ui.ts'
 import { parseAddressInput, parseRefInput } from '../validate.ts'
 import { codedText, fmt, keyPanel, onSubmit, txForm, typeOptions } from './common.ts'
 import { periodQuery, periodRows } from './period.ts'
+
+/** Rate changes the history shows: the latest, newest first. */
+const RATE_CHANGES_SHOWN = 100
 
 const COUNTERS = ['issued', 'redeemed', 'converted', 'expired', 'exchanged'] as const
 type Counters = Record<(typeof COUNTERS)[number], string>
@@ -109,11 +113,9 @@ function recordsCard(s: Session): HTMLElement {
     ),
   )
   onSubmit(form, async () => {
-    const got = await s.api.get<Page<BurnJson>>(
-      `/v1/burns?issuer=${field(form, 'enterprise')}&limit=1000`,
-    )
+    const got = await latest<BurnJson>(s.api, `/v1/burns?issuer=${field(form, 'enterprise')}`, 15)
     if (!got.ok) return got
-    const items = got.value.items.slice(-15).reverse()
+    const items = got.value
     fill(
       out,
       table(
@@ -126,7 +128,7 @@ function recordsCard(s: Session): HTMLElement {
         ]),
       ),
     )
-    return ok(`${got.value.items.length} burn records`)
+    return ok(`the latest ${items.length} burn records, newest first`)
   })
   return card('Per-enterprise records', 'records-card', form, out)
 }
@@ -177,18 +179,20 @@ async function ratesCard(s: Session): Promise<HTMLElement> {
     h('button', { type: 'submit' }, 'Show'),
   )
   onSubmit(showHistory, async () => {
-    const r = await s.api.get<Page<RateJson>>(
-      `/v1/rates/${field(showHistory, 'pointType')}/history?limit=1000`,
+    const r = await latest<RateJson>(
+      s.api,
+      `/v1/rates/${field(showHistory, 'pointType')}/history`,
+      RATE_CHANGES_SHOWN,
     )
     if (!r.ok) return r
     fill(
       history,
       table(
         ['Block', 'Rate', 'Source'],
-        r.value.items.map((x) => [String(x.height), rateText(x.rate), x.sourceRef]),
+        r.value.map((x) => [String(x.height), rateText(x.rate), x.sourceRef]),
       ),
     )
-    return ok(`${r.value.items.length} changes`)
+    return ok(`the latest ${r.value.length} changes, newest first`)
   })
   const setForm = txForm(
     'set-rate',

@@ -2,10 +2,12 @@
  * The list and report routes: account history, point types, rates, markets with order books and
  * auction results, burns, issuances by voucher, the settlement report (JSON and CSV), enterprise
  * statistics and enterprises. Lists that grow use cursor pagination (`?cursor=&limit=`, response
- * `{ items, next }`). Spec: SPEC §9; docs/api.md.
+ * `{ items, next }`); the ledger-backed ones (history, rate history, auctions, burns, issuances)
+ * also take `?order=asc|desc`, so a client reads the newest records first. Spec: SPEC §9;
+ * docs/api.md#conventions.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { PageQuery, ReadModel, ReadResult, ViewPage } from './read-model.ts'
+import type { ListOrder, OrderedPageQuery, ReadModel, ReadResult, ViewPage } from './read-model.ts'
 import {
   AUCTION_ITEM,
   BURN_ITEM,
@@ -14,6 +16,7 @@ import {
   ISSUANCE_ITEM,
   MARKET_ITEM,
   MARKET_JSON,
+  ORDER_PARAM,
   PAGE_QUERY,
   POINT_TYPE_ITEM,
   POINT_TYPE_JSON,
@@ -39,6 +42,7 @@ import {
 interface Query {
   readonly cursor?: string
   readonly limit?: string
+  readonly order?: string
   readonly issuer?: string
   readonly acceptor?: string
   readonly from?: string
@@ -46,7 +50,11 @@ interface Query {
   readonly voucher?: string
 }
 
-/** A paged list route whose handler reads one page for its parsed key. */
+/**
+ * A paged list route whose handler reads one page for its parsed key. An `ordered` list (one the
+ * ledger pages both ways) takes `?order=asc|desc`; the others are always ascending and refuse it as
+ * an unknown parameter.
+ */
 function listRoute<K>(
   app: FastifyInstance,
   url: string,
@@ -56,16 +64,22 @@ function listRoute<K>(
     params?: string[]
     query?: Record<string, unknown>
     required?: string[]
+    ordered?: boolean
     key: (request: FastifyRequest) => Parsed<K>
-    read: (key: K, page: PageQuery) => Promise<ReadResult<ViewPage>>
+    read: (key: K, page: OrderedPageQuery) => Promise<ReadResult<ViewPage>>
   },
 ): void {
+  const ordered = spec.ordered === true
   const schema = {
     description: spec.description,
     ...(spec.params ? { params: params(...spec.params) } : {}),
     querystring: {
       ...PAGE_QUERY,
-      properties: { ...PAGE_QUERY.properties, ...(spec.query ?? {}) },
+      properties: {
+        ...PAGE_QUERY.properties,
+        ...(ordered ? { order: ORDER_PARAM } : {}),
+        ...(spec.query ?? {}),
+      },
       ...(spec.required ? { required: spec.required } : {}),
     },
     response: { 200: pageOf(spec.item), ...errors(400, 404) },
@@ -73,9 +87,11 @@ function listRoute<K>(
   app.get(url, { schema }, async (request, reply) => {
     const key = spec.key(request)
     if (!key.ok) return sendError(reply, key.error)
-    const page = parsePage(request.query as Query)
+    const page = parsePage(query(request))
     if (!page.ok) return sendError(reply, page.error)
-    const result = await spec.read(key.value, page.value)
+    // The schema admits `order` only on ordered lists, and there only `asc` or `desc`.
+    const order: ListOrder = query(request).order === 'desc' ? 'desc' : 'asc'
+    const result = await spec.read(key.value, { ...page.value, order })
     if (!result.ok) return sendError(reply, result.error)
     return result.value
   })
@@ -89,9 +105,10 @@ const str = (description: string): Record<string, unknown> => ({ type: 'string',
 
 function registerStateLists(app: FastifyInstance, read: ReadModel): void {
   listRoute(app, '/v1/accounts/:address/history', {
-    description: 'The committed txs that touched an account, oldest first.',
+    description: 'The committed txs that touched an account, oldest first (or `order=desc`).',
     item: HISTORY_ITEM,
     params: ['address'],
+    ordered: true,
     key: (r) => parseAddress(param(r, 'address')),
     read: (address, page) => read.history(address, page),
   })
@@ -108,9 +125,10 @@ function registerStateLists(app: FastifyInstance, read: ReadModel): void {
     read: (_k, page) => read.rates(page),
   })
   listRoute(app, '/v1/rates/:pointType/history', {
-    description: 'The rate changes of one point type, oldest first.',
+    description: 'The rate changes of one point type, oldest first (or `order=desc`).',
     item: RATE_HISTORY_ITEM,
     params: ['pointType'],
+    ordered: true,
     key: (r) => parseSymbol(param(r, 'pointType')),
     read: (symbol, page) => read.rateHistory(symbol, page),
   })
@@ -121,9 +139,11 @@ function registerStateLists(app: FastifyInstance, read: ReadModel): void {
     read: (_k, page) => read.markets(page),
   })
   listRoute(app, '/v1/markets/:id/auctions', {
-    description: 'Call auction results of a market, one per block that ran it.',
+    description:
+      'Call auction results of a market, one per block that ran it, oldest first (or `order=desc`).',
     item: AUCTION_ITEM,
     params: ['id'],
+    ordered: true,
     key: (r) => parseMarketId(param(r, 'id')),
     read: (id, page) => read.auctions(id, page),
   })
@@ -181,8 +201,10 @@ function registerOneItemRoutes(app: FastifyInstance, read: ReadModel): void {
 
 function registerRecordLists(app: FastifyInstance, read: ReadModel): void {
   listRoute(app, '/v1/burns', {
-    description: 'Burn records by issuer, by acceptor, or by block time `[from, to)` (UNIX ms).',
+    description:
+      'Burn records by issuer, by acceptor, or by block time `[from, to)` (UNIX ms), oldest first (or `order=desc`).',
     item: BURN_ITEM,
+    ordered: true,
     query: {
       issuer: str('issuer address (hex)'),
       acceptor: str('acceptor address (hex)'),
@@ -193,8 +215,9 @@ function registerRecordLists(app: FastifyInstance, read: ReadModel): void {
     read: (filter, page) => read.burns(filter, page),
   })
   listRoute(app, '/v1/issuances', {
-    description: 'The issuances a voucher digest backs.',
+    description: 'The issuances a voucher digest backs, by point type (or `order=desc`).',
     item: ISSUANCE_ITEM,
+    ordered: true,
     query: { voucher: str('voucher digest (32 bytes hex)') },
     required: ['voucher'],
     key: (r) => parseBytes(query(r).voucher, 32, 'API_BAD_QUERY', 'voucher'),

@@ -30,6 +30,18 @@ export interface PageQuery {
   readonly limit: number
 }
 
+/** The order of a ledger-backed list: oldest first (`asc`) or newest first (`desc`). */
+export type ListOrder = 'asc' | 'desc'
+
+/**
+ * A page request of a list that can be read in either order (the ledger-backed lists); absent
+ * `order` is `asc`. A cursor continues the order it was read in; one of the other order is refused
+ * with `API_BAD_CURSOR`.
+ */
+export interface OrderedPageQuery extends PageQuery {
+  readonly order?: ListOrder
+}
+
 /** One page of a list; `next` is the cursor of the following page, null at the end. */
 export interface ViewPage {
   readonly items: View[]
@@ -122,28 +134,28 @@ export interface ReadModel {
   balances(address: Uint8Array): Promise<BalancesRead>
   /** Waits until `txId` is committed; null after `timeoutMs`. */
   waitForTx(txId: Uint8Array, timeoutMs: number): Promise<{ height: number; index: number } | null>
-  /** The txs that touched `address`, oldest first. */
-  history(address: Uint8Array, page: PageQuery): Promise<ReadResult<ViewPage>>
+  /** The txs that touched `address`, by (height, index) in `page.order`. */
+  history(address: Uint8Array, page: OrderedPageQuery): Promise<ReadResult<ViewPage>>
   /** Point types by symbol. */
   pointTypes(page: PageQuery): Promise<ReadResult<ViewPage>>
   /** One point type (policy and supply) with its current rate, or undefined. */
   pointType(symbol: string): Promise<View | undefined>
   /** Current rates by point type. */
   rates(page: PageQuery): Promise<ReadResult<ViewPage>>
-  /** The rate changes of one point type, oldest first. */
-  rateHistory(symbol: string, page: PageQuery): Promise<ReadResult<ViewPage>>
+  /** The rate changes of one point type, by (height, index) in `page.order`. */
+  rateHistory(symbol: string, page: OrderedPageQuery): Promise<ReadResult<ViewPage>>
   /** Markets by id. */
   markets(page: PageQuery): Promise<ReadResult<ViewPage>>
   /** One market, or undefined. */
   market(id: string): Promise<View | undefined>
   /** The open orders of a market in arrival order. */
   orderBook(id: string, page: PageQuery): Promise<ReadResult<ViewPage>>
-  /** The auction results of a market, by height. */
-  auctions(id: string, page: PageQuery): Promise<ReadResult<ViewPage>>
-  /** Burn records. */
-  burns(filter: BurnFilter, page: PageQuery): Promise<ReadResult<ViewPage>>
-  /** The issuances backed by a voucher digest. */
-  issuances(voucherDigest: Uint8Array, page: PageQuery): Promise<ReadResult<ViewPage>>
+  /** The auction results of a market, by height in `page.order`. */
+  auctions(id: string, page: OrderedPageQuery): Promise<ReadResult<ViewPage>>
+  /** Burn records, in the filter's index order (docs/protocol/storage.md#queries) or reversed. */
+  burns(filter: BurnFilter, page: OrderedPageQuery): Promise<ReadResult<ViewPage>>
+  /** The issuances backed by a voucher digest, by point type in `page.order`. */
+  issuances(voucherDigest: Uint8Array, page: OrderedPageQuery): Promise<ReadResult<ViewPage>>
   /** The settlement report of `[fromMs, toMs)`. */
   settlement(fromMs: bigint, toMs: bigint): Promise<ReadResult<SettlementRead>>
   /** Activity of an enterprise per UTC day over the days overlapping `[fromMs, toMs)`. */

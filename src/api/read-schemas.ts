@@ -342,6 +342,17 @@ export const PAGE_QUERY = {
   },
 } as const
 
+/**
+ * `?order=` of the lists the ledger pages both ways: `asc` oldest first (the default), `desc`
+ * newest first. Other values fail the schema (`API_BAD_REQUEST`).
+ */
+export const ORDER_PARAM = {
+  type: 'string',
+  enum: ['asc', 'desc'],
+  description:
+    'asc: oldest first (default); desc: newest first. A cursor continues the order it was read in.',
+} as const
+
 /** Path parameters, all strings (validated by the handlers with coded errors). */
 export function params(...names: string[]): Record<string, unknown> {
   const properties: Record<string, unknown> = {}

@@ -17,6 +17,8 @@ import type {
   BlockRead,
   BurnFilter,
   CertifiedHeader,
+  ListOrder,
+  OrderedPageQuery,
   PageQuery,
   ReadModel,
   ReadResult,
@@ -27,18 +29,21 @@ import type {
 } from '../api/read-model.ts'
 import type { Block, Validator } from '../core/block.ts'
 import { TIME_MS_MAX } from '../core/limits.ts'
+import type { BurnRecord } from '../core/records.ts'
 import type { StateEntry } from '../core/state.ts'
 import type { Ledger } from '../ledger/ledger.ts'
 import {
   QUERY_PAGE_LIMIT_MAX,
   type LedgerQueryError,
   type Page,
+  type PageRequest,
   type QueryResult,
 } from '../ledger/index.ts'
 import { DAY_MS, STATS_COUNTERS, type StatsDay } from '../ledger/records.ts'
 import { buildSettlementReport, settlementToCsv, settlementToJson } from '../ledger/settlement.ts'
 import type { StateTree } from '../state/tree.ts'
 import { blockHashOf } from '../consensus/messages.ts'
+import { assert } from '../util/assert.ts'
 import { compareBytes, concatBytes, fromHex, isHex, toHex } from '../util/bytes.ts'
 import { NodeError } from '../util/errors.ts'
 import { err, ok } from '../util/result.ts'
@@ -89,11 +94,49 @@ function apiError(e: LedgerQueryError): { code: string; message: string } {
   return { code, message: e.message }
 }
 
-/** Maps a ledger page to a view page. */
-function viewPage<T>(result: QueryResult<T>, view: (item: T) => View): ReadResult<ViewPage> {
+/**
+ * The hex of the byte that opens a descending cursor. A ledger cursor is the hex of the last index
+ * key returned, and index keys start with `x` (src/ledger/keys.ts), never with 0xff: so a cursor
+ * says which order it was read in, and one used with the other order is refused instead of
+ * returning the records already read (docs/api.md#conventions).
+ */
+const DESC_CURSOR_TAG = 'ff'
+
+/** The ledger's page request for an API page request of a ledger-backed list. */
+function ledgerPage(page: OrderedPageQuery): ReadResult<PageRequest> {
+  const { cursor, limit } = page
+  const order = page.order ?? 'asc'
+  if (cursor === null) return ok({ cursor: null, limit, order })
+  const descending = cursor.startsWith(DESC_CURSOR_TAG)
+  if (descending !== (order === 'desc')) {
+    const message = `cursor was not read in ${order} order (give the same order= as its page)`
+    return err({ code: 'API_BAD_CURSOR', message })
+  }
+  const key = descending ? cursor.slice(DESC_CURSOR_TAG.length) : cursor
+  return ok({ cursor: key, limit, order })
+}
+
+/** The API cursor of a ledger cursor read in `order`. */
+function apiCursor(cursor: string | null, order: ListOrder): string | null {
+  if (cursor === null) return null
+  assert(cursor.length > 0, 'a ledger cursor is the hex of a key')
+  assert(!cursor.startsWith(DESC_CURSOR_TAG), `ledger cursor ${cursor} starts with the tag`)
+  return order === 'desc' ? DESC_CURSOR_TAG + cursor : cursor
+}
+
+/** Reads one ledger page for `page` and maps it to a view page. */
+async function viewPage<T>(
+  page: OrderedPageQuery,
+  query: (request: PageRequest) => Promise<QueryResult<T>>,
+  view: (item: T) => View,
+): Promise<ReadResult<ViewPage>> {
+  const request = ledgerPage(page)
+  if (!request.ok) return request
+  const result = await query(request.value)
   if (!result.ok) return err(apiError(result.error))
-  const page: Page<T> = result.value
-  return ok({ items: page.items.map(view), next: page.cursor })
+  const found: Page<T> = result.value
+  const next = apiCursor(found.cursor, request.value.order ?? 'asc')
+  return ok({ items: found.items.map(view), next })
 }
 
 /** A record without the fields the route already names. */
@@ -303,9 +346,12 @@ export class NodeReadModel implements ReadModel {
   }
 
   /** @inheritdoc */
-  async history(address: Uint8Array, page: PageQuery): Promise<ReadResult<ViewPage>> {
-    const result = await this.#ledger.queryAccountHistory(address, page)
-    return viewPage(result, (r) => omit(r, 'address'))
+  history(address: Uint8Array, page: OrderedPageQuery): Promise<ReadResult<ViewPage>> {
+    return viewPage(
+      page,
+      (request) => this.#ledger.queryAccountHistory(address, request),
+      (r) => omit(r, 'address'),
+    )
   }
 
   /** @inheritdoc */
@@ -343,9 +389,12 @@ export class NodeReadModel implements ReadModel {
   }
 
   /** @inheritdoc */
-  async rateHistory(symbol: string, page: PageQuery): Promise<ReadResult<ViewPage>> {
-    const result = await this.#ledger.queryRateHistory(symbol, page)
-    return viewPage(result, (r) => toJson(r) as View)
+  rateHistory(symbol: string, page: OrderedPageQuery): Promise<ReadResult<ViewPage>> {
+    return viewPage(
+      page,
+      (request) => this.#ledger.queryRateHistory(symbol, request),
+      (r) => toJson(r) as View,
+    )
   }
 
   /** @inheritdoc */
@@ -378,27 +427,33 @@ export class NodeReadModel implements ReadModel {
   }
 
   /** @inheritdoc */
-  async auctions(id: string, page: PageQuery): Promise<ReadResult<ViewPage>> {
-    const result = await this.#ledger.queryAuctionResults(id, page)
-    return viewPage(result, (r) => toJson(r) as View)
+  auctions(id: string, page: OrderedPageQuery): Promise<ReadResult<ViewPage>> {
+    return viewPage(
+      page,
+      (request) => this.#ledger.queryAuctionResults(id, request),
+      (r) => toJson(r) as View,
+    )
   }
 
   /** @inheritdoc */
-  async burns(filter: BurnFilter, page: PageQuery): Promise<ReadResult<ViewPage>> {
+  burns(filter: BurnFilter, page: OrderedPageQuery): Promise<ReadResult<ViewPage>> {
     const ledger = this.#ledger
-    const result =
+    const query = (request: PageRequest): Promise<QueryResult<BurnRecord>> =>
       filter.by === 'issuer'
-        ? await ledger.queryBurnsByIssuer(filter.address, page)
+        ? ledger.queryBurnsByIssuer(filter.address, request)
         : filter.by === 'acceptor'
-          ? await ledger.queryBurnsByAcceptor(filter.address, page)
-          : await ledger.queryBurnsByTime(filter.fromMs, filter.toMs, page)
-    return viewPage(result, (r) => toJson(r) as View)
+          ? ledger.queryBurnsByAcceptor(filter.address, request)
+          : ledger.queryBurnsByTime(filter.fromMs, filter.toMs, request)
+    return viewPage(page, query, (r) => toJson(r) as View)
   }
 
   /** @inheritdoc */
-  async issuances(voucherDigest: Uint8Array, page: PageQuery): Promise<ReadResult<ViewPage>> {
-    const result = await this.#ledger.queryIssuancesByVoucher(voucherDigest, page)
-    return viewPage(result, (r) => toJson(r) as View)
+  issuances(voucherDigest: Uint8Array, page: OrderedPageQuery): Promise<ReadResult<ViewPage>> {
+    return viewPage(
+      page,
+      (request) => this.#ledger.queryIssuancesByVoucher(voucherDigest, request),
+      (r) => toJson(r) as View,
+    )
   }
 
   /** @inheritdoc */

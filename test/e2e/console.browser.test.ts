@@ -3,7 +3,8 @@
  * registers, receives points an enterprise issues with a voucher document, converts them, places an
  * order that clears in the block's call auction, redeems in a mall; the enterprise exports the
  * settlement CSV; the operator's statistics change; bad input shows a coded message and submits
- * nothing; the console works from another origin (CORS) and shows a banner when the node is down.
+ * nothing; the console works from another origin (CORS), names a node an `?api=` link set without
+ * saving it, and shows a banner when the node is down.
  * Method: headless Debian Chromium (playwright-core) against the in-process dev consortium
  * (4 validators, demo data) serving the bundled console at /console/. Expected values come from the
  * demo's fixed parameters and the amounts typed here, and are cross-checked against the node's API.
@@ -94,6 +95,8 @@ describe('web console in Chromium', { timeout: 120_000 }, () => {
 
   it('is served by the node and connects to it', async () => {
     expect(await page.textContent('#node-status')).toMatch(/connected · pointsnode-dev/)
+    // Served by the node it talks to: no "Node: …" notice in the header.
+    expect(await page.isHidden('#node-origin')).toBe(true)
     before = await statsRow(page, 'ACME Retail')
     expect(before.length).toBe(6)
   })
@@ -260,6 +263,13 @@ describe('web console in Chromium', { timeout: 120_000 }, () => {
       await other.goto(`${h.otherOrigin}/index.html?api=${encodeURIComponent(h.apiUrl)}#consumer`)
       await other.waitForSelector('#page[data-page=consumer][data-ready=true]')
       expect(await other.textContent('#node-status')).toMatch(/connected/)
+      // A node named by the link: shown in the header, used for this visit only (not saved).
+      expect(await other.textContent('#node-origin')).toBe(
+        `Node: ${h.apiUrl} (set by the link that opened this page, for this visit only)`,
+      )
+      expect(await other.evaluate("localStorage.getItem('pointsnode.api')")).toBeNull()
+      const pinned = "Object.keys(localStorage).filter((k) => k.startsWith('pointsnode.trust.'))"
+      expect(await other.evaluate(pinned)).toEqual([])
       await useKey(other, 'bob', '')
       const outcome = await submit(other, 'register')
       expect(outcome.ok, outcome.text).toBe(true)
