@@ -63,6 +63,12 @@ export interface ApiDeps {
   readonly rateLimit?: { readonly max: number; readonly timeWindowMs: number }
   /** Origins allowed by CORS (the console on another origin); none by default. */
   readonly corsOrigins?: readonly string[]
+  /**
+   * Whose `X-Forwarded-For` names the client (fastify's `trustProxy`): false by default (the
+   * connection's address is the client's), true for any peer, or the reverse proxies' addresses
+   * and CIDR ranges. The rate limit and the event streams per client key on that address.
+   */
+  readonly trustProxy?: boolean | readonly string[]
   readonly logger?: boolean
   /** The read side (blocks, proofs, lists, reports); without it only the routes above exist. */
   readonly read?: ReadModel
@@ -278,6 +284,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ?? false,
     bodyLimit: API_BODY_BYTES_MAX,
+    // Behind a reverse proxy `request.ip` is the forwarded client, not the proxy (ADR 0091).
+    trustProxy:
+      typeof deps.trustProxy === 'object' ? [...deps.trustProxy] : (deps.trustProxy ?? false),
     // Path parameters up to a 128-byte state key in hex (the router answers 414 above this).
     routerOptions: { maxParamLength: API_PARAM_CHARS_MAX },
     // Router-level rejections (bad URL encoding, over-long parameters) get coded bodies too.

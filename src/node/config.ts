@@ -3,8 +3,10 @@
  * Spec: SPEC.md section 11; docs/operations.md#configuration. Invalid configuration is refused at
  * start with a coded error naming the field (`CONFIG_INVALID: api.port must be ...`).
  */
-import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { isIP, isIPv6 } from 'node:net'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { EVENT_LIMITS_DEFAULT } from '../api/events.ts'
 import { BLOCK_TX_COUNT_MAX } from '../core/block.ts'
 import { CHAIN_ID_PATTERN } from '../core/limits.ts'
@@ -25,6 +27,18 @@ export interface NodeConfig {
      * `API_SUBSCRIBERS_PER_CLIENT`, so that one address cannot hold every one of the node's slots.
      */
     readonly eventSubscribersPerClientMax: number
+    /**
+     * Which peers' `X-Forwarded-For` names the client (fastify's `trustProxy`): false (default:
+     * the connection's address is the client's), true (any peer), or the addresses and CIDR
+     * ranges of the reverse proxies. The request rate limit and the event streams per client
+     * address count that client address (ADR 0091).
+     */
+    readonly trustProxy: boolean | readonly string[]
+    /**
+     * Folder of the built web console served at `/console/` (SPEC §12); absent: not served. By
+     * default the package's `dist/console` when it was built (`npm run build:console`).
+     */
+    readonly consoleDir?: string
   }
   readonly p2p: {
     readonly listen: string
@@ -76,7 +90,19 @@ export interface ConfigError {
 /** File name of the configuration inside a node home. */
 export const CONFIG_FILE = 'config.json'
 
-/** Defaults for a node home. */
+/** Where `npm run build:console` puts the web console (next to this package's `src/`). */
+export const CONSOLE_DIST_DIR = fileURLToPath(new URL('../../dist/console/', import.meta.url))
+
+/** The built console's folder, or null when the console was not built. */
+function builtConsoleDir(): string | null {
+  return existsSync(CONSOLE_DIST_DIR) ? CONSOLE_DIST_DIR : null
+}
+
+/**
+ * Defaults for a node home, as `init` and `testnet` write them into config.json. The console
+ * folder is not among them: its default depends on the installation, not the home (`loadConfig`
+ * takes the built console when it exists).
+ */
 export function defaultConfig(home: string): NodeConfig {
   return {
     home,
@@ -87,6 +113,7 @@ export function defaultConfig(home: string): NodeConfig {
       corsOrigins: [],
       rateLimitPerMinute: 600,
       eventSubscribersPerClientMax: EVENT_LIMITS_DEFAULT.subscribersPerClientMax,
+      trustProxy: false,
     },
     p2p: { listen: '/ip4/127.0.0.1/tcp/26656', peers: [], observers: [] },
     log: { level: 'info' },
@@ -185,6 +212,9 @@ export function loadConfig(
     'api.rateLimitPerMinute': api['rateLimitPerMinute'] ?? base.api.rateLimitPerMinute,
     'api.eventSubscribersPerClientMax':
       api['eventSubscribersPerClientMax'] ?? base.api.eventSubscribersPerClientMax,
+    'api.trustProxy': api['trustProxy'] ?? base.api.trustProxy,
+    // Absent: the built console when there is one; null: none.
+    'api.consoleDir': 'consoleDir' in api ? api['consoleDir'] : builtConsoleDir(),
     'p2p.listen': p2p['listen'] ?? base.p2p.listen,
     'p2p.peers': p2p['peers'] ?? base.p2p.peers,
     'p2p.observers': p2p['observers'] ?? base.p2p.observers,
@@ -197,10 +227,19 @@ export function loadConfig(
   for (const layer of overrides) {
     for (const [key, value] of Object.entries(layer)) {
       if (value === undefined) continue
-      flat[key] = NUMERIC_KEYS.has(key) ? Number(value) : value
+      flat[key] = NUMERIC_KEYS.has(key) ? numberOf(value) : value
     }
   }
   return validate(home, flat)
+}
+
+/**
+ * A numeric override as a number when it is written in decimal digits; otherwise the text itself,
+ * which validation refuses naming the setting (`Number('')` would be 0: a blank `--api-port`
+ * must not pick any free port).
+ */
+function numberOf(text: string): number | string {
+  return /^[0-9]+$/.test(text) ? Number(text) : text
 }
 
 const NUMERIC_KEYS: ReadonlySet<string> = new Set([
@@ -258,13 +297,18 @@ export function processHeapGrowth(
   return isIntIn(percent, 0, HEAP_GROWTH_PERCENT_MAX) ? ok(percent) : invalid(HEAP_GROWTH_INVALID)
 }
 
-function validateApi(flat: Record<string, unknown>): Result<NodeConfig['api'], ConfigError> {
+function validateApi(
+  home: string,
+  flat: Record<string, unknown>,
+): Result<NodeConfig['api'], ConfigError> {
   const port = flat['api.port']
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
     return invalid('api.port must be an integer in 0..65535 (0: any free port)')
   }
   const host = flat['api.host']
-  if (typeof host !== 'string' || host.length === 0) return invalid('api.host must be a host name')
+  if (typeof host !== 'string' || !isHost(host)) {
+    return invalid('api.host must be a host name or an IP address (IPv6 without brackets)')
+  }
   const cors = flat['api.corsOrigins']
   if (!isStringList(cors)) return invalid('api.corsOrigins must be a list of origins')
   const rate = flat['api.rateLimitPerMinute']
@@ -277,13 +321,73 @@ function validateApi(flat: Record<string, unknown>): Result<NodeConfig['api'], C
   if (!isIntIn(perClient, 1, perClientMax)) {
     return invalid(`api.eventSubscribersPerClientMax must be an integer in 1..${perClientMax}`)
   }
+  const trustProxy = flat['api.trustProxy']
+  if (!isTrustProxy(trustProxy)) {
+    return invalid(
+      'api.trustProxy must be false, true or a list of proxy IP addresses or CIDR ranges ' +
+        `(or ${PROXY_RANGE_NAMES.join(', ')})`,
+    )
+  }
+  const consoleDir = consoleDirOf(flat['api.consoleDir'], home)
+  if (!consoleDir.ok) return consoleDir
   return ok({
     host,
     port,
     corsOrigins: cors,
     rateLimitPerMinute: rate,
     eventSubscribersPerClientMax: perClient,
+    trustProxy,
+    ...(consoleDir.value !== null ? { consoleDir: consoleDir.value } : {}),
   })
+}
+
+/**
+ * A name or an IP address to listen on. An IPv6 address is written without brackets (`::1`) and
+ * without a zone (`%eth0`), which no URL can carry (`apiUrlOf` adds the brackets).
+ */
+function isHost(host: string): boolean {
+  if (host.length === 0) return false
+  return host.includes(':') ? isIPv6(host) && !host.includes('%') : !/[\s/[\]@]/.test(host)
+}
+
+/** The API's base URL for a listener on `host`:`port` (an IPv6 address in brackets). */
+export function apiUrlOf(host: string, port: number): string {
+  return host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`
+}
+
+/** Names of address ranges that fastify's `trustProxy` list accepts besides addresses. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'] as const
+/** Most entries of `api.trustProxy`. */
+export const TRUST_PROXY_ENTRIES_MAX = 64
+
+/** An IP address, or an address and a prefix length (1..32, IPv6 1..128), or a range's name. */
+function isProxyEntry(entry: string): boolean {
+  if ((PROXY_RANGE_NAMES as readonly string[]).includes(entry)) return true
+  const [address = '', prefix, ...rest] = entry.split('/')
+  const family = address.includes('%') ? 0 : isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  if (prefix === undefined) return true
+  const bits = /^[0-9]{1,3}$/.test(prefix) ? Number(prefix) : 0
+  return bits >= 1 && bits <= (family === 4 ? 32 : 128)
+}
+
+function isTrustProxy(value: unknown): value is boolean | string[] {
+  if (typeof value === 'boolean') return true
+  return isStringList(value) && value.length <= TRUST_PROXY_ENTRIES_MAX && value.every(isProxyEntry)
+}
+
+/** The console folder: a path (relative to the home) of an existing folder, or null for none. */
+function consoleDirOf(value: unknown, home: string): Result<string | null, ConfigError> {
+  if (value === null) return ok(null)
+  if (typeof value !== 'string' || value.length === 0) {
+    return invalid('api.consoleDir must be a folder (absolute or relative to the home) or null')
+  }
+  const dir = resolve(home, value)
+  // existsSync first: it answers false instead of throwing for a path that cannot be read.
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    return invalid(`api.consoleDir: ${dir} is not a folder`)
+  }
+  return ok(dir)
 }
 
 function validate(home: string, flat: Record<string, unknown>): Result<NodeConfig, ConfigError> {
@@ -291,7 +395,7 @@ function validate(home: string, flat: Record<string, unknown>): Result<NodeConfi
   if (typeof chainId !== 'string' || !CHAIN_ID_PATTERN.test(chainId)) {
     return invalid(`chainId must match ${CHAIN_ID_PATTERN.source}`)
   }
-  const api = validateApi(flat)
+  const api = validateApi(home, flat)
   if (!api.ok) return api
   const listen = flat['p2p.listen']
   if (typeof listen !== 'string' || !listen.startsWith('/'))

@@ -5,12 +5,11 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Logger } from 'pino'
 import { keyPairOf } from '../client/keys.ts'
 import { fromHex, toHex } from '../util/bytes.ts'
 import { NodeError } from '../util/errors.ts'
-import { loadConfig } from './config.ts'
+import { CONSOLE_DIST_DIR, loadConfig } from './config.ts'
 import { demoKeys, demoStages } from './demo.ts'
 import { loadGenesis } from './genesis-file.ts'
 import { loadNodeKey } from './key-file.ts'
@@ -60,9 +59,6 @@ async function seedDemo(nodes: readonly PointsNode[], dir: string, log: Logger):
   )
   log.info(summary, 'demo data committed')
 }
-
-/** Where `npm run build:console` puts the web console. */
-export const CONSOLE_DIST_DIR = fileURLToPath(new URL('../../dist/console/', import.meta.url))
 
 /** Options of `runDev`: the console folder to serve (default: the build, when present) and CORS. */
 export interface DevOptions {

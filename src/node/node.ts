@@ -37,7 +37,7 @@ import { NodeError } from '../util/errors.ts'
 import type { Result } from '../util/result.ts'
 import type { Genesis } from '../vm/genesis.ts'
 import { MemoryState } from '../vm/memory-state.ts'
-import type { NodeConfig } from './config.ts'
+import { apiUrlOf, type NodeConfig } from './config.ts'
 import { ConsensusDriver } from './driver.ts'
 import { deriveIndexEntries } from './index-entries.ts'
 import { ledgerEventSource } from './event-source.ts'
@@ -588,6 +588,7 @@ function buildHttp(
   return buildApi({
     chainId: config.chainId,
     corsOrigins: config.api.corsOrigins,
+    trustProxy: config.api.trustProxy,
     rateLimit: options.apiRateLimit ?? {
       max: config.api.rateLimitPerMinute,
       timeWindowMs: 60_000,
@@ -727,7 +728,7 @@ async function startServices(
   await api.listen({ host: config.api.host, port: config.api.port })
   const address = api.server.address()
   const port = typeof address === 'object' && address ? address.port : config.api.port
-  node.apiUrl = `http://${config.api.host}:${port}`
+  node.apiUrl = apiUrlOf(config.api.host, port)
   driver.enqueue({ type: 'start', now: 0n })
   started.push(() => driver.stop())
   const syncer = buildSyncer(p2p, driver, status, log)

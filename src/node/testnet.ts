@@ -11,7 +11,7 @@ import { generateKeyPair, type KeyPair } from '../client/keys.ts'
 import { toHex } from '../util/bytes.ts'
 import type { Genesis } from '../vm/genesis.ts'
 import { CONFIG_FILE, defaultConfig } from './config.ts'
-import { saveGenesis } from './genesis-file.ts'
+import { consortiumGenesis, saveGenesis, UNIVERSAL_SYMBOL, type Funding } from './genesis-file.ts'
 import { createNodeKey } from './key-file.ts'
 
 /** What `createTestnet` made. */
@@ -40,10 +40,7 @@ export function freePort(): Promise<number> {
 }
 
 /** A genesis balance of the universal point type. */
-export interface Funding {
-  readonly account: Uint8Array
-  readonly amount: bigint
-}
+export type { Funding } from './genesis-file.ts'
 
 /** Options of `createTestnet`. */
 export interface TestnetOptions {
@@ -54,9 +51,9 @@ export interface TestnetOptions {
 }
 
 /** Symbol of the universal point type of a testnet. */
-export const TESTNET_UNIVERSAL_SYMBOL = 'UNI'
+export const TESTNET_UNIVERSAL_SYMBOL = UNIVERSAL_SYMBOL
 
-/** The genesis of a fresh local consortium governed by `operator`. */
+/** The genesis of a fresh local consortium governed by `operator` (also its oracle). */
 export function testnetGenesis(
   chainId: string,
   validators: readonly Uint8Array[],
@@ -64,28 +61,15 @@ export function testnetGenesis(
   genesisTime: bigint,
   funding: readonly Funding[] = [],
 ): Genesis {
-  return {
+  return consortiumGenesis({
     chainId,
     genesisTime,
-    validators: [...validators],
+    validators,
     operators: [operator.publicKey],
     operatorQuorum: 1,
     oracles: [operator.publicKey],
-    universal: {
-      symbol: TESTNET_UNIVERSAL_SYMBOL,
-      name: 'Universal points',
-      decimals: 2,
-      expirySeconds: 0n,
-      transferable: true,
-    },
-    enterprises: [],
-    pointTypes: [],
-    balances: funding.map((f) => ({
-      account: f.account,
-      pointType: TESTNET_UNIVERSAL_SYMBOL,
-      amount: f.amount,
-    })),
-  }
+    funding,
+  })
 }
 
 function writeOperatorKey(out: string): KeyPair {
