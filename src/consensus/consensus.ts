@@ -145,6 +145,18 @@ export class Consensus {
     return this.round
   }
 
+  /**
+   * The validator set of `height` as the engine knows it: that of the height before the current
+   * one, of the current one or of the next; `null` for any other height. Read-only: the node
+   * authenticates peer frames against it before it queues them (docs/protocol/p2p.md).
+   */
+  validatorsAt(height: number): readonly Validator[] | null {
+    if (height === this.height - 1) return this.lastValidators
+    if (height === this.height) return this.validators
+    if (height === this.height + 1) return this.nextValidators
+    return null
+  }
+
   /** Rejection counters by code. */
   get stats(): ConsensusStats {
     return { rejections: this.rejections, lastRejection: this.lastRejection }

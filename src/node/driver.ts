@@ -4,11 +4,13 @@
  * depends on it leaves the node first (STYLE §2). Timeouts use real timers tagged by the engine.
  * It reports how long its writes, commits and events took (`DriverTimings`) for the metrics.
  *
- * Events are handled in arrival order from one queue. Only peer frames count against its bound
- * (`DRIVER_QUEUE_MAX`) and are dropped beyond it; the node's own events (timers, `txsAvailable`,
- * `start`, blocks the syncer fetched) are never dropped. They stay bounded by coalescing: a timer
- * or `txsAvailable` that is already queued keeps its place and the new one is not queued again.
- * Spec: docs/protocol/consensus.md#driver; ADR 0084.
+ * Events are handled in arrival order from one queue. Only peer frames count against its bounds
+ * (`DRIVER_QUEUE_MAX` frames, `DRIVER_QUEUE_BYTES_MAX` bytes, and per sender a quarter of each)
+ * and are dropped beyond them; the node's own events (timers, `txsAvailable`, `start`, blocks the
+ * syncer fetched) are never dropped. They stay bounded by coalescing: a timer or `txsAvailable`
+ * that is already queued keeps its place and the new one is not queued again. A block the syncer
+ * fetched is reported back with the engine's outcome (`handleSyncedBlock`).
+ * Spec: docs/protocol/consensus.md#driver; ADR 0084, ADR 0094.
  */
 import type { ChainApp, ChainExecution } from '../chain/app.ts'
 import { encodeConsensusMessage } from '../consensus/messages.ts'
@@ -16,17 +18,46 @@ import type { Consensus } from '../consensus/consensus.ts'
 import type { ConsensusEvent, Effect } from '../consensus/types.ts'
 import type { Block, CommitCertificate } from '../core/block.ts'
 import { assert } from '../util/assert.ts'
+import { toHex } from '../util/bytes.ts'
 import type { WalStore } from './wal-store.ts'
 
 /** Queued peer frames before new ones are dropped (a flood cannot exhaust memory). */
 export const DRIVER_QUEUE_MAX = 10_000
+/**
+ * Bytes of queued peer frames (their wire size) before new ones are dropped. A frame may be up to
+ * about 4 MiB (a proposal's block), so the frame count alone would let 10,000 frames hold 40 GiB.
+ */
+export const DRIVER_QUEUE_BYTES_MAX = 64 * 1024 * 1024
+/**
+ * The share of either bound the frames of one sender may fill: 2,500 frames and 16 MiB, more
+ * than a validator sends while the driver waits on a commit (three frames of the largest size
+ * fit), so one peer cannot crowd out the others' frames.
+ */
+export const DRIVER_QUEUE_PEER_FRAMES_MAX = DRIVER_QUEUE_MAX / 4
+export const DRIVER_QUEUE_PEER_BYTES_MAX = DRIVER_QUEUE_BYTES_MAX / 4
 
 /**
- * Where an event comes from: a peer's frame (`peer`: dropped when `DRIVER_QUEUE_MAX` peer frames
- * are queued) or the node itself (`local`: timers, `txsAvailable`, `start`, synced blocks; never
- * dropped).
+ * Where an event comes from: a peer's frame (`peer`: dropped beyond the queue's bounds) or the
+ * node itself (`local`: timers, `txsAvailable`, `start`, synced blocks; never dropped).
  */
 export type EventOrigin = 'peer' | 'local'
+
+/** The sender and wire size of a peer frame, for the queue's byte bound and per-peer share. */
+export interface FrameSource {
+  /** The sender's public key. */
+  readonly peer: Uint8Array
+  /** The frame's size on the wire. */
+  readonly bytes: number
+}
+
+/**
+ * What the engine made of a block the syncer fetched: `applied` when, after the event and all
+ * its effects (the commit included), the engine decides a later height than the block's;
+ * `refused` when not; `stopped` when the driver stopped before it handled the block.
+ */
+export type SyncedBlockOutcome = 'applied' | 'refused' | 'stopped'
+
+type CertifiedBlockEvent = Extract<ConsensusEvent, { type: 'certifiedBlock' }>
 
 /** The origin of an event by its type: only messages and certified blocks come from peers. */
 function originOf(event: ConsensusEvent): EventOrigin {
@@ -58,6 +89,16 @@ interface Queued {
   readonly event: ConsensusEvent
   readonly origin: EventOrigin
   readonly key: string | null
+  /** A peer frame's sender (hex) and size; null for local events and frames of unknown source. */
+  readonly source: { readonly peer: string; readonly bytes: number } | null
+  /** Receives the engine's outcome for a synced block (`handleSyncedBlock`). */
+  readonly settle: ((outcome: SyncedBlockOutcome) => void) | null
+}
+
+/** Frames and bytes queued from one sender. */
+interface PeerLoad {
+  frames: number
+  bytes: number
 }
 
 /**
@@ -108,15 +149,17 @@ export class ConsensusDriver {
   readonly #wal: WalStore
   readonly #io: DriverIo
   readonly #queue: Queued[] = []
-  /** Peer frames in `#queue`, and the coalescing keys of the local events in it. */
+  /** Peer frames in `#queue` and their bytes, per sender, and the local events' coalescing keys. */
   #peerQueued = 0
+  #peerBytes = 0
+  readonly #peerLoads = new Map<string, PeerLoad>()
   readonly #localQueued = new Set<string>()
   readonly #timers = new Set<ReturnType<typeof setTimeout>>()
   #draining: Promise<void> | null = null
   #stopped = false
   /** `performance.now()` at this node's last commit (NaN before the first). */
   #lastCommitAt = Number.NaN
-  /** Peer frames dropped because `DRIVER_QUEUE_MAX` of them were queued. */
+  /** Peer frames dropped because a bound of the queue or the sender's share was reached. */
   dropped = 0
   /** Rounds entered above round 0 since start (a metric). */
   roundChanges = 0
@@ -130,63 +173,140 @@ export class ConsensusDriver {
 
   /**
    * Queues an event; events are handled in arrival order, one at a time. A peer frame is dropped
-   * (and counted in `dropped`) when `DRIVER_QUEUE_MAX` peer frames are queued. A local event is
-   * never dropped; a timer or `txsAvailable` equal to one still queued is absorbed by it.
+   * (and counted in `dropped`) when `DRIVER_QUEUE_MAX` peer frames or `DRIVER_QUEUE_BYTES_MAX`
+   * bytes of them are queued, or when its sender's frames fill their share of either. A local
+   * event is never dropped; a timer or `txsAvailable` equal to one still queued is absorbed by it.
    * @param origin where the event comes from; by default peers for messages and certified
    *   blocks, the node for the rest. The syncer's certified blocks are `local`.
+   * @param source a peer frame's sender and wire size (without it the frame counts no bytes and
+   *   no sender's share).
    */
-  enqueue(event: ConsensusEvent, origin: EventOrigin = originOf(event)): void {
+  enqueue(
+    event: ConsensusEvent,
+    origin: EventOrigin = originOf(event),
+    source: FrameSource | null = null,
+  ): void {
     if (this.#stopped) return
     const key = origin === 'local' ? coalesceKey(event) : null
+    const from =
+      origin === 'peer' && source ? { peer: toHex(source.peer), bytes: source.bytes } : null
     if (origin === 'peer') {
-      if (this.#peerQueued >= DRIVER_QUEUE_MAX) {
+      if (!this.#admitFrame(from)) {
         this.dropped++
         return
       }
-      this.#peerQueued++
     } else if (key !== null) {
       if (this.#localQueued.has(key)) return
       this.#localQueued.add(key)
     }
-    this.#queue.push({ event, origin, key })
+    this.#push({ event, origin, key, source: from, settle: null })
+  }
+
+  /**
+   * Queues a block the syncer fetched (a local event, never dropped) and resolves with the
+   * engine's outcome once the driver has handled it and run every effect of that call: so the
+   * syncer learns whether the block was applied however long the queue ahead of it takes.
+   */
+  handleSyncedBlock(event: CertifiedBlockEvent): Promise<SyncedBlockOutcome> {
+    if (this.#stopped) return Promise.resolve('stopped')
+    return new Promise((settle) => {
+      this.#push({ event, origin: 'local', key: null, source: null, settle })
+    })
+  }
+
+  #push(queued: Queued): void {
+    this.#queue.push(queued)
     this.#draining ??= this.#drain()
   }
 
+  /** Counts a peer frame in, unless it would pass a bound or its sender's share. */
+  #admitFrame(source: Queued['source']): boolean {
+    const bytes = source?.bytes ?? 0
+    assert(Number.isInteger(bytes) && bytes >= 0, `frame of ${bytes} bytes`)
+    if (this.#peerQueued >= DRIVER_QUEUE_MAX) return false
+    if (this.#peerBytes + bytes > DRIVER_QUEUE_BYTES_MAX) return false
+    const load = source ? this.#peerLoads.get(source.peer) : undefined
+    if (load && load.frames >= DRIVER_QUEUE_PEER_FRAMES_MAX) return false
+    if (load && load.bytes + bytes > DRIVER_QUEUE_PEER_BYTES_MAX) return false
+    this.#peerQueued++
+    this.#peerBytes += bytes
+    if (source) {
+      const next = load ?? { frames: 0, bytes: 0 }
+      next.frames++
+      next.bytes += bytes
+      this.#peerLoads.set(source.peer, next)
+    }
+    return true
+  }
+
   /** Takes the next event off the queue and updates the counts. */
-  #next(): ConsensusEvent | undefined {
+  #next(): Queued | undefined {
     const queued = this.#queue.shift()
     if (!queued) return undefined
-    if (queued.origin === 'peer') this.#peerQueued--
+    if (queued.origin === 'peer') {
+      this.#peerQueued--
+      this.#peerBytes -= queued.source?.bytes ?? 0
+      const load = queued.source ? this.#peerLoads.get(queued.source.peer) : undefined
+      if (queued.source) assert(load !== undefined, "a queued frame counts in its sender's load")
+      if (load && queued.source) {
+        load.frames--
+        load.bytes -= queued.source.bytes
+        if (load.frames === 0) this.#peerLoads.delete(queued.source.peer)
+      }
+    }
     if (queued.key !== null) this.#localQueued.delete(queued.key)
     assert(this.#peerQueued >= 0 && this.#peerQueued <= this.#queue.length, 'peer frames counted')
-    return queued.event
+    assert(this.#peerBytes >= 0 && this.#peerBytes <= DRIVER_QUEUE_BYTES_MAX, 'peer bytes counted')
+    return queued
   }
 
   async #drain(): Promise<void> {
     // Yield once so that `enqueue` has stored this promise before `finally` clears it.
     await Promise.resolve()
+    let queued: Queued | undefined
     try {
-      for (let event = this.#next(); event && !this.#stopped; event = this.#next()) {
-        const start = performance.now()
-        if (this.#io.prepare) await this.#io.prepare(event)
-        const { currentHeight: height, currentRound: round } = this.#engine
-        const now = BigInt(Date.now())
-        const effects = this.#engine.handle(
-          event.type === 'txsAvailable'
-            ? { ...event, now, full: this.#io.poolFull?.() === true }
-            : { ...event, now },
-        )
-        if (this.#engine.currentHeight === height && this.#engine.currentRound > round)
-          this.roundChanges += this.#engine.currentRound - round
-        await this.#run(effects)
-        this.#io.timings?.event(event.type, secondsSince(start))
+      for (queued = this.#next(); queued && !this.#stopped; queued = this.#next()) {
+        await this.#handle(queued.event)
+        queued.settle?.(this.#outcomeOf(queued.event))
       }
     } catch (error) {
       this.#stopped = true
       this.#io.fail(error)
     } finally {
+      // An event taken but not handled (stopped, or failed) and every event still queued.
+      queued?.settle?.('stopped')
+      this.#settleQueued()
       this.#draining = null
     }
+  }
+
+  /** Prepares one event, hands it to the engine and runs its effects. */
+  async #handle(event: ConsensusEvent): Promise<void> {
+    const start = performance.now()
+    if (this.#io.prepare) await this.#io.prepare(event)
+    const { currentHeight: height, currentRound: round } = this.#engine
+    const now = BigInt(Date.now())
+    const effects = this.#engine.handle(
+      event.type === 'txsAvailable'
+        ? { ...event, now, full: this.#io.poolFull?.() === true }
+        : { ...event, now },
+    )
+    if (this.#engine.currentHeight === height && this.#engine.currentRound > round)
+      this.roundChanges += this.#engine.currentRound - round
+    await this.#run(effects)
+    this.#io.timings?.event(event.type, secondsSince(start))
+  }
+
+  /** A synced block was applied when the engine has moved past its height. */
+  #outcomeOf(event: ConsensusEvent): SyncedBlockOutcome {
+    assert(event.type === 'certifiedBlock', 'an outcome is reported for synced blocks only')
+    return this.#engine.currentHeight > event.block.header.height ? 'applied' : 'refused'
+  }
+
+  /** Once stopped: the synced blocks still queued will not be handled. */
+  #settleQueued(): void {
+    if (!this.#stopped) return
+    for (const queued of this.#queue) queued.settle?.('stopped')
   }
 
   async #run(effects: readonly Effect[]): Promise<void> {

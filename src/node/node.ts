@@ -48,9 +48,23 @@ import { verifyConsensusDigest, VerifierPool } from './verifier.ts'
 import { gossipIntake, preverifyBlockTxs, Submitter, type SubmitterIo } from './tx-intake.ts'
 import { DecodedTxCache } from './decoded-txs.ts'
 import { WalStore } from './wal-store.ts'
-import { BlockSyncer, buildSyncHandler, REAL_SYNC_TIMERS, syncSourceOfLedger } from './sync.ts'
-import type { ConsensusMessage } from '../consensus/messages.ts'
+import {
+  BlockSyncer,
+  buildSyncHandler,
+  REAL_SYNC_TIMERS,
+  syncSourceOfLedger,
+  type SyncEntry,
+} from './sync.ts'
+import {
+  CONSENSUS_PENALTY_MALFORMED,
+  CONSENSUS_PENALTY_UNAUTHENTIC,
+  certifies,
+  checkConsensusFrame,
+  PreverifyGate,
+  type EngineView,
+} from './consensus-frames.ts'
 import type { WalRecord } from '../consensus/wal.ts'
+import type { ConsensusEvent } from '../consensus/types.ts'
 import { BLOCK_BYTES_MAX } from '../core/block.ts'
 import { NodeReadModel } from './read-model.ts'
 import type { ValidatorSetEntry } from '../ledger/commit.ts'
@@ -398,6 +412,25 @@ function buildChainApp(config: NodeConfig, opened: Opened, mempool: Mempool, hei
   })
 }
 
+/**
+ * The driver's `prepare`: only a block authenticated before it was queued, and still of use to the
+ * engine, has its tx signatures verified ahead (docs/protocol/p2p.md#consensus-frames).
+ */
+function preverifier(
+  gate: PreverifyGate,
+  engine: EngineView,
+  mempool: Mempool,
+  opened: Opened,
+  status: Status,
+): (event: ConsensusEvent) => Promise<void> {
+  return async (event) => {
+    if (!gate.admit(event, engine)) return
+    const { pool, decoded } = opened
+    const verified = await preverifyBlockTxs(event, mempool, pool, decoded.decode, status.height)
+    status.blockSignaturesVerified += verified
+  }
+}
+
 function buildDriver(
   options: RunOptions,
   opened: Opened,
@@ -428,6 +461,7 @@ function buildDriver(
     },
     wal: opened.walRecords,
   })
+  const gate = new PreverifyGate()
   const driver = new ConsensusDriver(engine, app, opened.wal, {
     timings,
     poolFull: () => mempool.size >= config.consensus.proposalTxsMax,
@@ -454,28 +488,64 @@ function buildDriver(
         txIds: execution.txs.map((t) => toHex(t.txId)),
       })
     },
-    prepare: async (event) => {
-      const decode = opened.decoded.decode
-      const verified = await preverifyBlockTxs(event, mempool, opened.pool, decode, status.height)
-      status.blockSignaturesVerified += verified
-    },
+    prepare: preverifier(gate, engine, mempool, opened, status),
     fail: (error) => {
       log.fatal({ err: error }, 'consensus driver failed; stopping')
       process.exitCode = 1
       void status.node?.stop()
     },
   })
-  return { app, driver }
+  return { app, driver, engine, gate }
+}
+
+/** What the handling of consensus frames and synced blocks works with. */
+interface FrameParts {
+  readonly chainId: string
+  readonly driver: ConsensusDriver
+  readonly engine: EngineView
+  readonly gate: PreverifyGate
+  readonly status: Status
+}
+
+/**
+ * A consensus frame from a peer: decoded, checked (`checkConsensusFrame`; a frame that fails
+ * costs its sender points), an authenticated head claim passed to the syncer, and a frame the
+ * engine can use queued with its sender and size. Spec: docs/protocol/p2p.md#consensus-frames.
+ */
+function onConsensusFrame(parts: FrameParts, from: Uint8Array, bytes: Uint8Array): void {
+  const { status } = parts
+  const decoded = decodeConsensusMessage(bytes)
+  if (!decoded.ok) {
+    status.p2p?.penalize(from, 'consensus-malformed', CONSENSUS_PENALTY_MALFORMED)
+    return
+  }
+  const verdict = checkConsensusFrame(decoded.value, {
+    chainId: parts.chainId,
+    engine: parts.engine,
+    verify: verifyConsensusDigest,
+    localHeight: status.height,
+    knownHead: status.syncer?.knownHead(from) ?? -1,
+  })
+  if (verdict.action === 'reject') {
+    status.p2p?.penalize(from, verdict.reason, CONSENSUS_PENALTY_UNAUTHENTIC)
+    return
+  }
+  // The sender is ahead: fetch the blocks in between.
+  if (verdict.head !== null) status.syncer?.onPeerAhead(from, verdict.head)
+  if (verdict.action === 'skip') return
+  const event = eventOfMessage(decoded.value, 0n)
+  if (verdict.authenticated) parts.gate.mark(event)
+  parts.driver.enqueue(event, 'peer', { peer: from, bytes: bytes.length })
 }
 
 function startTransport(
   options: RunOptions,
   opened: Opened,
-  driver: ConsensusDriver,
+  frames: FrameParts,
   mempool: Mempool,
-  status: Status,
   intake: Pick<SubmitterIo, 'nextHeight' | 'txsAvailable'>,
 ) {
+  const { status } = frames
   return startP2p({
     secretKey: options.key.secretKey,
     listen: [options.config.p2p.listen],
@@ -483,15 +553,7 @@ function startTransport(
     allowedPublicKeys: admittedKeys(status.sets, status.observers),
     handlers: {
       onConsensusMessage: (from, bytes) => {
-        const decoded = decodeConsensusMessage(bytes)
-        if (!decoded.ok) {
-          status.p2p?.penalize(from, 'consensus-malformed', 30)
-          return
-        }
-        const height = messageHeight(decoded.value)
-        // A message for a later height means the sender is ahead: fetch the blocks in between.
-        if (height > status.height + 1) status.syncer?.onPeerAhead(from, height - 1)
-        driver.enqueue(eventOfMessage(decoded.value, 0n))
+        onConsensusFrame(frames, from, bytes)
       },
       onSyncRequest: buildSyncHandler(syncSourceOfLedger(opened.ledger)),
       onTxs: gossipIntake(mempool, intake),
@@ -499,28 +561,30 @@ function startTransport(
   })
 }
 
-function messageHeight(message: ConsensusMessage): number {
-  switch (message.kind) {
-    case 'proposal':
-      return message.proposal.payload.height
-    case 'vote':
-      return message.vote.payload.height
-    case 'roundChange':
-      return message.roundChange.roundChange.payload.height
-    case 'certifiedBlock':
-      return message.block.header.height
+/**
+ * The syncer's `deliver`: a block above the committed height goes to the engine only if its
+ * certificate verifies against the set of its height (else it is refused at once, and its tx
+ * signatures are not verified); the answer is the engine's outcome for that very event, however
+ * long the driver's queue ahead of it takes (`null`: the driver stopped, outcome unknown).
+ */
+async function deliverSynced(parts: FrameParts, entry: SyncEntry): Promise<boolean | null> {
+  const { block, certificate } = entry
+  const { status, engine } = parts
+  const target = block.header.height
+  if (status.height >= target) return true
+  const set = engine.validatorsAt(target)
+  if (set === null || !certifies(block, certificate, set, parts.chainId, verifyConsensusDigest)) {
+    return false
   }
+  const event = { type: 'certifiedBlock', block, certificate, now: 0n } as const
+  parts.gate.mark(event)
+  // The node asked for this block (one at a time): it is not a peer frame, never dropped.
+  const outcome = await parts.driver.handleSyncedBlock(event)
+  return outcome === 'stopped' ? null : outcome === 'applied'
 }
 
-/** How long a synced block may take to commit before the syncer counts it as not applied. */
-const SYNC_DELIVER_TIMEOUT_MS = 10_000
-
-function buildSyncer(
-  p2p: P2pNode,
-  driver: ConsensusDriver,
-  status: Status,
-  log: Logger,
-): BlockSyncer {
+function buildSyncer(p2p: P2pNode, frames: FrameParts, log: Logger): BlockSyncer {
+  const { status } = frames
   return new BlockSyncer({
     request: (peer, bytes) => p2p.request(peer, bytes),
     peers: () =>
@@ -529,16 +593,7 @@ function buildSyncer(
         .filter((p) => p.connected && !p.banned)
         .map((p) => p.publicKey),
     localHeight: () => status.height,
-    deliver: async ({ block, certificate }) => {
-      const target = block.header.height
-      if (status.height >= target) return true
-      // The node asked for this block (one at a time): it is not a peer frame, never dropped.
-      driver.enqueue({ type: 'certifiedBlock', block, certificate, now: 0n }, 'local')
-      const deadline = Date.now() + SYNC_DELIVER_TIMEOUT_MS
-      while (status.height < target && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 10))
-      return status.height >= target
-    },
+    deliver: (entry) => deliverSynced(frames, entry),
     penalize: (peer, reason, points) => {
       p2p.penalize(peer, reason, points)
     },
@@ -694,7 +749,7 @@ async function startServices(
   let committedState: StateReader | null = null
   const mempool = buildMempool(config.chainId, opened, () => committedState)
   const timings = new NodeTimings()
-  const { app, driver } = buildDriver(options, opened, mempool, status, timings)
+  const { app, driver, engine, gate } = buildDriver(options, opened, mempool, status, timings)
   committedState = app.state
   // Txs from HTTP and from gossip are checked against the same height and wake consensus alike.
   const intake = {
@@ -703,7 +758,8 @@ async function startServices(
       driver.enqueue({ type: 'txsAvailable', now: 0n })
     },
   }
-  const p2p = await startTransport(options, opened, driver, mempool, status, intake)
+  const frames: FrameParts = { chainId: config.chainId, driver, engine, gate, status }
+  const p2p = await startTransport(options, opened, frames, mempool, intake)
   started.push(() => p2p.stop())
   status.p2p = p2p
   // The door's bound follows the mempool's window, which follows the verifier pool (ADR 0078).
@@ -731,7 +787,7 @@ async function startServices(
   node.apiUrl = apiUrlOf(config.api.host, port)
   driver.enqueue({ type: 'start', now: 0n })
   started.push(() => driver.stop())
-  const syncer = buildSyncer(p2p, driver, status, log)
+  const syncer = buildSyncer(p2p, frames, log)
   status.syncer = syncer
   opened.closers.push(() => {
     syncer.stop()

@@ -7,8 +7,10 @@
  *
  * The syncer checks only what is cheap (decoding, heights, contiguity, parent links, that each
  * certificate names its block's hash, count bounds) and penalises peers that send garbage. The
- * engine verifies the certificate's signatures against the validator set before applying a block
- * (consensus.ts `onCertifiedBlock`); a block it refuses also costs the sender a penalty.
+ * node verifies each certificate's signatures against the validator set before the block reaches
+ * the engine (`deliver`), and the engine again before applying it (consensus.ts
+ * `onCertifiedBlock`); a block refused there also costs the sender a penalty. A peer's claim to
+ * be ahead that a request to it does not bear out (the request fails) is dropped.
  * src/node is the only layer that sees both the ledger and the p2p layer; this file imports
  * neither's implementation, only types and the sync wire codec.
  */
@@ -228,9 +230,10 @@ export interface BlockSyncerDeps {
   /**
    * Hands one block to the engine as a `certifiedBlock` event. Called in height order, one at a
    * time (awaited). Resolves to whether the block was applied; the syncer penalises the sender of
-   * a block that was not applied while the local height stayed below it.
+   * a block that was not applied while the local height stayed below it. `null`: the outcome is
+   * unknown (the node is stopping); no penalty, and the rest of the response is not delivered.
    */
-  deliver(entry: SyncEntry): boolean | Promise<boolean>
+  deliver(entry: SyncEntry): boolean | null | Promise<boolean | null>
   /** Subtracts `points` from a peer's score (p2p `penalize`). */
   penalize(peer: Uint8Array, reason: string, points: number): void
   readonly timers: SyncTimers
@@ -269,7 +272,8 @@ type StepOutcome = 'progress' | 'none'
  * `pollIntervalMs`. A productive response is followed at once by the next request; once the local
  * height reaches the highest head known from the current peers, the syncer stops until triggered.
  * Peers are asked in rotation among those known to be ahead (or, when none is, those whose head is
- * unknown). A peer that sends garbage is penalised and treated as not ahead until it says otherwise.
+ * unknown). A peer that sends garbage is penalised and treated as not ahead until it says otherwise;
+ * so is, without a penalty, a peer claimed to be ahead whose request fails (timeout, no stream).
  */
 export class BlockSyncer {
   readonly #deps: BlockSyncerDeps
@@ -331,6 +335,11 @@ export class BlockSyncer {
     if (!this.#heads.has(key) && this.#heads.size >= SYNC_KNOWN_HEADS_MAX) this.#forgetAbsent()
     this.#heads.set(key, Math.max(this.#heads.get(key) ?? 0, height))
     if (height > this.#deps.localHeight()) this.#kick()
+  }
+
+  /** The head height the syncer believes `peer` has (-1 when it does not know). */
+  knownHead(peer: Uint8Array): number {
+    return this.#heads.get(toHex(peer)) ?? -1
   }
 
   /** The highest head height known from the current peers (0 when none is known). */
@@ -424,7 +433,14 @@ export class BlockSyncer {
     if (this.#stopped) return 'none'
     if (!result.ok) {
       // The transport already penalised a malformed frame; a timeout or an absent peer is no fault.
+      // But a claim the peer does not serve is not believed: it must claim a head again (with an
+      // authenticated consensus message or a valid response), or one forged claim would keep the
+      // node polling it and reporting that it is behind. A head never known stays unknown, so the
+      // start probe still asks that peer at the next poll.
       this.#stats.requestFailures++
+      const key = toHex(peer)
+      const head = this.#heads.get(key)
+      if (head !== undefined && head > local) this.#heads.set(key, local)
       return 'none'
     }
     const decoded = decodeSyncResponse(result.value)
@@ -456,6 +472,8 @@ export class BlockSyncer {
       // The node may have advanced (live consensus) while the request was in flight.
       if (height <= this.#deps.localHeight()) continue
       const applied = await this.#deps.deliver(entry)
+      // Unknown outcome (the node is stopping): neither progress nor the sender's fault.
+      if (applied === null) return progressed
       if (!applied && this.#deps.localHeight() < height) {
         this.#stats.blocksRejected++
         this.#punish(peer, 'sync-block-rejected', SYNC_PENALTY_REJECTED, height - 1)

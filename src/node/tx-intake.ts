@@ -9,10 +9,12 @@
  *   While the mempool has `queueMax` adds under way, a submission is refused at once with
  *   `MEMPOOL_BUSY` (HTTP 503, retry later) instead of joining a queue that takes seconds to verify:
  *   gossip from the peers and the txs of blocks keep the verifier (ADR 0078).
- * - `preverifyBlockTxs`: before a proposal or a synced block reaches the engine, the signatures its
- *   txs carry that this node has not verified yet are verified on the worker pool in one batch and
+ * - `preverifyBlockTxs`: before an authenticated proposal or certified block reaches the engine
+ *   (the node decides which: `PreverifyGate` in consensus-frames.ts), the signatures its txs carry
+ *   that this node has not verified yet are verified on the worker pool in one batch and
  *   remembered in the mempool's verified cache, so the block check (`ChainApp`, pure, synchronous)
- *   finds them verified instead of verifying each with noble on the main thread.
+ *   finds them verified instead of verifying each with noble on the main thread. Bad signatures
+ *   are not remembered: the work is only for blocks whose signer or certificate was checked.
  * - `gossipIntake`: txs gossiped by a peer go to the mempool; the ones it admits are handed back to
  *   the p2p layer to forward to the peers the frame did not reach (none in a full mesh).
  * Spec: SPEC.md section 6 (verify once per node); docs/protocol/p2p.md#mempool.
@@ -177,7 +179,8 @@ export function gossipIntake(
 
 /**
  * Verifies on `verifier` the tx signatures of the event's block that `mempool` has not verified,
- * and marks the good ones verified; waits for the ones an add is verifying now instead of verifying
+ * and marks the good ones verified (call it only for an authenticated block: up to
+ * BLOCK_TX_COUNT_MAX verifications, and bad ones are not remembered); waits for the ones an add is verifying now instead of verifying
  * them twice. Bad or undecodable txs are left for the block check to refuse. A block at or below
  * `committedHeight` is left alone: the engine ignores it (a late proposal or copy of a block this
  * node already committed), so decoding and verifying its txs would only delay the events behind it.

@@ -3,7 +3,8 @@
  * the `BlockSyncer` catches a fresh engine up from honest peers in height order, rotates peers,
  * polls only while behind (no busy loop: nothing happens until the manual clock advances), stops
  * when caught up, and penalises peers that send garbage, too many, non-contiguous, mismatching,
- * withheld or engine-refused blocks while still catching up from an honest peer.
+ * withheld or engine-refused blocks while still catching up from an honest peer. A claimed head
+ * whose request fails is dropped without a penalty; a block of unknown outcome costs nothing.
  * Method: a chain of 12 blocks committed by four real-key engines; peers are `buildSyncHandler`
  * over an in-memory source (and once over a MemoryKvStore ledger), wired straight to the syncer's `request`, or lying wrappers around it;
  * time is a manual timer queue; the receiver is a real engine fed `certifiedBlock` events.
@@ -264,7 +265,8 @@ describe('BlockSyncer', () => {
     let up = false
     const flaky: Serve = (from, bytes) => (up ? honest(from, bytes) : Promise.resolve(null))
     const s = setup(new Map([[toHex(peerA), flaky]]), [peerA])
-    s.syncer.onPeerAhead(peerA, 12)
+    // The start probe asks the peer of unknown head until it answers: a failed request leaves
+    // its head unknown (a claimed head would be dropped: see the next test).
     s.syncer.start()
     await s.syncer.settled()
     expect(s.asked).toHaveLength(1)
@@ -290,6 +292,57 @@ describe('BlockSyncer', () => {
     s.syncer.stop()
     await s.syncer.settled()
     expect(s.timers.pending()).toBe(0)
+  })
+
+  it('drops a claimed head whose request fails, without a penalty, until the peer claims again', async () => {
+    let up = false
+    const silent: Serve = (from, bytes) => (up ? honest(from, bytes) : Promise.resolve(null))
+    const s = setup(new Map([[toHex(peerA), silent]]), [peerA])
+    s.syncer.start()
+    s.syncer.onPeerAhead(peerA, 12) // claimed while the start probe is in flight
+    await s.syncer.settled()
+    expect(s.syncer.stats().requestFailures).toBe(1)
+    // The claim is not believed any more: the node is not behind and does not poll the peer.
+    expect(s.syncer.isBehind()).toBe(false)
+    expect(s.syncer.knownHead(peerA), 'lowered to the local height').toBe(0)
+    expect(s.penalties, 'a failed request is no fault').toEqual([])
+    s.timers.advance(10 * POLL_MS)
+    await s.syncer.settled()
+    expect(s.asked, 'no poll for a dropped claim').toHaveLength(1)
+    // A new claim is believed again and asked at once.
+    up = true
+    s.syncer.onPeerAhead(peerA, 12)
+    await s.syncer.settled()
+    expectCaughtUp(s.receiver.applied, 12)
+    expect(s.penalties).toEqual([])
+  })
+
+  it('neither penalises nor counts a block whose outcome is unknown, and asks again later', async () => {
+    let stopping = true
+    const s = setup(new Map([[toHex(peerA), honest]]), [peerA])
+    const syncer = new BlockSyncer(
+      {
+        request: async (_peer, bytes) => ok(await honest(peerA, bytes)),
+        peers: () => [peerA],
+        localHeight: () => s.receiver.engine.currentHeight - 1,
+        // The driver stopped before it handled the block: no outcome.
+        deliver: (entry) => (stopping ? null : s.receiver.deliver(entry)),
+        penalize: (peer, reason, points) => s.penalties.push({ peer: toHex(peer), reason, points }),
+        timers: s.timers,
+      },
+      { blocksPerRequest: 5, pollIntervalMs: POLL_MS },
+    )
+    syncer.onPeerAhead(peerA, 12)
+    syncer.start()
+    await syncer.settled()
+    expect(s.penalties).toEqual([])
+    expect(syncer.stats()).toMatchObject({ requests: 1, blocksDelivered: 0, blocksRejected: 0 })
+    expect(syncer.isBehind(), 'the claim stands').toBe(true)
+    stopping = false
+    s.timers.advance(POLL_MS)
+    await syncer.settled()
+    expectCaughtUp(s.receiver.applied, 12)
+    expect(s.penalties).toEqual([])
   })
 
   it('skips blocks the node committed meanwhile and reports a throwing deliver through onError', async () => {
