@@ -14,7 +14,7 @@ import { signedTx } from '../../src/client/tx-builder.ts'
 import type { SignedTx } from '../../src/codec/tx.ts'
 import { blockHashOf, signVote } from '../../src/consensus/messages.ts'
 import { buildCertificate, validatorsHashOf } from '../../src/consensus/validators.ts'
-import type { BlockHeader, Validator } from '../../src/core/block.ts'
+import type { Block, BlockHeader, Validator } from '../../src/core/block.ts'
 import type { TxBody, TxKind } from '../../src/core/tx.ts'
 import { signDigest } from '../../src/crypto/secp256k1.ts'
 import { checkSignedTx } from '../../src/crypto/tx-signature.ts'
@@ -52,6 +52,8 @@ export interface ApiChain {
   readonly app: ChainApp
   readonly validators: readonly Validator[]
   readonly genesisHeader: BlockHeader
+  /** The node's read model over the ledger and the app (what the API serves). */
+  readonly read: NodeReadModel
   /** Txs admitted over HTTP, waiting for the next block. */
   readonly pool: SignedTx[]
   /** Builds, certifies and commits the next block with `txs` (default: the pool, emptied). */
@@ -60,7 +62,13 @@ export interface ApiChain {
 }
 
 /** Builds the stack at genesis (height 0, nothing committed). */
-export async function apiChain(options: { waitTimeoutMs?: number } = {}): Promise<ApiChain> {
+export async function apiChain(
+  options: {
+    waitTimeoutMs?: number
+    /** Called with each built block before it is committed (e.g. another validator's check). */
+    beforeCommit?: (block: Block, parent: BlockHeader) => void
+  } = {},
+): Promise<ApiChain> {
   const g = buildGenesis(testGenesis())
   if (!g.ok) throw new Error(g.error.message)
   const genesis = g.value
@@ -101,6 +109,7 @@ export async function apiChain(options: { waitTimeoutMs?: number } = {}): Promis
       nextValidatorsHash: validatorsHash,
     })
     const { block } = built
+    options.beforeCommit?.(block, parent)
     const execution = app.commit(block)
     const after = advanceValidatorSets(sets, toConsensusUpdates(execution.result))
     const signer = {
@@ -122,6 +131,12 @@ export async function apiChain(options: { waitTimeoutMs?: number } = {}): Promis
     parent = block.header
     return execution
   }
+  const read = new NodeReadModel({
+    ledger,
+    chain: app,
+    genesisBlock: genesis.block,
+    headerWaitMs: 1000,
+  })
   const api = await buildApi({
     chainId: CHAIN,
     metrics: new Registry(),
@@ -145,12 +160,7 @@ export async function apiChain(options: { waitTimeoutMs?: number } = {}): Promis
       pool.push(checked.value)
       return ok({ txId: checked.value.txId })
     },
-    read: new NodeReadModel({
-      ledger,
-      chain: app,
-      genesisBlock: genesis.block,
-      headerWaitMs: 1000,
-    }),
+    read,
     rateLimit: { max: 1_000_000, timeWindowMs: 60_000 },
     ...(options.waitTimeoutMs !== undefined ? { waitTimeoutMs: options.waitTimeoutMs } : {}),
   })
@@ -160,6 +170,7 @@ export async function apiChain(options: { waitTimeoutMs?: number } = {}): Promis
     app,
     validators: genesis.validators,
     genesisHeader: genesis.block.header,
+    read,
     pool,
     commit,
     close: async () => {
@@ -167,6 +178,32 @@ export async function apiChain(options: { waitTimeoutMs?: number } = {}): Promis
       await ledger.close()
     },
   }
+}
+
+/**
+ * Market ACME/BETA with one resting sell order, then `emptyBlocks` empty blocks: the market's call
+ * auction runs, and is recorded, in every one of them.
+ */
+export async function restingOrderMarket(chain: ApiChain, emptyBlocks: number): Promise<void> {
+  await chain.commit([
+    stx(K.op1, 'market.create', {
+      base: 'ACME',
+      quote: 'BETA',
+      priceDecimals: 0,
+      lotSize: 10n,
+      referencePrice: 2n,
+    }),
+  ])
+  await chain.commit([
+    stx(K.alice, 'order.place', {
+      market: 'ACME/BETA',
+      side: 'sell',
+      price: 3n,
+      quantity: 20n,
+      goodTillHeight: 2000,
+    }),
+  ])
+  for (let i = 0; i < emptyBlocks; i++) await chain.commit([])
 }
 
 /** A voucher digest of the scenario. */

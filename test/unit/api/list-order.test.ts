@@ -13,7 +13,14 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { SignedTx } from '../../../src/codec/tx.ts'
 import { toHex } from '../../../src/util/bytes.ts'
-import { apiChain, scenario, stx, VOUCHER_1, type ApiChain } from '../../support/api-chain.ts'
+import {
+  apiChain,
+  restingOrderMarket,
+  scenario,
+  stx,
+  VOUCHER_1,
+  type ApiChain,
+} from '../../support/api-chain.ts'
 import { K, T0 } from '../../support/vm.ts'
 
 interface Item {
@@ -143,26 +150,7 @@ describe('?order=desc on a list of more than 1000 records', () => {
   it('auction results: the first page holds the latest auction', async () => {
     const c = await apiChain()
     chain = c
-    await c.commit([
-      stx(K.op1, 'market.create', {
-        base: 'ACME',
-        quote: 'BETA',
-        priceDecimals: 0,
-        lotSize: 10n,
-        referencePrice: 2n,
-      }),
-    ])
-    // One resting order: the market's call auction runs (and is recorded) in every block.
-    await c.commit([
-      stx(K.alice, 'order.place', {
-        market: 'ACME/BETA',
-        side: 'sell',
-        price: 3n,
-        quantity: 20n,
-        goodTillHeight: 2000,
-      }),
-    ])
-    for (let i = 0; i < 1001; i++) await c.commit([])
+    await restingOrderMarket(c, 1001)
     const head = c.app.height
     const id = encodeURIComponent('ACME/BETA')
     const got = await page(c, `/v1/markets/${id}/auctions?order=desc&limit=5`)

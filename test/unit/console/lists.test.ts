@@ -22,7 +22,7 @@ import type { SignedTx } from '../../../src/codec/tx.ts'
 import { AssertionError } from '../../../src/util/assert.ts'
 import { toHex } from '../../../src/util/bytes.ts'
 import { err, ok, type Result } from '../../../src/util/result.ts'
-import { apiChain, stx, type ApiChain } from '../../support/api-chain.ts'
+import { apiChain, restingOrderMarket, stx, type ApiChain } from '../../support/api-chain.ts'
 import { K } from '../../support/vm.ts'
 
 /** The console's `Api.get` over app.inject(), recording the paths it was asked for. */
@@ -142,26 +142,7 @@ describe('consumer auction results', () => {
   it('after more than 1000 auctions the latest result is on top', async () => {
     const c = await apiChain()
     try {
-      await c.commit([
-        stx(K.op1, 'market.create', {
-          base: 'ACME',
-          quote: 'BETA',
-          priceDecimals: 0,
-          lotSize: 10n,
-          referencePrice: 2n,
-        }),
-      ])
-      // One resting order: the market's call auction runs (and is recorded) in every block.
-      await c.commit([
-        stx(K.alice, 'order.place', {
-          market: 'ACME/BETA',
-          side: 'sell',
-          price: 3n,
-          quantity: 20n,
-          goodTillHeight: 2000,
-        }),
-      ])
-      for (let i = 0; i < 1001; i++) await c.commit([])
+      await restingOrderMarket(c, 1001)
       const head = c.app.height
       const id = encodeURIComponent('ACME/BETA')
       const got = await latest<{ height: number }>(source(c), `/v1/markets/${id}/auctions`, 5)

@@ -2,7 +2,7 @@
  * Goal: a block whose tx id occurs twice in it, or was committed in an earlier block, is valid
  * (docs/protocol/chain.md, vm.md: the later occurrence gets a failed receipt) and the ledger commits
  * it whole, without asserting; the tx index `t ‖ txId`, account history, inclusion proofs and the
- * read model's tx lookup keep the FIRST location; the start-up integrity check accepts the store
+ * read model's tx lookup keep the first location; the start-up integrity check accepts the store
  * (docs/protocol/storage.md#commit-batch, ADR 0082). Before, `commitBlock` asserted on such a block,
  * so every validator stopped at the same height, and again after a restart.
  * Method: (1) commits built like `TestChain.next` but with chosen txs, on a memory store and on
@@ -15,30 +15,17 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { buildGenesis, ChainApp, toConsensusUpdates } from '../../../src/chain/index.ts'
+import { buildGenesis, ChainApp } from '../../../src/chain/index.ts'
 import { signedTx } from '../../../src/client/tx-builder.ts'
 import { merkleRoot, verifyMerkleProof } from '../../../src/codec/merkle.ts'
 import { decodeSignedTx, type SignedTx } from '../../../src/codec/tx.ts'
-import { blockHashOf, signVote } from '../../../src/consensus/messages.ts'
-import { buildCertificate, validatorsHashOf } from '../../../src/consensus/validators.ts'
-import type { BlockHeader } from '../../../src/core/block.ts'
-import { signDigest } from '../../../src/crypto/secp256k1.ts'
 import type { CommitInput } from '../../../src/ledger/commit.ts'
 import { openLevelKvStore } from '../../../src/ledger/kv-level.ts'
 import { MemoryKvStore } from '../../../src/ledger/kv-memory.ts'
 import type { KvStore } from '../../../src/ledger/kv.ts'
 import { Ledger } from '../../../src/ledger/ledger.ts'
-import { deriveIndexEntries } from '../../../src/node/index-entries.ts'
-import { NodeReadModel } from '../../../src/node/read-model.ts'
-import {
-  advanceValidatorSets,
-  storedValidatorSets,
-  validatorSetEntry,
-  type ValidatorSets,
-} from '../../../src/node/validator-sets.ts'
-import { buildTree } from '../../../src/state/tree.ts'
 import { toHex } from '../../../src/util/bytes.ts'
-import { keyPair, stx } from '../../support/api-chain.ts'
+import { apiChain, keyPair, stx } from '../../support/api-chain.ts'
 import {
   hashChainStateRootStandIn,
   TEST_GENESIS_HASH,
@@ -179,84 +166,33 @@ describe('Ledger commits blocks with duplicate tx ids', () => {
   })
 })
 
-/** The node's commit path over a real `ChainApp`, with a second validator checking each block. */
+/**
+ * The node's commit path (test/support/api-chain.ts: a real `ChainApp`, ledger and read model),
+ * with a second validator accepting each block before it is committed.
+ */
 async function nodePath() {
-  const g = buildGenesis(testGenesis())
-  if (!g.ok) throw new Error(g.error.message)
-  const genesis = g.value
-  const ledger = await Ledger.open(new MemoryKvStore(), {
-    computeStateRoot: (entries) => buildTree(entries).root(),
-  })
-  await ledger.initGenesis({
-    genesisHash: blockHashOf(genesis.block.header),
-    writeSet: genesis.writeSet,
-    stateRoot: genesis.tree.root(),
-    validatorSets: [validatorSetEntry(genesis.validators)],
-  })
-  let selected: readonly SignedTx[] = []
-  const proposer = new ChainApp(CHAIN, genesis.state, genesis.tree, 0, {
-    selectTxs: () => selected,
-    isVerified: () => false,
-  })
   const other = buildGenesis(testGenesis())
   if (!other.ok) throw new Error(other.error.message)
   const validator = new ChainApp(CHAIN, other.value.state, other.value.tree, 0, {
     selectTxs: () => [],
     isVerified: () => false,
   })
-  const read = new NodeReadModel({ ledger, chain: proposer, genesisBlock: genesis.block })
-  let sets: ValidatorSets = {
-    last: genesis.validators,
-    current: genesis.validators,
-    next: genesis.validators,
-  }
-  const validatorsHash = validatorsHashOf(genesis.validators)
-  let parent: BlockHeader = genesis.block.header
-  const signer = {
-    publicKey: K.val1.publicKey,
-    signDigest: (d: Uint8Array) => signDigest(d, K.val1.secretKey),
-  }
+  const chain = await apiChain({
+    beforeCommit: (block, parent) => {
+      const height = block.header.height
+      expect(validator.executeProposal(block, parent).ok, `validator accepts ${height}`).toBe(true)
+      validator.commit(block)
+    },
+  })
   /** Proposes `txs`, has the other validator accept it, and commits it as the node does. */
-  const decideAndCommit = async (txs: readonly SignedTx[]) => {
-    selected = txs
-    const height = parent.height + 1
-    const { block } = proposer.buildProposal({
-      chainId: CHAIN,
-      height,
-      round: 0,
-      time: parent.time + 1000n,
-      proposer: K.val1.publicKey,
-      parent,
-      parentHash: blockHashOf(parent),
-      validatorsHash,
-      nextValidatorsHash: validatorsHash,
-    })
-    expect(validator.executeProposal(block, parent).ok, `validator accepts ${height}`).toBe(true)
-    validator.commit(block)
-    const execution = proposer.commit(block)
-    const after = advanceValidatorSets(sets, toConsensusUpdates(execution.result))
-    const blockHash = blockHashOf(block.header)
-    const seal = signVote(signer, { type: 'commit', chainId: CHAIN, height, round: 0, blockHash })
-    await ledger.commitBlock({
-      validatorSets: storedValidatorSets(sets, after),
-      block,
-      certificate: buildCertificate([seal], genesis.validators),
-      writeSet: execution.result.writeSet,
-      burns: execution.result.burns,
-      receipts: execution.receipts,
-      indexEntries: deriveIndexEntries(block.header, execution),
-      txIds: execution.txs.map((t) => t.txId),
-    })
-    sets = after
-    parent = block.header
-    return execution.result.receipts.map((r) => r.code)
-  }
-  return { ledger, read, decideAndCommit }
+  const decideAndCommit = async (txs: readonly SignedTx[]) =>
+    (await chain.commit(txs)).result.receipts.map((r) => r.code)
+  return { ledger: chain.ledger, read: chain.read, decideAndCommit, close: () => chain.close() }
 }
 
 describe('the node commits what the validators accept', () => {
   it('a tx twice, a replay and a replay after expiry: stored, served at the first location', async () => {
-    const { ledger, read, decideAndCommit } = await nodePath()
+    const { ledger, read, decideAndCommit, close } = await nodePath()
     const register = stx(K.carol, 'account.register', { profileDigest: null })
     // Expires after block 1: its replay in block 2 is outside its window.
     const rate = signedTx(
@@ -282,5 +218,6 @@ describe('the node commits what the validators accept', () => {
     expect(rates.ok && rates.value.items.map((r) => r['height'])).toEqual([1])
     // The later occurrences stay in their blocks, with their failed receipts.
     expect((await read.block(2))?.txIds.map(toHex)).toEqual([rate.txId, register.txId].map(toHex))
+    await close()
   })
 })
