@@ -272,8 +272,9 @@ type StepOutcome = 'progress' | 'none'
  * `pollIntervalMs`. A productive response is followed at once by the next request; once the local
  * height reaches the highest head known from the current peers, the syncer stops until triggered.
  * Peers are asked in rotation among those known to be ahead (or, when none is, those whose head is
- * unknown). A peer that sends garbage is penalised and treated as not ahead until it says otherwise;
- * so is, without a penalty, a peer claimed to be ahead whose request fails (timeout, no stream).
+ * unknown). A peer that sends garbage is penalised and treated as not ahead until it says otherwise.
+ * A peer claimed to be ahead whose request fails (timeout, no stream) is, without a penalty,
+ * treated as one whose head is unknown: it is probed again at the next poll.
  */
 export class BlockSyncer {
   readonly #deps: BlockSyncerDeps
@@ -433,14 +434,18 @@ export class BlockSyncer {
     if (this.#stopped) return 'none'
     if (!result.ok) {
       // The transport already penalised a malformed frame; a timeout or an absent peer is no fault.
-      // But a claim the peer does not serve is not believed: it must claim a head again (with an
-      // authenticated consensus message or a valid response), or one forged claim would keep the
-      // node polling it and reporting that it is behind. A head never known stays unknown, so the
-      // start probe still asks that peer at the next poll.
+      // But a claim the peer does not serve is not believed: its head becomes unknown, so a forged
+      // claim cannot keep the node reporting that it is behind, and the probe asks that peer again
+      // at the next poll, so an honest peer whose request timed out once is still synced from
+      // (its next valid response states its head; it may have no other way to claim one, e.g.
+      // an observer, or validators outside every set this node knows yet).
       this.#stats.requestFailures++
       const key = toHex(peer)
       const head = this.#heads.get(key)
-      if (head !== undefined && head > local) this.#heads.set(key, local)
+      if (head !== undefined && head > local) {
+        this.#heads.delete(key)
+        this.#probe = true
+      }
       return 'none'
     }
     const decoded = decodeSyncResponse(result.value)
