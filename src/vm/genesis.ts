@@ -26,7 +26,7 @@ import {
   TIME_MS_MAX,
 } from '../core/limits.ts'
 import type { WriteSet } from '../core/state.ts'
-import { addressOf } from '../crypto/secp256k1.ts'
+import { addressOf, isValidPublicKey } from '../crypto/secp256k1.ts'
 import { compareBytes, toHex } from '../util/bytes.ts'
 import { err, ok, type Result } from '../util/result.ts'
 import { Exec } from './exec.ts'
@@ -112,12 +112,29 @@ function distinct(items: readonly Uint8Array[]): boolean {
   return new Set(items.map(toHex)).size === items.length
 }
 
+// Validator keys become peer ids and verify votes; operator and oracle keys are the signers the
+// chain's roles are bound to. A key that is not a curve point can never be used, and a validator
+// one stops every node at start, so each must be a point. Spec: docs/protocol/vm.md#genesis.
+function offCurveKey(g: Genesis): string | null {
+  const roles = [
+    ['validator', g.validators],
+    ['operator', g.operators],
+    ['oracle', g.oracles],
+  ] as const
+  for (const [role, publicKeys] of roles)
+    for (const [i, k] of publicKeys.entries())
+      if (!isValidPublicKey(k)) return `${role} key ${i} is not a curve point`
+  return null
+}
+
 function checkGenesis(g: Genesis): string | null {
   if (g.validators.length === 0) return 'no validators'
   if (g.operators.length === 0) return 'no operators'
   if (g.operatorQuorum > g.operators.length) return 'operator quorum exceeds operators'
   if (!distinct(g.validators) || !distinct(g.operators) || !distinct(g.oracles))
     return 'duplicate key'
+  const offCurve = offCurveKey(g)
+  if (offCurve !== null) return offCurve
   if (!distinct(g.enterprises.map((e) => e.address))) return 'duplicate enterprise'
   const symbols = [g.universal.symbol, ...g.pointTypes.map((t) => t.symbol)]
   if (new Set(symbols).size !== symbols.length) return 'duplicate point type symbol'

@@ -5,6 +5,7 @@
  */
 import { VALIDATOR_COUNT_MAX } from '../core/block.ts'
 import type { TxOf } from '../core/tx.ts'
+import { isValidPublicKey } from '../crypto/secp256k1.ts'
 import { assert } from '../util/assert.ts'
 import { compareBytes, equalBytes } from '../util/bytes.ts'
 import { ok } from '../util/result.ts'
@@ -26,6 +27,13 @@ export function applyValidatorUpdate(
 ): TxOutcome {
   if (!isOperator(x, m.signer)) return fail('TX_NOT_OPERATOR', 'signer is not an operator')
   const b = tx.body
+  // Every node turns each validator key into a peer id and verifies the validator's votes with it,
+  // so a key that is not a curve point is refused before the vote is recorded: once admitted, it
+  // would break every node's peer gater and start-up and sit in the set unable to ever vote.
+  // Spec: docs/protocol/vm.md#validator-update.
+  if (!isValidPublicKey(b.validatorPublicKey)) {
+    return fail('TX_BAD_PUBLIC_KEY', 'validator key is not a curve point')
+  }
   const voteKey = keys.validatorVote(b.action, b.validatorPublicKey, b.proposal)
   const votes = x.state.read(VOTE_SCHEMA, voteKey) ?? { voters: [], executed: false }
   if (votes.executed) return fail('TX_PROPOSAL_CLOSED', 'proposal already executed')

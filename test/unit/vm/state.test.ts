@@ -147,6 +147,27 @@ describe('genesis and checkTx', () => {
       expect(r.ok ? 'ok' : r.error.code, `genesis ${i}`).toBe('GENESIS_INVALID')
     }
   })
+  it('rejects a validator, operator or oracle key that is not a curve point', () => {
+    // 02 ‖ x with x = 5: 33 bytes, as the schema asks, but no curve point has that x.
+    const offCurve = new Uint8Array(33)
+    offCurve[0] = 2
+    offCurve[32] = 5
+    const bad = [
+      testGenesis({ validators: [K.val1.publicKey, offCurve] }),
+      testGenesis({ operators: [K.op1.publicKey, K.op2.publicKey, offCurve] }),
+      testGenesis({ oracles: [offCurve] }),
+    ]
+    const problems = bad.map((g) => {
+      const r = genesisWriteSet(g)
+      return r.ok ? 'ok' : `${r.error.code}: ${r.error.message}`
+    })
+    expect(problems).toEqual([
+      'GENESIS_INVALID: validator key 1 is not a curve point',
+      'GENESIS_INVALID: operator key 2 is not a curve point',
+      'GENESIS_INVALID: oracle key 0 is not a curve point',
+    ])
+    expect(genesisWriteSet(testGenesis()).ok).toBe(true)
+  })
   it('dry-runs a tx without touching the state', () => {
     const chain = new TestChain()
     const before = chain.state.entries().length

@@ -11,8 +11,11 @@ import { toHex } from '../../../src/util/bytes.ts'
 import { AMOUNT_MAX } from '../../../src/core/limits.ts'
 import {
   SUPPLY_COUNTER_MAX,
+  VALIDATORS_SCHEMA,
   checkTx,
+  keys,
   readBalance,
+  readValue,
   readPointType,
   peekPointType,
   readRate,
@@ -672,5 +675,28 @@ describe('validator.update', () => {
     const last = { action: 'remove' as const, validatorPublicKey: K.val2.publicKey, proposal: 5 }
     expectOk(chain, [tx('validator.update', K.op1, last)])
     expectFailure(chain, tx('validator.update', K.op2, last), 'TX_VALIDATOR_SET_LIMIT')
+  })
+  it('refuses a key that is not a curve point before recording the vote', () => {
+    // 02 ‖ x with x = 5 is 33 bytes, as the schema asks, but no curve point has that x: no node
+    // could turn it into a peer id or verify a vote with it.
+    const offCurve = new Uint8Array(33)
+    offCurve[0] = 2
+    offCurve[32] = 5
+    const chain = new TestChain()
+    const add = { action: 'add' as const, validatorPublicKey: offCurve, proposal: 1 }
+    const remove = { action: 'remove' as const, validatorPublicKey: offCurve, proposal: 2 }
+    expectFailure(chain, tx('validator.update', K.alice, add), 'TX_NOT_OPERATOR')
+    expectFailure(chain, tx('validator.update', K.op1, add), 'TX_BAD_PUBLIC_KEY')
+    expectFailure(chain, tx('validator.update', K.op1, remove), 'TX_BAD_PUBLIC_KEY')
+    // The operator quorum (2 of 3) voting in turn changes nothing either.
+    const first = chain.block([tx('validator.update', K.op1, add)])
+    const second = chain.block([tx('validator.update', K.op2, add)])
+    expect([first.receipts[0]?.code, second.receipts[0]?.code]).toEqual([
+      'TX_BAD_PUBLIC_KEY',
+      'TX_BAD_PUBLIC_KEY',
+    ])
+    expect(second.validatorUpdates).toEqual([])
+    const set = readValue(chain.state, VALIDATORS_SCHEMA, keys.validators())
+    expect(set?.publicKeys).toEqual([K.val1.publicKey])
   })
 })
