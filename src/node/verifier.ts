@@ -165,37 +165,69 @@ interface Pending {
 type WorkerMessage =
   { readonly tid: number | null } | { readonly id: number; readonly result: Uint8Array }
 
-/** A pool of worker threads verifying with libsecp256k1. Call `close()` when done. */
+/**
+ * A pool of worker threads verifying with libsecp256k1. Call `close()` when done.
+ *
+ * Fail-stop (docs/adr/0075-libsecp256k1-verifier.md, addendum): when a worker dies (an `error`, an
+ * `exit` that `close()` did not cause, or an answer that cannot be read), the pool is failed: every
+ * batch in flight, on any worker, and every later one rejects with `VERIFY_WORKER_FAILED`, so the
+ * node stops instead of waiting forever for an answer that will never come.
+ */
 export class VerifierPool implements Verifier {
   private readonly workers: Worker[] = []
-  private readonly pending = new Map<number, Pending>()
+  /** The requests each worker owes an answer to, by request id (same index as `workers`). */
+  private readonly pending: Map<number, Pending>[] = []
   private nextId = 0
   private nextWorker = 0
   private closed = false
+  /** Set once a worker died; every batch from then on fails with it. */
+  private failure: NodeError | null = null
   private readonly tids: number[] = []
 
   /** Starts `size` workers (at least 1). */
   constructor(size: number) {
     assert(Number.isInteger(size) && size >= 1 && size <= 64, `pool size ${size}`)
-    for (let i = 0; i < size; i++) {
-      const worker = new Worker(WORKER_SOURCE, { eval: true })
-      worker.on('message', (message: WorkerMessage) => {
-        if ('tid' in message) {
-          if (message.tid !== null) this.tids.push(message.tid)
-          return
-        }
-        const entry = this.pending.get(message.id)
-        assert(entry, `worker answered unknown request ${message.id}`)
-        this.pending.delete(message.id)
-        if (this.pending.size === 0) this.setRef(false)
-        entry.resolve(message.result)
-      })
-      worker.on('error', (cause) => {
-        this.failAll(new NodeError('VERIFY_WORKER_FAILED', 'verifier worker crashed', { cause }))
-      })
-      worker.unref()
-      this.workers.push(worker)
+    for (let i = 0; i < size; i++) this.start(i)
+  }
+
+  private start(index: number): void {
+    const worker = new Worker(WORKER_SOURCE, { eval: true })
+    const pending = new Map<number, Pending>()
+    worker.on('message', (message: WorkerMessage) => {
+      this.onMessage(pending, message)
+    })
+    worker.on('error', (cause) => {
+      this.fail(
+        new NodeError('VERIFY_WORKER_FAILED', `verifier worker ${index} crashed`, { cause }),
+      )
+    })
+    worker.on('messageerror', (cause) => {
+      const message = `verifier worker ${index} sent an unreadable answer`
+      this.fail(new NodeError('VERIFY_WORKER_FAILED', message, { cause }))
+    })
+    worker.on('exit', (code) => {
+      const message = `verifier worker ${index} exited with code ${code}`
+      this.fail(new NodeError('VERIFY_WORKER_FAILED', message))
+    })
+    worker.unref()
+    this.workers.push(worker)
+    this.pending.push(pending)
+  }
+
+  private onMessage(pending: Map<number, Pending>, message: WorkerMessage): void {
+    if ('tid' in message) {
+      if (message.tid !== null) this.tids.push(message.tid)
+      return
     }
+    const entry = pending.get(message.id)
+    if (!entry) {
+      // Its batch was already failed, by close() or by the death of a worker: the answer is late.
+      assert(this.closed || this.failure, `worker answered unknown request ${message.id}`)
+      return
+    }
+    pending.delete(message.id)
+    if (this.owed() === 0) this.setRef(false)
+    entry.resolve(message.result)
   }
 
   /** Number of worker threads. */
@@ -211,9 +243,15 @@ export class VerifierPool implements Verifier {
     return this.tids
   }
 
-  /** Verifies `jobs` across the workers; results in job order. */
+  /**
+   * Verifies `jobs` across the workers; results in job order.
+   * @throws {NodeError} `VERIFY_POOL_CLOSED` once `close()` was called, `VERIFY_WORKER_FAILED` once
+   * a worker died (also for a batch in flight then), `VERIFY_QUEUE_FULL` above
+   * VERIFY_QUEUE_JOBS_MAX jobs.
+   */
   async verifyBatch(jobs: readonly VerifyJob[]): Promise<boolean[]> {
     if (this.closed) throw new NodeError('VERIFY_POOL_CLOSED', 'verifier pool is closed')
+    if (this.failure) throw this.failure
     if (jobs.length > VERIFY_QUEUE_JOBS_MAX) {
       throw new NodeError('VERIFY_QUEUE_FULL', `${jobs.length} jobs > ${VERIFY_QUEUE_JOBS_MAX}`)
     }
@@ -240,23 +278,47 @@ export class VerifierPool implements Verifier {
     }
   }
 
+  /** Requests the workers owe an answer to. */
+  private owed(): number {
+    let count = 0
+    for (const pending of this.pending) count += pending.size
+    return count
+  }
+
   private send(jobs: readonly VerifyJob[]): Promise<Uint8Array> {
-    if (this.pending.size === 0) this.setRef(true)
+    assert(!this.closed && !this.failure, 'sending to a closed or failed pool')
+    if (this.owed() === 0) this.setRef(true)
     const id = this.nextId++
-    const worker = this.workers[this.nextWorker++ % this.workers.length]!
+    const index = this.nextWorker++ % this.workers.length
+    const worker = this.workers[index]!
+    const pending = this.pending[index]!
     const buffer = packJobs(jobs)
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject })
+      pending.set(id, { resolve, reject })
       worker.postMessage({ id, buffer, count: jobs.length }, [buffer])
     })
   }
 
-  private failAll(error: Error): void {
-    for (const entry of this.pending.values()) entry.reject(error)
-    this.pending.clear()
+  /**
+   * A worker died: the pool is failed for good (the first cause is kept). A request posted to it
+   * before its death was seen is among the ones failed here. An exit that `close()` caused is no
+   * failure: close() has failed the batches itself.
+   */
+  private fail(error: NodeError): void {
+    if (this.closed) return
+    this.failure ??= error
+    this.failAll(this.failure)
   }
 
-  /** Stops the workers; pending batches fail. */
+  private failAll(error: Error): void {
+    for (const pending of this.pending) {
+      for (const entry of pending.values()) entry.reject(error)
+      pending.clear()
+    }
+    this.setRef(false)
+  }
+
+  /** Stops the workers; every pending batch fails with `VERIFY_POOL_CLOSED`. */
   async close(): Promise<void> {
     this.closed = true
     this.failAll(new NodeError('VERIFY_POOL_CLOSED', 'verifier pool closed'))

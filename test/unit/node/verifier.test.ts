@@ -1,10 +1,17 @@
 /**
  * Goal: the libsecp256k1 verifier (inline and the worker-thread pool) gives the same answers as
  * noble, in job order, for valid, invalid, high-S, out-of-range and garbage jobs, with 1 and 2
- * workers; so does the check of consensus signatures.
+ * workers; so does the check of consensus signatures. After a worker dies (an error, or an exit
+ * without one), every batch in flight and every later one fails with VERIFY_WORKER_FAILED instead of
+ * waiting forever, and `close()` settles the batches in flight; answers that arrive for a batch
+ * already failed are dropped (no uncaught exception).
  * Method: a fixed mix of jobs from fixed keys; compare the verifiers' results with noble's
- * verifyDigest, which is the pure core's rule.
+ * verifyDigest, which is the pure core's rule. A worker is made to throw by a message the pool never
+ * sends (a stand-in for any uncaught error: out of memory, a WebAssembly trap outside the try), or
+ * is terminated from outside (an exit without error); each wait is bounded, so a batch that never
+ * settles fails the test instead of hanging it.
  */
+import type { Worker } from 'node:worker_threads'
 import { afterAll, describe, expect, it } from 'vitest'
 import { hashTagged } from '../../../src/codec/hash.ts'
 import { CURVE_ORDER, signDigest, toHighS, verifyDigest } from '../../../src/crypto/secp256k1.ts'
@@ -130,5 +137,99 @@ describe('verifyConsensusDigest (libsecp256k1)', () => {
       expect(verifyConsensusDigest(good, digest, key.publicKey)).toBe(true)
     }
     expect(checked).toBe(480)
+  })
+})
+
+/** The pool's `index`th worker thread (private: the pool never lets one go). */
+function workerOf(pool: VerifierPool, index: number): Worker {
+  return (pool as unknown as { workers: Worker[] }).workers[index]!
+}
+
+/** `promise`, or a rejection naming `what` after `ms`: a hung batch fails the test quickly. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`${what}: not settled after ${ms} ms`))
+      }, ms)
+      timer.unref()
+    }),
+  ])
+}
+
+/** Resolves once `worker` has answered `count` requests (after the pool's own listener ran). */
+function answered(worker: Worker, count: number): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = 0
+    const listener = (message: object): void => {
+      if ('id' in message && ++seen === count) {
+        worker.off('message', listener)
+        resolve()
+      }
+    }
+    worker.on('message', listener)
+  })
+}
+
+/** Stops worker `index`: it throws (an 'error', then an 'exit'), or is terminated (an 'exit'). */
+function stopWorker(pool: VerifierPool, index: number, how: 'error' | 'exit'): Promise<unknown> {
+  const worker = workerOf(pool, index)
+  const exited = new Promise((resolve) => worker.once('exit', resolve))
+  if (how === 'error') worker.postMessage({ id: -1, buffer: null, count: 1 })
+  else void worker.terminate()
+  return exited
+}
+
+describe('verifier pool after a worker fails', () => {
+  const key = testKey('crash')
+  const digest = hashTagged('tx', utf8('crash'))
+  const good: VerifyJob = {
+    publicKey: key.publicKey,
+    digest,
+    signature: signDigest(digest, key.secretKey),
+  }
+  // Four chunks of WORKER_CHUNK_JOBS_MAX: two for each of two workers, some ms of work each.
+  const heavy: VerifyJob[] = Array.from({ length: 1024 }, () => good)
+  const failed = { code: 'VERIFY_WORKER_FAILED' }
+
+  for (const size of [1, 2]) {
+    for (const how of ['error', 'exit'] as const) {
+      it(`${size} worker(s), worker 0's ${how}: the batch in flight and every later one fail`, async () => {
+        const pool = new VerifierPool(size)
+        pools.push(pool)
+        expect(await pool.verifyBatch([good, good])).toEqual([true, true])
+        // Worker 1 is still busy with its two chunks when worker 0 dies: its answers come after the
+        // pool failed their batch, and are dropped.
+        const healthyAnswered = size === 2 ? answered(workerOf(pool, 1), 2) : Promise.resolve()
+        const exited = stopWorker(pool, 0, how)
+        const inFlight = pool.verifyBatch(heavy)
+        await expect(within(inFlight, 5000, 'batch in flight')).rejects.toMatchObject(failed)
+        await within(exited, 5000, 'worker exit')
+        for (let i = 0; i < 4; i++) {
+          const later = within(pool.verifyBatch([good]), 5000, `later batch ${i}`)
+          await expect(later, `later batch ${i}`).rejects.toMatchObject(failed)
+        }
+        await within(healthyAnswered, 5000, 'answers of the healthy worker')
+      })
+    }
+  }
+
+  it('close() settles the batches in flight, and answers after it are dropped', async () => {
+    const pool = new VerifierPool(1)
+    expect(await pool.verifyBatch([good])).toEqual([true])
+    const lateAnswer = answered(workerOf(pool, 0), 1)
+    const inFlight = [pool.verifyBatch([good]), pool.verifyBatch(heavy)]
+    // Block this thread while the worker answers the one-job batch: the answer waits here and
+    // arrives after close() failed its batch.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200)
+    const closing = pool.close()
+    for (const [i, batch] of inFlight.entries()) {
+      await expect(within(batch, 5000, `batch ${i}`), `batch ${i}`).rejects.toMatchObject({
+        code: 'VERIFY_POOL_CLOSED',
+      })
+    }
+    await within(lateAnswer, 5000, 'the answer queued before close')
+    await within(closing, 5000, 'close')
   })
 })
