@@ -431,6 +431,15 @@ function preverifier(
   }
 }
 
+/** A fatal failure's handler: logs it, sets exit code 1 and stops the node. */
+function stopOnFatal(log: Logger, status: Status, message: string): (error: unknown) => void {
+  return (error) => {
+    log.fatal({ err: error }, message)
+    process.exitCode = 1
+    void status.node?.stop()
+  }
+}
+
 function buildDriver(
   options: RunOptions,
   opened: Opened,
@@ -489,11 +498,7 @@ function buildDriver(
       })
     },
     prepare: preverifier(gate, engine, mempool, opened, status),
-    fail: (error) => {
-      log.fatal({ err: error }, 'consensus driver failed; stopping')
-      process.exitCode = 1
-      void status.node?.stop()
-    },
+    fail: stopOnFatal(log, status, 'consensus driver failed; stopping'),
   })
   return { app, driver, engine, gate }
 }
@@ -750,6 +755,8 @@ async function startServices(
   const mempool = buildMempool(config.chainId, opened, () => committedState)
   const timings = new NodeTimings()
   const { app, driver, engine, gate } = buildDriver(options, opened, mempool, status, timings)
+  // A dead verifier worker fails every verification from then on: stop now (ADR 0075 addendum).
+  opened.pool.onFailure(stopOnFatal(log, status, 'signature verifier failed; stopping'))
   committedState = app.state
   // Txs from HTTP and from gossip are checked against the same height and wake consensus alike.
   const intake = {

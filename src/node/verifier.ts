@@ -182,6 +182,8 @@ export class VerifierPool implements Verifier {
   private closed = false
   /** Set once a worker died; every batch from then on fails with it. */
   private failure: NodeError | null = null
+  /** Told once, when the pool fails (not when it is closed). */
+  private failureListener: ((error: NodeError) => void) | null = null
   private readonly tids: number[] = []
 
   /** Starts `size` workers (at least 1). */
@@ -306,8 +308,20 @@ export class VerifierPool implements Verifier {
    */
   private fail(error: NodeError): void {
     if (this.closed) return
+    const first = this.failure === null
     this.failure ??= error
     this.failAll(this.failure)
+    if (first) this.failureListener?.(this.failure)
+  }
+
+  /**
+   * Calls `listener` once when the pool fails (a worker died), so that the node can stop at once
+   * rather than at the next block that needs a verification. Not called for `close()`.
+   */
+  onFailure(listener: (error: NodeError) => void): void {
+    assert(this.failureListener === null, 'one failure listener')
+    this.failureListener = listener
+    if (this.failure !== null) listener(this.failure)
   }
 
   private failAll(error: Error): void {

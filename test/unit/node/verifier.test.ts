@@ -215,6 +215,29 @@ describe('verifier pool after a worker fails', () => {
     }
   }
 
+  it('tells its failure listener once, when a worker dies, and never for close()', async () => {
+    const failures: unknown[] = []
+    const pool = new VerifierPool(2)
+    pools.push(pool)
+    pool.onFailure((error) => failures.push(error))
+    await within(stopWorker(pool, 0, 'exit'), 5000, 'worker exit')
+    await within(stopWorker(pool, 1, 'exit'), 5000, 'second worker exit')
+    expect(failures).toHaveLength(1)
+    expect(failures[0]).toMatchObject(failed)
+    // A listener that comes after the failure is told at once.
+    const late = new VerifierPool(1)
+    await within(stopWorker(late, 0, 'exit'), 5000, 'worker exit')
+    const told: unknown[] = []
+    late.onFailure((error) => told.push(error))
+    expect(told).toHaveLength(1)
+    await late.close()
+    const closed = new VerifierPool(1)
+    const none: unknown[] = []
+    closed.onFailure((error) => none.push(error))
+    await closed.close()
+    expect(none).toEqual([])
+  })
+
   it('close() settles the batches in flight, and answers after it are dropped', async () => {
     const pool = new VerifierPool(1)
     expect(await pool.verifyBatch([good])).toEqual([true])
