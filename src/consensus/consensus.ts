@@ -71,9 +71,23 @@ interface RoundVotes {
   readonly roundChanges: Map<number, RoundChangeMessage>
 }
 
+/**
+ * A copy of a block of the current height, held under its header hash. The header does not pin
+ * the bytes of the txs (its txRoot is over txIds, which leave the signatures out), so a verdict on
+ * a copy's txs is about that copy only: a validated copy stands for its hash (it is the one the
+ * engine votes for, locks, re-proposes and decides), a refused one is dropped. Spec:
+ * docs/protocol/consensus.md#block-copies; ADR 0096.
+ */
 interface KnownBlock {
   readonly block: Block
-  verdict: Result<Execution, ConsensusError> | null
+  /** What executing this very copy gave; null for a copy not executed yet. */
+  readonly execution: Execution | null
+}
+
+/** A copy that executed and matched its header. */
+interface ValidatedBlock {
+  readonly block: Block
+  readonly execution: Execution
 }
 
 interface Sent {
@@ -369,9 +383,18 @@ export class Consensus {
       this.propose(round, null, justification, [], now, out)
       return
     }
-    assert(highest.preparedBlock !== null, 'a validated prepared claim carries its block')
+    const hash = highest.roundChange.payload.preparedBlockHash
+    assert(hash !== null && highest.preparedBlock !== null, 'a prepared claim carries its block')
+    // Re-propose only a copy of the block that this engine validated (each ROUND-CHANGE's copy is
+    // checked on receipt): without one, wait for another ROUND-CHANGE or the round timer.
+    const known = this.blocks.get(toHex(hash))
+    const copy = known ? this.validatedCopy(known.block, null, now) : null
+    if (copy === null || !copy.ok) {
+      if (copy) this.reject(copy.error)
+      return
+    }
     const certificate = highest.preparedCertificate
-    this.propose(round, highest.preparedBlock, justification, certificate, now, out)
+    this.propose(round, copy.value.block, justification, certificate, now, out)
   }
 
   /** Signs, persists and broadcasts a proposal; a fresh block when `block` is null. */
@@ -401,7 +424,7 @@ export class Consensus {
         nextValidatorsHash: this.nextValidatorsHash,
       })
       block = built.block
-      this.rememberBlock(block, ok(built.execution))
+      this.rememberBlock(block, built.execution)
     }
     const { chainId } = this.params
     const payload = {
@@ -422,18 +445,30 @@ export class Consensus {
     this.onProposal(proposal, now, out, true)
   }
 
-  private rememberBlock(block: Block, verdict: KnownBlock['verdict']): string {
+  /**
+   * Holds `block` as the copy of its hash unless one is held already; a validated copy (the
+   * proposer's own, with its `execution`) replaces one not executed yet.
+   */
+  private rememberBlock(block: Block, execution: Execution | null): void {
+    assert(block.header.height === this.height, 'a block of the current height')
     const key = toHex(blockHashOf(block.header))
     const known = this.blocks.get(key)
-    if (!known) this.blocks.set(key, { block, verdict })
-    else if (known.verdict === null) known.verdict = verdict
-    return key
+    if (!known || (known.execution === null && execution !== null)) {
+      this.blocks.set(key, { block, execution })
+    }
   }
 
-  /** Checks the header fields the engine owns, then executes (once per block) via the app. */
-  private verdictOf(key: string, freshRound: number | null, now: bigint): KnownBlock['verdict'] {
-    const known = this.blocks.get(key)
-    assert(known !== undefined, 'verdict of a known block')
+  /**
+   * Checks the header fields the engine owns, then gives the validated copy of the block of this
+   * header hash: the one held, or `block` once the app executed it. A copy the app refuses is
+   * dropped (never held for the hash), so another copy of the same header can still be validated;
+   * each copy is executed at most once. Spec: docs/protocol/consensus.md#block-copies.
+   */
+  private validatedCopy(
+    block: Block,
+    freshRound: number | null,
+    now: bigint,
+  ): Result<ValidatedBlock, ConsensusError> {
     const header = validateHeader(
       {
         chainId: this.params.chainId,
@@ -445,11 +480,23 @@ export class Consensus {
         now,
         freshRound,
       },
-      known.block,
+      block,
     )
     if (!header.ok) return header
-    known.verdict ??= this.execute(known.block)
-    return known.verdict
+    const key = toHex(blockHashOf(block.header))
+    const known = this.blocks.get(key)
+    if (known !== undefined && known.execution !== null) {
+      return ok({ block: known.block, execution: known.execution })
+    }
+    const executed = this.execute(block)
+    if (!executed.ok) {
+      // A verdict on this copy's txs, not on its header: it must not stick to the hash.
+      if (known?.block === block) this.blocks.delete(key)
+      assert(this.blocks.get(key)?.block !== block, 'a refused copy is not held')
+      return executed
+    }
+    this.blocks.set(key, { block, execution: executed.value })
+    return ok({ block, execution: executed.value })
   }
 
   private execute(block: Block): Result<Execution, ConsensusError> {
@@ -554,7 +601,8 @@ export class Consensus {
       return
     }
     // One proposal per round is considered, valid or not: a Byzantine proposer cannot make us
-    // store or execute many blocks for one round.
+    // store or execute many blocks for one round, nor a peer many copies of one (a refused copy
+    // that came first costs this node the round only; ADR 0096).
     const votes = this.votesOf(round)
     if (votes.proposalSeen !== null) {
       const same = equalBytes(votes.proposalSeen, blockHash)
@@ -565,16 +613,16 @@ export class Consensus {
       }
     }
     votes.proposalSeen = blockHash
-    const key = this.rememberBlock(message.block, null)
     if (stale) {
+      this.rememberBlock(message.block, null)
       this.checkDecide(round, blockHash, now, out)
       return
     }
     const freshRound = valid.value.prepared === null ? round : null
-    const verdict = this.verdictOf(key, freshRound, now)
-    assert(verdict !== null, 'a checked block has a verdict')
-    if (!verdict.ok) {
-      this.reject(verdict.error)
+    // This proposal's own copy is checked, unless a validated copy of its hash is held.
+    const copy = this.validatedCopy(message.block, freshRound, now)
+    if (!copy.ok) {
+      this.reject(copy.error)
       return
     }
     votes.proposalHash = blockHash
@@ -619,7 +667,12 @@ export class Consensus {
       return
     }
     changes.set(valid.value, message)
-    if (message.preparedBlock) this.rememberBlock(message.preparedBlock, null)
+    // The carried copy is checked now, once per (signer, round): a proposer re-proposes only a
+    // validated copy, and one refused here does not stand for its hash.
+    if (message.preparedBlock) {
+      const copy = this.validatedCopy(message.preparedBlock, null, now)
+      if (!copy.ok) this.reject(copy.error)
+    }
     if (round > this.round) this.checkRoundSkip(now, out)
     this.tryProposeRound(now, out)
   }
@@ -711,7 +764,7 @@ export class Consensus {
       .sort((a, b) => a[0] - b[0])
     if (matching.length < quorumOf(this.validators.length)) return
     const known = this.blocks.get(toHex(hash))
-    assert(known?.verdict?.ok === true, 'a prepared block was validated')
+    assert(known !== undefined && known.execution !== null, 'a prepared block was validated')
     const certificate = matching.map(([, v]) => v)
     this.prepared = { round, block: known.block, blockHash: hash, certificate }
     this.sendVote('commit', round, hash, out)
@@ -723,16 +776,16 @@ export class Consensus {
     if (!votes) return
     const commits = [...votes.commits.values()].filter((v) => equalBytes(v.payload.blockHash, hash))
     if (commits.length < quorumOf(this.validators.length)) return
-    const key = toHex(hash)
-    if (!this.blocks.has(key)) return
+    const known = this.blocks.get(toHex(hash))
+    if (!known) return
     // The commit quorum vouches for the block, so no clock-skew check: it was fresh when proposed.
-    const verdict = this.verdictOf(key, null, now)
-    if (!verdict?.ok) {
-      if (verdict) this.reject(verdict.error)
+    const copy = this.validatedCopy(known.block, null, now)
+    if (!copy.ok) {
+      this.reject(copy.error)
       return
     }
     const certificate = buildCertificate(commits, this.validators)
-    this.decide(this.blocks.get(key)!.block, certificate, verdict.value, out)
+    this.decide(copy.value.block, certificate, copy.value.execution, out)
   }
 
   private decide(block: Block, cert: CommitCertificate, ex: Execution, out: Effect[]): void {
@@ -740,6 +793,8 @@ export class Consensus {
     assert(!this.decidedInCall, 'at most one decision per handle call')
     this.decidedInCall = true
     assert(equalBytes(blockHashOf(block.header), cert.blockHash), 'certificate for this block')
+    const known = this.blocks.get(toHex(cert.blockHash))
+    assert(known?.block === block && known.execution === ex, 'decide the validated copy')
     const following = applyValidatorUpdates(this.nextValidators, ex.validatorUpdates)
     this.enterHeight({
       lastBlock: block,
@@ -820,13 +875,13 @@ export class Consensus {
       this.reject({ code: 'CERT_WRONG_PARENT', message: 'certified block on another parent' })
       return
     }
-    const key = this.rememberBlock(block, null)
-    const verdict = this.verdictOf(key, null, now)
-    if (!verdict?.ok) {
-      if (verdict) this.reject(verdict.error)
+    // This copy is checked on its own: a refused copy of the same header before it does not count.
+    const copy = this.validatedCopy(block, null, now)
+    if (!copy.ok) {
+      this.reject(copy.error)
       return
     }
-    this.decide(block, cert, verdict.value, out)
+    this.decide(copy.value.block, cert, copy.value.execution, out)
   }
 
   // ---- invariants --------------------------------------------------------------------------
