@@ -43,6 +43,7 @@ export const CONSENSUS_PENALTY_MALFORMED = 30
 export type FrameRejection =
   | 'consensus-wrong-chain'
   | 'consensus-not-validator'
+  | 'consensus-not-signer'
   | 'consensus-not-proposer'
   | 'consensus-block-mismatch'
   | 'consensus-bad-signature'
@@ -67,6 +68,12 @@ export interface FrameContext {
   readonly localHeight: number
   /** The head the syncer already believes the sender has (-1 when unknown). */
   readonly knownHead: number
+  /**
+   * The sending peer's public key. Given, a proposal, vote or ROUND-CHANGE must come from its
+   * signer: consensus messages are sent directly and never relayed, so another peer's copy is a
+   * replay (or a copy whose block was changed: the signature covers only the block's hash).
+   */
+  readonly from?: Uint8Array
 }
 
 /**
@@ -147,6 +154,9 @@ export function checkConsensusFrame(message: ConsensusMessage, ctx: FrameContext
   const frame = signedFrameOf(message)
   if (frame.chainId !== ctx.chainId)
     return reject('consensus-wrong-chain', `chain ${frame.chainId}`)
+  if (ctx.from !== undefined && !equalBytes(ctx.from, frame.signer)) {
+    return reject('consensus-not-signer', `${message.kind} relayed by a peer that did not sign it`)
+  }
   const set = ctx.engine.validatorsAt(frame.height)
   if (set !== null && indexOfValidator(set, frame.signer) < 0) {
     return reject('consensus-not-validator', `signer is no validator of height ${frame.height}`)

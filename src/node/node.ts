@@ -530,6 +530,7 @@ function onConsensusFrame(parts: FrameParts, from: Uint8Array, bytes: Uint8Array
     verify: verifyConsensusDigest,
     localHeight: status.height,
     knownHead: status.syncer?.knownHead(from) ?? -1,
+    from,
   })
   if (verdict.action === 'reject') {
     status.p2p?.penalize(from, verdict.reason, CONSENSUS_PENALTY_UNAUTHENTIC)

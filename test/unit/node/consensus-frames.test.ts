@@ -215,6 +215,24 @@ describe('checkConsensusFrame', () => {
     })
   })
 
+  it('rejects a signed message a peer relays that it did not sign (none is ever relayed)', () => {
+    const block1 = chain.entries[0]!.block
+    const proposer1 = keyOf(proposerOf(chain.set, 1, 0).publicKey)
+    const other = chain.keys.find((k) => !equalBytes(k.publicKey, proposer1.publicKey))!
+    const signed = proposal(block1, 0, proposer1)
+    for (const [name, message, signer] of [
+      ['proposal', signed, proposer1],
+      ['vote', vote(1, other), other],
+    ] as const) {
+      const { ctx, counter } = contextAt(1)
+      const relayed = checkConsensusFrame(message, { ...ctx, from: outsider.publicKey })
+      expect(relayed, name).toMatchObject({ action: 'reject', reason: 'consensus-not-signer' })
+      expect(counter.calls, `${name}: rejected before any verification`).toBe(0)
+      const direct = checkConsensusFrame(message, { ...ctx, from: signer.publicKey })
+      expect(direct, name).toMatchObject({ action: 'queue' })
+    }
+  })
+
   it('believes a head claim only from a known validator with a good signature, once', () => {
     const validator = chain.keys[2]!
     const far = 0xffff_ffff

@@ -208,9 +208,10 @@ describe('consensus frames from a peer that is not a validator', () => {
     const before = node.p2p.stats().penaltiesByReason
     await sendAndSettle(peer, frames)
     expect(await signaturesVerified(), 'tx signatures verified for the junk blocks').toBe(verified)
+    // The proposal in the validator's name came from another peer: refused before its signature.
     expect(penaltiesSince(before)).toEqual({
       'consensus-certificate-ahead': 1,
-      'consensus-bad-signature': 1,
+      'consensus-not-signer': 1,
     })
     const health = (await node.api.inject({ method: 'GET', url: '/health' })).json()
     expect(health, 'a forged proposal is no head claim').toMatchObject({ inSync: true })
@@ -223,7 +224,7 @@ describe('consensus frames from a peer that is not a validator', () => {
     const frames: ConsensusMessage[] = [
       // Another chain id, the sender's own key, no signature.
       { kind: 'vote', vote: vote('some-other-chain', own.publicKey) },
-      // This chain, in the validator's name, a forged signature.
+      // This chain, in the validator's name (a forged signature), from another peer.
       { kind: 'vote', vote: vote(CHAIN_ID, validatorKey) },
       // Signed by the sender, which is in no validator set: not believed, but no fault.
       {
@@ -244,7 +245,7 @@ describe('consensus frames from a peer that is not a validator', () => {
     expect((await health()).inSync, 'blocks later').toBe(true)
     expect(penaltiesSince(before)).toEqual({
       'consensus-wrong-chain': 1,
-      'consensus-bad-signature': 1,
+      'consensus-not-signer': 1,
     })
   }, 60_000)
 })
