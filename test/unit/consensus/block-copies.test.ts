@@ -15,98 +15,37 @@ import { keyPairOf } from '../../../src/client/keys.ts'
 import { signedTx } from '../../../src/client/tx-builder.ts'
 import { merkleRoot } from '../../../src/codec/merkle.ts'
 import { decodeSignedTx } from '../../../src/codec/tx.ts'
-import { Consensus, eventOfMessage } from '../../../src/consensus/consensus.ts'
+import { Consensus } from '../../../src/consensus/consensus.ts'
 import {
   blockHashOf,
   signVote,
-  type ConsensusMessage,
   type ProposalMessage,
   type RoundChangeMessage,
 } from '../../../src/consensus/messages.ts'
-import type { ConsensusEvent, Effect } from '../../../src/consensus/types.ts'
 import {
   buildCertificate,
   proposerOf,
   validatorsHashOf,
 } from '../../../src/consensus/validators.ts'
-import type { Block, CommitCertificate } from '../../../src/core/block.ts'
+import type { Block } from '../../../src/core/block.ts'
 import { signDigest, verifyDigest } from '../../../src/crypto/secp256k1.ts'
 import { equalBytes, toHex, utf8 } from '../../../src/util/bytes.ts'
 import type { Genesis } from '../../../src/vm/genesis.ts'
-import type { TestApp } from '../../sim/test-app.ts'
 import { catchUpEngine, engineChain } from '../../support/certified-chain.ts'
-import { NOW, engineOf, setOf, signerOf, validatorKeys } from '../../support/consensus.ts'
+import { EngineCluster, NOW, signerOf, validatorKeys } from '../../support/consensus.ts'
 import { testKey } from '../../support/fixtures.ts'
 
 const keys = validatorKeys(4)
-const set = setOf(keys)
 
 /** The block with one more tx: same header (and hash), but its txs no longer match its txRoot. */
 function tampered(block: Block): Block {
   return { header: block.header, txs: [...block.txs, utf8('forged tx')] }
 }
 
-interface Node {
-  readonly engine: Consensus
-  readonly app: TestApp
-  readonly commits: { block: Block; certificate: CommitCertificate }[]
-  readonly sent: Effect[]
-  executions: number
-}
-
 /** Four engines and a FIFO inbox; `drop` filters deliveries, `inject` lets a peer go first. */
-class Cluster {
-  readonly nodes: Node[]
-  readonly inbox: { to: number; message: ConsensusMessage }[] = []
-  drop: (from: number, to: number, m: ConsensusMessage) => boolean = () => false
-
+class Cluster extends EngineCluster {
   constructor() {
-    this.nodes = keys.map((k) => {
-      const { engine, app } = engineOf(k, set)
-      const node: Node = { engine, app, commits: [], sent: [], executions: 0 }
-      const execute = app.executeProposal.bind(app)
-      app.executeProposal = (block, parent) => {
-        node.executions++
-        return execute(block, parent)
-      }
-      return node
-    })
-  }
-
-  handle(i: number, event: ConsensusEvent): void {
-    const node = this.nodes[i]!
-    const effects = node.engine.handle(event)
-    node.engine.checkInvariants()
-    for (const e of effects) {
-      if (e.type === 'broadcast' || e.type === 'send') node.sent.push(e)
-      if (e.type === 'broadcast') {
-        for (let j = 0; j < this.nodes.length; j++) {
-          if (j !== i && !this.drop(i, j, e.message)) this.inbox.push({ to: j, message: e.message })
-        }
-      }
-      if (e.type === 'send') {
-        const j = keys.findIndex((k) => equalBytes(k.publicKey, e.to))
-        if (!this.drop(i, j, e.message)) this.inbox.push({ to: j, message: e.message })
-      }
-      if (e.type === 'commitBlock') {
-        node.commits.push({ block: e.block, certificate: e.certificate })
-        node.app.commit(e.block)
-      }
-    }
-  }
-
-  /** Delivers everything queued (and whatever that sends), in order. */
-  flush(): void {
-    for (let guard = 0; this.inbox.length > 0; guard++) {
-      expect(guard).toBeLessThan(10_000)
-      const { to, message } = this.inbox.shift()!
-      this.handle(to, eventOfMessage(message, NOW))
-    }
-  }
-
-  /** A peer delivers `message` to node `to` ahead of everything queued. */
-  inject(to: number, message: ConsensusMessage): void {
-    this.handle(to, eventOfMessage(message, NOW))
+    super(keys)
   }
 
   timeout(i: number, round: number, step: 'propose' | 'round'): void {

@@ -10,20 +10,13 @@
  * explicitly so each scenario is fixed.
  */
 import { describe, expect, it } from 'vitest'
-import { eventOfMessage, type Consensus } from '../../../src/consensus/consensus.ts'
-import {
-  blockHashOf,
-  signProposal,
-  signVote,
-  type ConsensusMessage,
-} from '../../../src/consensus/messages.ts'
-import type { ConsensusEvent, Effect } from '../../../src/consensus/types.ts'
+import { eventOfMessage } from '../../../src/consensus/consensus.ts'
+import { blockHashOf, signProposal, signVote } from '../../../src/consensus/messages.ts'
+import type { Effect } from '../../../src/consensus/types.ts'
 import { verifyCertificate } from '../../../src/consensus/validators.ts'
-import type { WalRecord } from '../../../src/consensus/wal.ts'
-import type { Block, CommitCertificate } from '../../../src/core/block.ts'
+import type { Block } from '../../../src/core/block.ts'
 import { verifyDigest } from '../../../src/crypto/secp256k1.ts'
 import { toHex } from '../../../src/util/bytes.ts'
-import type { TestApp } from '../../sim/test-app.ts'
 import {
   CHAIN,
   NOW,
@@ -32,65 +25,16 @@ import {
   setOf,
   signerOf,
   validatorKeys,
+  EngineCluster,
 } from '../../support/consensus.ts'
 
 const keys = validatorKeys(4)
 const set = setOf(keys)
 
-interface Node {
-  engine: Consensus
-  app: TestApp
-  wal: WalRecord[]
-  commits: { block: Block; certificate: CommitCertificate }[]
-  sent: Effect[]
-}
-
 /** A FIFO driver: broadcasts reach every other node unless `drop` says otherwise. */
-class Cluster {
-  readonly nodes: Node[]
-  private readonly inbox: { to: number; message: ConsensusMessage }[] = []
-  drop: (from: number, to: number, m: ConsensusMessage) => boolean = () => false
-
+class Cluster extends EngineCluster {
   constructor() {
-    this.nodes = keys.map((k) => ({ ...engineOf(k, set), wal: [], commits: [], sent: [] }))
-  }
-
-  handle(i: number, event: ConsensusEvent): Effect[] {
-    const node = this.nodes[i]!
-    const effects = node.engine.handle(event)
-    node.engine.checkInvariants()
-    this.run(i, effects)
-    return effects
-  }
-
-  run(i: number, effects: readonly Effect[]): void {
-    const node = this.nodes[i]!
-    for (const e of effects) {
-      if (e.type === 'persist') node.wal.push(e.record)
-      if (e.type === 'broadcast') {
-        node.sent.push(e)
-        for (let j = 0; j < this.nodes.length; j++) {
-          if (j !== i && !this.drop(i, j, e.message)) this.inbox.push({ to: j, message: e.message })
-        }
-      }
-      if (e.type === 'send') {
-        node.sent.push(e)
-        const j = keys.findIndex((k) => toHex(k.publicKey) === toHex(e.to))
-        if (!this.drop(i, j, e.message)) this.inbox.push({ to: j, message: e.message })
-      }
-      if (e.type === 'commitBlock') {
-        node.commits.push({ block: e.block, certificate: e.certificate })
-        node.app.commit(e.block)
-      }
-    }
-  }
-
-  flush(): void {
-    for (let guard = 0; this.inbox.length > 0; guard++) {
-      expect(guard).toBeLessThan(10_000)
-      const { to, message } = this.inbox.shift()!
-      this.handle(to, eventOfMessage(message, NOW))
-    }
+    super(keys)
   }
 
   startAll(): void {

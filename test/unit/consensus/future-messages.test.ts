@@ -4,7 +4,7 @@
  * non-validator's is VOTE_NOT_VALIDATOR, a forged signature VOTE_BAD_SIGNATURE, neither takes a
  * place), once per (signer, step, round) (a replay is VOTE_DUPLICATE or PROPOSAL_DUPLICATE), and
  * a validator fills at most its share FUTURE_MESSAGES_MAX / n (beyond it FUTURE_MESSAGES_FULL).
- * Method: real-key engines and a FIFO delivery as in engine.test.ts; a lagging validator gets a
+ * Method: real-key engines and a FIFO delivery (`EngineCluster`, test/support/consensus.ts); a lagging validator gets a
  * flood of junk and forged messages of the next height before the honest ones, then catches up
  * and must decide that height from its buffer; a second test counts the share of one validator.
  */
@@ -16,58 +16,9 @@ import {
   type ConsensusMessage,
   type SignedVote,
 } from '../../../src/consensus/messages.ts'
-import type { ConsensusEvent, Effect } from '../../../src/consensus/types.ts'
-import type { Block, CommitCertificate } from '../../../src/core/block.ts'
-import { toHex } from '../../../src/util/bytes.ts'
-import { testKey, type TestKey } from '../../support/fixtures.ts'
-import { CHAIN, NOW, engineOf, setOf, signerOf, validatorKeys } from '../../support/consensus.ts'
-
-/** A FIFO delivery between engines; `drop` may also keep a message aside. */
-class Cluster {
-  readonly keys: readonly TestKey[]
-  readonly nodes
-  private readonly inbox: { to: number; message: ConsensusMessage }[] = []
-  drop: (to: number, m: ConsensusMessage) => boolean = () => false
-
-  constructor(keys: readonly TestKey[]) {
-    this.keys = keys
-    const set = setOf(keys)
-    this.nodes = keys.map((k) => ({
-      ...engineOf(k, set),
-      commits: [] as { block: Block; certificate: CommitCertificate }[],
-    }))
-  }
-
-  handle(i: number, event: ConsensusEvent): Effect[] {
-    const node = this.nodes[i]!
-    const effects = node.engine.handle(event)
-    node.engine.checkInvariants()
-    for (const e of effects) {
-      if (e.type === 'broadcast') {
-        for (let j = 0; j < this.nodes.length; j++) {
-          if (j !== i && !this.drop(j, e.message)) this.inbox.push({ to: j, message: e.message })
-        }
-      }
-      if (e.type === 'send') {
-        const j = this.keys.findIndex((k) => toHex(k.publicKey) === toHex(e.to))
-        if (!this.drop(j, e.message)) this.inbox.push({ to: j, message: e.message })
-      }
-      if (e.type === 'commitBlock') {
-        node.commits.push({ block: e.block, certificate: e.certificate })
-        node.app.commit(e.block)
-      }
-    }
-    return effects
-  }
-
-  flush(): void {
-    for (let guard = 0; this.inbox.length > 0; guard++) {
-      expect(guard).toBeLessThan(10_000)
-      const { to, message } = this.inbox.shift()!
-      this.handle(to, eventOfMessage(message, NOW))
-    }
-  }
-}
+import type { ConsensusEvent } from '../../../src/consensus/types.ts'
+import { testKey } from '../../support/fixtures.ts'
+import { CHAIN, EngineCluster, NOW, signerOf, validatorKeys } from '../../support/consensus.ts'
 
 function heightOf(m: ConsensusMessage): number {
   switch (m.kind) {
@@ -82,16 +33,16 @@ function heightOf(m: ConsensusMessage): number {
   }
 }
 
-const rejected = (c: Cluster, i: number, code: string): number =>
+const rejected = (c: EngineCluster, i: number, code: string): number =>
   c.nodes[i]!.engine.stats.rejections.get(code) ?? 0
 
 describe('buffering next-height messages', () => {
   it('keeps the honest messages of the next height through a flood of junk and forgeries', () => {
-    const c = new Cluster(validatorKeys(4))
+    const c = new EngineCluster(validatorKeys(4))
     for (let i = 0; i < 4; i++) c.handle(i, { type: 'start', now: NOW })
     // Node 3 hears nothing while the others decide heights 1 and 2; it is sent height 2 later.
     const height2: ConsensusMessage[] = []
-    c.drop = (to, m) => {
+    c.drop = (_from, to, m) => {
       if (to === 3 && heightOf(m) === 2) height2.push(m)
       return to === 3
     }
@@ -129,7 +80,7 @@ describe('buffering next-height messages', () => {
 
   it('lets one validator fill at most its share of the buffer', () => {
     const keys = validatorKeys(7)
-    const c = new Cluster(keys)
+    const c = new EngineCluster(keys)
     c.handle(0, { type: 'start', now: NOW })
     const share = Math.floor(FUTURE_MESSAGES_MAX / keys.length)
     // Validator 6 signs every distinct message of height 2 it may: prepares and commits of rounds
