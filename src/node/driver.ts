@@ -270,8 +270,11 @@ export class ConsensusDriver {
         queued.settle?.(this.#outcomeOf(queued.event))
       }
     } catch (error) {
+      // A failure after stop() began (the node is already stopping, e.g. because the verifier
+      // pool failed) is not a second reason to stop it.
+      const stopping = this.#stopped
       this.#stopped = true
-      this.#io.fail(error)
+      if (!stopping) this.#io.fail(error)
     } finally {
       // An event taken but not handled (stopped, or failed) and every event still queued.
       queued?.settle?.('stopped')

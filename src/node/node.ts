@@ -231,6 +231,7 @@ export class PointsNode {
   readonly mempool: Mempool
   readonly #driver: ConsensusDriver
   readonly #closers: (() => Promise<void>)[]
+  #stopping: Promise<void> | null = null
   readonly #listeners = new Set<(block: CommittedBlock) => void>()
   readonly #submit: (
     bytes: Uint8Array,
@@ -279,12 +280,20 @@ export class PointsNode {
     return () => this.#listeners.delete(listener)
   }
 
-  /** Stops the API, the transport and consensus, then closes the stores (finishing a commit in progress). */
-  async stop(): Promise<void> {
+  /**
+   * Stops the API, the transport and consensus, then closes the stores (finishing a commit in
+   * progress). Idempotent: a second call (e.g. a fatal failure while stopping) waits for the first.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stopOnce()
+    return this.#stopping
+  }
+
+  async #stopOnce(): Promise<void> {
     await this.api.close()
     await this.#driver.stop()
     await this.p2p.stop()
-    for (const close of this.#closers.reverse()) await close()
+    for (const close of [...this.#closers].reverse()) await close()
   }
 
   /** Starts a node from its configuration, genesis and key. */
