@@ -14,7 +14,8 @@
  *   signature verifies.
  * - `PreverifyGate`, when the driver hands an event to the engine: only a block authenticated on
  *   receipt (or a synced block whose certificate verified) that is still where the engine uses it
- *   has its tx signatures preverified, and of proposals only the first of each (height, round).
+ *   has its tx signatures preverified: of proposals only the first of each (height, round), of
+ *   ROUND-CHANGE blocks (which the engine executes on arrival) the first of each (round, signer).
  * Votes and ROUND-CHANGEs without a block cost the engine one verification each: it checks them.
  * Spec: docs/protocol/p2p.md#consensus-frames; docs/protocol/consensus.md#driver; ADR 0094.
  */
@@ -26,13 +27,14 @@ import {
   voteDigest,
   type ConsensusMessage,
   type ProposalMessage,
+  type RoundChangeMessage,
   type VerifyDigest,
 } from '../consensus/messages.ts'
 import type { ConsensusEvent } from '../consensus/types.ts'
 import { ROUND_AHEAD_MAX } from '../consensus/validation.ts'
 import { indexOfValidator, proposerOf, verifyCertificate } from '../consensus/validators.ts'
 import { assert } from '../util/assert.ts'
-import { equalBytes } from '../util/bytes.ts'
+import { equalBytes, toHex } from '../util/bytes.ts'
 
 /** Points a peer loses for a consensus frame that fails authentication: three bring a ban. */
 export const CONSENSUS_PENALTY_UNAUTHENTIC = 40
@@ -180,7 +182,8 @@ export function checkConsensusFrame(message: ConsensusMessage, ctx: FrameContext
   if (set === null || (message.kind === 'proposal' && !verified)) {
     return { action: 'skip', head: claim }
   }
-  return { action: 'queue', authenticated: message.kind === 'proposal', head: claim }
+  // A proposal or a ROUND-CHANGE that carries a block was verified above.
+  return { action: 'queue', authenticated: verified && frame.block !== null, head: claim }
 }
 
 /** Proposer of its (height, round), the block it signed, and its signature: or the rejection. */
@@ -259,6 +262,9 @@ export class PreverifyGate {
   readonly #authenticated = new WeakSet<ConsensusEvent>()
   /** Proposal rounds already admitted, per height (the current and the next only). */
   readonly #rounds = new Map<number, Set<number>>()
+  /** ROUND-CHANGEs with a block already admitted, `round/signer`, of the height `#changesAt`. */
+  #changes = new Set<string>()
+  #changesAt = -1
 
   /**
    * Marks the event of an authenticated block: a frame `checkConsensusFrame` authenticated, or
@@ -266,7 +272,11 @@ export class PreverifyGate {
    * @throws {AssertionError} for an event that carries no block.
    */
   mark(event: ConsensusEvent): void {
-    assert(event.type === 'proposal' || event.type === 'certifiedBlock', `${event.type} event`)
+    const carries =
+      event.type === 'proposal' ||
+      event.type === 'certifiedBlock' ||
+      (event.type === 'roundChange' && event.message.preparedBlock !== null)
+    assert(carries, `${event.type} event without a block`)
     this.#authenticated.add(event)
   }
 
@@ -281,6 +291,7 @@ export class PreverifyGate {
     this.#authenticated.delete(event)
     const height = engine.currentHeight
     if (event.type === 'certifiedBlock') return event.block.header.height === height
+    if (event.type === 'roundChange') return this.#admitChange(event.message, engine)
     if (event.type !== 'proposal') return false
     const { payload } = event.message
     const next = payload.height === height + 1
@@ -292,6 +303,27 @@ export class PreverifyGate {
     if (rounds.has(payload.round)) return false
     rounds.add(payload.round)
     assert(this.#rounds.size <= 2, 'rounds kept for the current and the next height')
+    return true
+  }
+
+  /**
+   * A ROUND-CHANGE's block, which the engine executes on arrival (ADR 0096): of the engine's
+   * height, in the round window, the first of its (round, signer), as the engine counts one
+   * ROUND-CHANGE per validator and round.
+   */
+  #admitChange(message: RoundChangeMessage, engine: EngineView): boolean {
+    const { payload, signer } = message.roundChange
+    const height = engine.currentHeight
+    if (payload.height !== height || payload.round > engine.currentRound + ROUND_AHEAD_MAX) {
+      return false
+    }
+    if (this.#changesAt !== height) {
+      this.#changes = new Set()
+      this.#changesAt = height
+    }
+    const key = `${payload.round}/${toHex(signer)}`
+    if (this.#changes.has(key)) return false
+    this.#changes.add(key)
     return true
   }
 }

@@ -153,6 +153,7 @@ export class Submitter {
 function blockOf(event: ConsensusEvent): Block | null {
   if (event.type === 'proposal') return event.message.block
   if (event.type === 'certifiedBlock') return event.block
+  if (event.type === 'roundChange') return event.message.preparedBlock
   return null
 }
 

@@ -209,9 +209,10 @@ describe('checkConsensusFrame', () => {
       action: 'reject',
       reason: 'consensus-bad-signature',
     })
+    // Authenticated: its block's tx signatures may be checked ahead (the engine executes it).
     expect(checkConsensusFrame(carrying(roundChange.signature), ctx)).toMatchObject({
       action: 'queue',
-      authenticated: false,
+      authenticated: true,
     })
   })
 
@@ -301,6 +302,29 @@ describe('PreverifyGate', () => {
     })
     expect(admit(certified(5))).toBe(true)
     expect(admit(certified(4))).toBe(false)
+    // A ROUND-CHANGE's block: of the engine's height, in the window, once per (round, signer).
+    const change = (height: number, round: number, key: TestKey): ConsensusMessage => {
+      const payload = {
+        type: 'roundChange' as const,
+        chainId: CHAIN,
+        height,
+        round,
+        preparedRound: 0,
+        preparedBlockHash: blockHashOf(block.header),
+      }
+      const roundChange = signRoundChange(signerOf(key), payload)
+      return {
+        kind: 'roundChange',
+        roundChange: { roundChange, preparedBlock: block, preparedCertificate: [] },
+      }
+    }
+    const [v0, v1] = chain.keys
+    expect(admit(change(5, 3, v0!))).toBe(true)
+    expect(admit(change(5, 3, v0!)), 'its second ROUND-CHANGE of the round').toBe(false)
+    expect(admit(change(5, 3, v1!)), 'another signer').toBe(true)
+    expect(admit(change(5, 4, v0!)), 'another round').toBe(true)
+    expect(admit(change(5, 3 + ROUND_AHEAD_MAX, v0!)), 'beyond the round window').toBe(false)
+    expect(admit(change(6, 0, v0!)), 'the next height (the engine validates it later)').toBe(false)
     // Each event is asked once: a resent copy is a new event and is marked again.
     const e = event(proposalAt(6, 0))
     gate.mark(e)

@@ -234,6 +234,14 @@ describe('preverifyBlockTxs', () => {
     }
     expect(await preverifyBlockTxs(certified, mempool, verifier)).toBe(1)
     expect(verifier.calls).toEqual([1, 4, 1])
+    // The block a ROUND-CHANGE carries (the engine executes it on arrival) is checked the same way.
+    const changed: ConsensusEvent = {
+      type: 'roundChange',
+      message: { preparedBlock: block } as never,
+      now: 0n,
+    }
+    expect(await preverifyBlockTxs(changed, mempool, verifier)).toBe(1)
+    expect(verifier.calls).toEqual([1, 4, 1, 1])
   })
 
   it('waits for a signature an add is verifying instead of verifying it again', async () => {
