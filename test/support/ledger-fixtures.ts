@@ -19,6 +19,8 @@ import type { StateEntry, WriteSet } from '../../src/core/state.ts'
 import { hashTagged } from '../../src/codec/hash.ts'
 import { compareBytes, concatBytes, toHex, utf8 } from '../../src/util/bytes.ts'
 import type { CommitInput } from '../../src/ledger/commit.ts'
+import type { KvStore } from '../../src/ledger/kv.ts'
+import { Ledger } from '../../src/ledger/ledger.ts'
 import type { HistoryRecord, IndexEntries } from '../../src/ledger/records.ts'
 
 /** mulberry32: a small seeded PRNG for tests. */
@@ -75,6 +77,17 @@ export class ModelState {
 export const TEST_GENESIS_HASH = sha256(utf8('test-genesis'))
 /** Block time of height 0; block h has time `TEST_TIME0 + h * blockMs`. */
 export const TEST_TIME0 = 1_764_547_200_000n // 2025-12-01T00:00:00Z
+
+/** A ledger on `kv` at the test genesis (empty state), with the stand-in state root. */
+export async function freshLedger(kv: KvStore): Promise<Ledger> {
+  const ledger = await Ledger.open(kv, { computeStateRoot: hashChainStateRootStandIn })
+  await ledger.initGenesis({
+    genesisHash: TEST_GENESIS_HASH,
+    writeSet: [],
+    stateRoot: hashChainStateRootStandIn([]),
+  })
+  return ledger
+}
 
 /** A decodable signed tx whose id depends on `label` (signature bytes are not checked here). */
 export function testSignedTx(label: string): Uint8Array {

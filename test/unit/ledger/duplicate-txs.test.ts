@@ -22,18 +22,17 @@ import { decodeSignedTx, type SignedTx } from '../../../src/codec/tx.ts'
 import type { CommitInput } from '../../../src/ledger/commit.ts'
 import { openLevelKvStore } from '../../../src/ledger/kv-level.ts'
 import { MemoryKvStore } from '../../../src/ledger/kv-memory.ts'
-import type { KvStore } from '../../../src/ledger/kv.ts'
 import { Ledger } from '../../../src/ledger/ledger.ts'
 import { toHex } from '../../../src/util/bytes.ts'
 import { apiChain, keyPair, stx } from '../../support/api-chain.ts'
 import {
   hashChainStateRootStandIn,
-  TEST_GENESIS_HASH,
   TestChain,
   testCertificate,
   testHeader,
   testSignedTx,
   writeSetFromTxIds,
+  freshLedger,
 } from '../../support/ledger-fixtures.ts'
 import { CHAIN, K, testGenesis } from '../../support/vm.ts'
 
@@ -43,16 +42,6 @@ afterEach(async () => {
 })
 
 const options = { computeStateRoot: hashChainStateRootStandIn }
-
-async function freshLedger(kv: KvStore): Promise<Ledger> {
-  const ledger = await Ledger.open(kv, options)
-  await ledger.initGenesis({
-    genesisHash: TEST_GENESIS_HASH,
-    writeSet: [],
-    stateRoot: hashChainStateRootStandIn([]),
-  })
-  return ledger
-}
 
 /** The id of a test tx. */
 function id(signed: Uint8Array): Uint8Array {

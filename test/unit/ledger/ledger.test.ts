@@ -22,9 +22,9 @@ import type { KvStore } from '../../../src/ledger/kv.ts'
 import type { StateEntry } from '../../../src/core/state.ts'
 import {
   hashChainStateRootStandIn,
-  TEST_GENESIS_HASH,
   TestChain,
   txIdsOf,
+  freshLedger,
 } from '../../support/ledger-fixtures.ts'
 
 const dirs: string[] = []
@@ -33,16 +33,6 @@ afterEach(async () => {
 })
 
 const options = { computeStateRoot: hashChainStateRootStandIn }
-
-async function freshLedger(kv: KvStore): Promise<Ledger> {
-  const ledger = await Ledger.open(kv, options)
-  await ledger.initGenesis({
-    genesisHash: TEST_GENESIS_HASH,
-    writeSet: [],
-    stateRoot: hashChainStateRootStandIn([]),
-  })
-  return ledger
-}
 
 async function collect(iterable: AsyncIterable<StateEntry>): Promise<StateEntry[]> {
   const out: StateEntry[] = []
