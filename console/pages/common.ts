@@ -7,7 +7,7 @@ import { formatDecimal } from '../../src/codec/json.ts'
 import { err, ok, type Result } from '../../src/util/result.ts'
 import type { CodedError } from '../api.ts'
 import { codedOfClient, type Session } from '../session.ts'
-import { card, field, fill, h, input, row, say, select, short } from '../ui.ts'
+import { card, field, fill, h, input, row, say, select, short, table } from '../ui.ts'
 import { createKey, importSecretKey, storedKeys, unlockKey } from '../wallet.ts'
 
 /** Formats minor units of a point type known to the session. */
@@ -19,6 +19,18 @@ export function fmt(s: Session, symbol: string, amount: bigint | string): string
 /** A coded error as one line. */
 export function codedText(e: CodedError): string {
   return `${e.code}: ${e.message}`
+}
+
+/** A table of the listed items, a muted `empty` line, or the coded error of the read. */
+export function listView<T>(
+  got: Result<T[], CodedError>,
+  empty: string,
+  headers: string[],
+  cells: (item: T) => (string | Node)[],
+): HTMLElement {
+  if (!got.ok) return h('p', { class: 'msg error' }, codedText(got.error))
+  if (got.value.length === 0) return h('p', { class: 'muted' }, empty)
+  return table(headers, got.value.map(cells))
 }
 
 /**

@@ -20,6 +20,7 @@ import {
   codedText,
   fmt,
   keyPanel,
+  listView,
   myBalances,
   onSubmit,
   txForm,
@@ -297,18 +298,6 @@ async function marketDetails(
       fmt(s, market.base, a.volume),
     ]),
   )
-}
-
-/** A table of the listed items, a muted `empty` line, or the coded error of the read. */
-function listView<T>(
-  got: Result<T[], CodedError>,
-  empty: string,
-  headers: string[],
-  cells: (item: T) => (string | Node)[],
-): HTMLElement {
-  if (!got.ok) return h('p', { class: 'msg error' }, codedText(got.error))
-  if (got.value.length === 0) return h('p', { class: 'muted' }, empty)
-  return table(headers, got.value.map(cells))
 }
 
 function placeOrder(s: Session, market: MarketJson, form: HTMLFormElement) {

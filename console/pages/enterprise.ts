@@ -18,7 +18,7 @@ import { latest } from '../lists.ts'
 import type { Session } from '../session.ts'
 import { card, field, fill, h, input, row, select, short, table } from '../ui.ts'
 import { parseAddressInput, parseAmountInput, parseRefInput } from '../validate.ts'
-import { codedText, fmt, keyPanel, onSubmit, txForm, typeOptions } from './common.ts'
+import { fmt, keyPanel, listView, onSubmit, txForm, typeOptions } from './common.ts'
 import { periodQuery, periodRows } from './period.ts'
 
 interface BurnJson {
@@ -216,21 +216,14 @@ function memberCard(s: Session): HTMLElement {
 
 async function renderRedemptions(s: Session, el: HTMLElement): Promise<void> {
   const got = await latest<BurnJson>(s.api, `/v1/burns?acceptor=${s.key?.addressHex ?? ''}`, 10)
-  if (!got.ok) {
-    fill(el, h('p', { class: 'msg error' }, codedText(got.error)))
-    return
-  }
-  const rows = got.value.map((b) => [
-    String(b.height),
-    fmt(s, b.pointType, b.amount),
-    h('span', { class: 'mono' }, short(b.holder)),
-    b.orderRef ?? '',
-  ])
   fill(
     el,
-    rows.length > 0
-      ? table(['Block', 'Amount', 'Consumer', 'Order'], rows)
-      : h('p', { class: 'muted' }, 'no redemptions yet'),
+    listView(got, 'no redemptions yet', ['Block', 'Amount', 'Consumer', 'Order'], (b) => [
+      String(b.height),
+      fmt(s, b.pointType, b.amount),
+      h('span', { class: 'mono' }, short(b.holder)),
+      b.orderRef ?? '',
+    ]),
   )
 }
 

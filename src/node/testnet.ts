@@ -11,7 +11,7 @@ import { generateKeyPair, type KeyPair } from '../client/keys.ts'
 import { toHex } from '../util/bytes.ts'
 import type { Genesis } from '../vm/genesis.ts'
 import { CONFIG_FILE, defaultConfig } from './config.ts'
-import { consortiumGenesis, saveGenesis, UNIVERSAL_SYMBOL, type Funding } from './genesis-file.ts'
+import { consortiumGenesis, saveGenesis, type Funding } from './genesis-file.ts'
 import { createNodeKey } from './key-file.ts'
 
 /** What `createTestnet` made. */
@@ -39,9 +39,6 @@ export function freePort(): Promise<number> {
   })
 }
 
-/** A genesis balance of the universal point type. */
-export type { Funding } from './genesis-file.ts'
-
 /** Options of `createTestnet`. */
 export interface TestnetOptions {
   /** Observer homes to create (admitted by every validator; they follow the chain). */
@@ -49,9 +46,6 @@ export interface TestnetOptions {
   /** Genesis balances of the universal point type (`UNI`). */
   readonly funding?: readonly Funding[]
 }
-
-/** Symbol of the universal point type of a testnet. */
-export const TESTNET_UNIVERSAL_SYMBOL = UNIVERSAL_SYMBOL
 
 /** The genesis of a fresh local consortium governed by `operator` (also its oracle). */
 export function testnetGenesis(
