@@ -192,13 +192,22 @@ export class TestChain {
     return TEST_TIME0 + BigInt(height) * this.blockMs
   }
 
-  /** The next commit with `txCount` txs, advancing the chain and the model. */
+  /** The next commit with `txCount` fresh txs, advancing the chain and the model. */
   next(txCount: number, extras: BlockExtras = {}): CommitInput {
     const height = this.height + 1
-    const time = this.timeAt(height)
     const txs = Array.from({ length: txCount }, (_, i) =>
       testSignedTx(`${this.label}/${height}/${i}`),
     )
+    return this.nextWith(txs, extras)
+  }
+
+  /**
+   * The next commit with exactly `txs` (signed test txs, repeats allowed), advancing the chain and
+   * the model: one history record per tx, address = the id's first 20 bytes.
+   */
+  nextWith(txs: readonly Uint8Array[], extras: BlockExtras = {}): CommitInput {
+    const height = this.height + 1
+    const time = this.timeAt(height)
     const txIds = txs.map((s) => {
       const d = decodeSignedTx(s)
       if (!d.ok) throw new Error('tx')
@@ -218,7 +227,7 @@ export class TestChain {
       kind: 'account.register',
     }))
     return {
-      block: { header, txs },
+      block: { header, txs: [...txs] },
       certificate,
       writeSet,
       burns: extras.burns?.(height, time) ?? [],

@@ -17,7 +17,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { buildGenesis, ChainApp } from '../../../src/chain/index.ts'
 import { signedTx } from '../../../src/client/tx-builder.ts'
-import { merkleRoot, verifyMerkleProof } from '../../../src/codec/merkle.ts'
+import { verifyMerkleProof } from '../../../src/codec/merkle.ts'
 import { decodeSignedTx, type SignedTx } from '../../../src/codec/tx.ts'
 import type { CommitInput } from '../../../src/ledger/commit.ts'
 import { openLevelKvStore } from '../../../src/ledger/kv-level.ts'
@@ -28,10 +28,7 @@ import { apiChain, keyPair, stx } from '../../support/api-chain.ts'
 import {
   hashChainStateRootStandIn,
   TestChain,
-  testCertificate,
-  testHeader,
   testSignedTx,
-  writeSetFromTxIds,
   freshLedger,
 } from '../../support/ledger-fixtures.ts'
 import { CHAIN, K, testGenesis } from '../../support/vm.ts'
@@ -50,37 +47,9 @@ function id(signed: Uint8Array): Uint8Array {
   return decoded.value.txId
 }
 
-/**
- * The next commit of `chain` with exactly `txs` (`TestChain.next` draws fresh ones): the same
- * consistent header, certificate, write set, receipts and history (one record per tx, address =
- * the id's first 20 bytes).
- */
+/** The next commit of `chain` with exactly `txs`, giving their ids as the node does. */
 function nextWith(chain: TestChain, txs: readonly Uint8Array[]): CommitInput {
-  const height = chain.height + 1
-  const time = chain.timeAt(height)
-  const txIds = txs.map(id)
-  const writeSet = writeSetFromTxIds(txIds)
-  chain.model.apply(writeSet)
-  const header = testHeader(height, chain.parentHash, time, chain.model.root(), merkleRoot(txIds))
-  const certificate = testCertificate(header)
-  chain.height = height
-  chain.parentHash = certificate.blockHash
-  const history = txIds.map((txId, index) => ({
-    address: txId.slice(0, 20),
-    txId,
-    height,
-    index,
-    kind: 'account.register',
-  }))
-  return {
-    block: { header, txs: [...txs] },
-    certificate,
-    writeSet,
-    burns: [],
-    receipts: txs.map((_, i) => Uint8Array.of(0xf0, i)),
-    indexEntries: { history, issuances: [], rates: [], auctions: [], stats: [] },
-    txIds,
-  }
+  return { ...chain.nextWith(txs), txIds: txs.map(id) }
 }
 
 /** The history positions `[height, index]` of the account a test tx's history record names. */
