@@ -4,6 +4,7 @@
  * with a FIFO inbox.
  */
 import { Consensus, eventOfMessage } from '../../src/consensus/consensus.ts'
+import type { ConsensusApp } from '../../src/consensus/app.ts'
 import type { ConsensusMessage, Signer } from '../../src/consensus/messages.ts'
 import type { ConsensusEvent, Effect, TimeoutConfig } from '../../src/consensus/types.ts'
 import type { ValidationContext } from '../../src/consensus/validation.ts'
@@ -76,6 +77,39 @@ export const UNIT_TIMEOUTS: TimeoutConfig = {
   createEmptyBlocks: true,
 }
 
+/** What `genesisEngine` starts an engine from. */
+export interface GenesisEngineParams {
+  readonly chainId: string
+  readonly key: TestKey
+  readonly app: ConsensusApp
+  /** The genesis block (the engine decides height 1 on top of it). */
+  readonly genesis: Block
+  /** The validator set of the genesis, also of heights 1 and 2. */
+  readonly set: readonly Validator[]
+  readonly timeouts?: TimeoutConfig
+  readonly wal?: readonly WalRecord[]
+}
+
+/** An engine of validator `key` over `app` at genesis (nothing committed, one set). */
+export function genesisEngine(params: GenesisEngineParams): Consensus {
+  const { set } = params
+  return new Consensus({
+    chainId: params.chainId,
+    signer: signerOf(params.key),
+    verify: verifyDigest,
+    app: params.app,
+    timeouts: params.timeouts ?? UNIT_TIMEOUTS,
+    chain: {
+      lastBlock: params.genesis,
+      lastCertificate: null,
+      lastValidators: set,
+      validators: set,
+      nextValidators: set,
+    },
+    wal: params.wal ?? [],
+  })
+}
+
 /** An engine of validator `key` at genesis, with its own test app. */
 export function engineOf(
   key: TestKey,
@@ -84,22 +118,7 @@ export function engineOf(
 ): { engine: Consensus; app: TestApp } {
   const genesis = genesisOf(set)
   const app = new TestApp(genesis.header)
-  const engine = new Consensus({
-    chainId: CHAIN,
-    signer: signerOf(key),
-    verify: verifyDigest,
-    app,
-    timeouts: UNIT_TIMEOUTS,
-    chain: {
-      lastBlock: genesis,
-      lastCertificate: null,
-      lastValidators: set,
-      validators: set,
-      nextValidators: set,
-    },
-    wal,
-  })
-  return { engine, app }
+  return { engine: genesisEngine({ chainId: CHAIN, key, app, genesis, set, wal }), app }
 }
 
 /** The effects of one type. */

@@ -7,15 +7,15 @@
  */
 import { describe, expect, it } from 'vitest'
 import { buildGenesis, ChainApp, type ChainExecution } from '../../../src/chain/index.ts'
-import { Consensus, eventOfMessage } from '../../../src/consensus/index.ts'
+import { eventOfMessage, type Consensus } from '../../../src/consensus/index.ts'
 import type { ConsensusEvent, Effect } from '../../../src/consensus/types.ts'
 import type { SignedTx } from '../../../src/codec/tx.ts'
 import type { Genesis } from '../../../src/vm/genesis.ts'
-import { signDigest, verifyDigest } from '../../../src/crypto/secp256k1.ts'
 import { signedTx } from '../../../src/client/tx-builder.ts'
 import { keyPairOf } from '../../../src/client/keys.ts'
 import { equalBytes, toHex } from '../../../src/util/bytes.ts'
 import { checkInvariants, readBalance } from '../../../src/vm/index.ts'
+import { genesisEngine, UNIT_TIMEOUTS } from '../../support/consensus.ts'
 import { testKey } from '../../support/fixtures.ts'
 
 const CHAIN = 'pointsnode-test'
@@ -128,26 +128,15 @@ function buildNodes(): Node[] {
       selectTxs: (height) => planned.get(height) ?? [],
       isVerified: () => false,
     })
+    const timeouts = { ...UNIT_TIMEOUTS, blockIntervalMs: 100 }
     const set = g.value.validators
-    const engine = new Consensus({
+    const engine = genesisEngine({
       chainId: CHAIN,
-      signer: { publicKey: key.publicKey, signDigest: (d) => signDigest(d, key.secretKey) },
-      verify: verifyDigest,
+      key,
       app,
-      timeouts: {
-        roundBaseMs: 1000,
-        roundMaxMs: 8000,
-        blockIntervalMs: 100,
-        createEmptyBlocks: true,
-      },
-      chain: {
-        lastBlock: g.value.block,
-        lastCertificate: null,
-        lastValidators: set,
-        validators: set,
-        nextValidators: set,
-      },
-      wal: [],
+      genesis: g.value.block,
+      set,
+      timeouts,
     })
     return { engine, app, commits: [] }
   })

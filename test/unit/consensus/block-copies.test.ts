@@ -15,7 +15,6 @@ import { keyPairOf } from '../../../src/client/keys.ts'
 import { signedTx } from '../../../src/client/tx-builder.ts'
 import { merkleRoot } from '../../../src/codec/merkle.ts'
 import { decodeSignedTx } from '../../../src/codec/tx.ts'
-import { Consensus } from '../../../src/consensus/consensus.ts'
 import {
   blockHashOf,
   signVote,
@@ -28,11 +27,17 @@ import {
   validatorsHashOf,
 } from '../../../src/consensus/validators.ts'
 import type { Block } from '../../../src/core/block.ts'
-import { signDigest, verifyDigest } from '../../../src/crypto/secp256k1.ts'
 import { equalBytes, toHex, utf8 } from '../../../src/util/bytes.ts'
 import type { Genesis } from '../../../src/vm/genesis.ts'
 import { catchUpEngine, engineChain } from '../../support/certified-chain.ts'
-import { EngineCluster, NOW, signerOf, validatorKeys } from '../../support/consensus.ts'
+import {
+  EngineCluster,
+  genesisEngine,
+  NOW,
+  signerOf,
+  UNIT_TIMEOUTS,
+  validatorKeys,
+} from '../../support/consensus.ts'
 import { testKey } from '../../support/fixtures.ts'
 
 const keys = validatorKeys(4)
@@ -267,25 +272,14 @@ function chainAppSetup() {
     isVerified: () => false,
   })
   const me = keyOf(chainSet[3]!.publicKey)
-  const engine = new Consensus({
+  const timeouts = { ...UNIT_TIMEOUTS, blockIntervalMs: 100 }
+  const engine = genesisEngine({
     chainId: CHAIN_ID,
-    signer: { publicKey: me.publicKey, signDigest: (d) => signDigest(d, me.secretKey) },
-    verify: verifyDigest,
+    key: me,
     app,
-    timeouts: {
-      roundBaseMs: 1000,
-      roundMaxMs: 8000,
-      blockIntervalMs: 100,
-      createEmptyBlocks: true,
-    },
-    chain: {
-      lastBlock: v.block,
-      lastCertificate: null,
-      lastValidators: chainSet,
-      validators: chainSet,
-      nextValidators: chainSet,
-    },
-    wal: [],
+    genesis: v.block,
+    set: chainSet,
+    timeouts,
   })
   return { engine, genuine, forged, certificate }
 }
