@@ -7,30 +7,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Registry } from 'prom-client'
 import { afterAll, describe, expect, it } from 'vitest'
-import { buildApi, type ApiDeps } from '../../../src/api/build-api.ts'
-import { err } from '../../../src/util/result.ts'
+import { buildApi } from '../../../src/api/build-api.ts'
+import { quietApiDeps } from '../../support/api-deps.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'pointsnode-console-static-'))
 writeFileSync(join(dir, 'index.html'), '<!doctype html><title>console test page</title>')
 writeFileSync(join(dir, 'main.js'), 'export {}\n')
 
-const deps: ApiDeps = {
-  chainId: 'pointsnode-test',
-  metrics: new Registry(),
-  health: () => ({
-    height: 1,
-    inSync: true,
-    chainId: 'pointsnode-test',
-    peers: 0,
-    blockHash: 'aa',
-    stateRoot: 'bb',
-    mempoolTxs: 0,
-  }),
-  submitTx: () => Promise.resolve(err({ code: 'MEMPOOL_FULL', message: 'full' })),
-  corsOrigins: ['http://console.example'],
-}
+const deps = quietApiDeps({ corsOrigins: ['http://console.example'] })
 const withConsole = await buildApi({ ...deps, consoleDir: dir })
 const without = await buildApi(deps)
 afterAll(async () => {

@@ -8,26 +8,11 @@
  * addresses with and without X-Forwarded-For; statuses compared with what a per-address count
  * gives.
  */
-import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { buildApi, type ApiDeps } from '../../../src/api/build-api.ts'
-import { err } from '../../../src/util/result.ts'
+import { quietApiDeps } from '../../support/api-deps.ts'
 
-const deps: ApiDeps = {
-  chainId: 'pointsnode-test',
-  metrics: new Registry(),
-  health: () => ({
-    height: 1,
-    inSync: true,
-    chainId: 'pointsnode-test',
-    peers: 0,
-    blockHash: 'aa',
-    stateRoot: 'bb',
-    mempoolTxs: 0,
-  }),
-  submitTx: () => Promise.resolve(err({ code: 'MEMPOOL_FULL', message: 'full' })),
-  rateLimit: { max: 2, timeWindowMs: 60_000 },
-}
+const deps = quietApiDeps({ rateLimit: { max: 2, timeWindowMs: 60_000 } })
 
 const PROXY = '10.0.0.5'
 
